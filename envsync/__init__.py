@@ -1,0 +1,4 @@
+"""EnvSync: keep .env files and cloud secret managers in agreement."""
+from __future__ import annotations
+
+__version__ = "0.1.0"

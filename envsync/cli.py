@@ -1,0 +1,525 @@
+"""The `envsync` command line: parse, call the engine, render, exit with the code of DESIGN.md."""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Iterator
+
+import click
+
+from envsync import __version__, config as config_module, drift, dotenv_file, engine, export as export_module, report
+from envsync.errors import EXIT_CLEAN, EXIT_DRIFT, EnvSyncError, InputError
+from envsync.fsutil import atomic_write
+from envsync.plan import Item, Mode, Plan
+from envsync.stores import open_store
+from envsync.stores.base import Progress, no_progress
+
+STRATEGIES = ("fail", "ask", "local", "remote", "merge")
+GITIGNORE_LINES = [".env*", "!.env.example", "!.env.sample", "!.env.template", ".envsync/"]
+
+# -- output ------------------------------------------------------------------
+
+
+class Output:
+    """Where and how to show things: rich on a TTY, plain text otherwise, JSON on request."""
+
+    def __init__(self, as_json: bool = False) -> None:
+        self.as_json = as_json
+        self.fancy = sys.stdout.isatty() and not as_json and os.environ.get("TERM") != "dumb"
+        self._console = None
+
+    @property
+    def console(self):
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(highlight=False)
+        return self._console
+
+    def show(self, plain: str, rich_factory=None) -> None:
+        if self.as_json:
+            return
+        if self.fancy and rich_factory is not None:
+            self.console.print(rich_factory())
+        else:
+            click.echo(plain)
+
+    def note(self, message: str) -> None:
+        if not self.as_json:
+            click.echo(message)
+
+    def emit_json(self, payload: Any) -> None:
+        if self.as_json:
+            click.echo(json.dumps(payload, indent=2, sort_keys=False))
+
+
+def warn(message: str) -> None:
+    click.echo(f"envsync: warning: {message}", err=True)
+
+
+@contextlib.contextmanager
+def progress(label: str, total: int | None = None) -> Iterator[Progress]:
+    """A transient progress bar on stderr when it is a terminal; silent otherwise."""
+    if not sys.stderr.isatty():
+        yield no_progress
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, SpinnerColumn, TextColumn
+
+    columns = [SpinnerColumn(), TextColumn(label), BarColumn(), MofNCompleteColumn()]
+    with Bar(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda done: bar.advance(task, done)
+
+
+# -- shared options ----------------------------------------------------------
+
+
+def targets_argument(func):
+    func = click.option("--all", "all_targets", is_flag=True, help="Every target in the config.")(func)
+    return click.argument("targets", nargs=-1, metavar="[TARGET]...")(func)
+
+
+def json_option(func):
+    return click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")(func)
+
+
+def load_config(ctx: click.Context) -> config_module.Config:
+    return config_module.load(ctx.obj.get("config"))
+
+
+# -- the group ---------------------------------------------------------------
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "-V", "--version", prog_name="envsync")
+@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              envvar="ENVSYNC_CONFIG", help="Config file (default: envsync.toml or pyproject.toml, searched upwards).")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path | None) -> None:
+    """Keep .env files and secret stores in sync, without copy-paste, drift or leaks.
+
+    \b
+    Quick start:
+      envsync init              # envsync.toml + .gitignore entries
+      envsync push --yes        # publish .env to the store
+      envsync plan              # what would change, values masked
+      envsync pull              # bring the store's changes into .env
+      envsync sync              # both directions, three-way merge
+
+    Exit status: 0 in sync or clean, 1 drift, conflict or finding,
+    2 usage or input error, 3 store, auth or network error.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["config"] = config_path
+
+
+@cli.command()
+@click.option("--target", "name", default="dev", show_default=True, help="Name of the first target.")
+@click.option("--file", "file", default=".env", show_default=True, help="The local .env file.")
+@click.option("--store", default=None, help="Store URI (default: file://.envsync/store/TARGET).")
+@click.option("--force", is_flag=True, help="Overwrite an existing envsync.toml.")
+def init(name: str, file: str, store: str | None, force: bool) -> int:
+    """Create envsync.toml and keep .env files and .envsync/ out of git.
+
+    Writes one target binding FILE to STORE, and adds `.env*` (but not
+    .env.example/.sample/.template) and `.envsync/` to .gitignore.
+    """
+    root = Path.cwd()
+    target = root / config_module.CONFIG_FILE
+    if target.exists() and not force:
+        raise InputError(f"{config_module.CONFIG_FILE} already exists — edit it, or pass --force to overwrite it")
+    if not config_module.TARGET_NAME.match(name):
+        raise InputError(f"--target {name!r}: use letters, digits, '_', '.' and '-'")
+    store = store or f"file://.envsync/store/{name}"
+    lines = ["# EnvSync targets: each binds a local .env file to a secret store.",
+             "# See `envsync --help`; store URIs: file://, aws-sm://, gcp-sm://, azure-kv://", "",
+             f"[targets.{name}]", f"file = {json.dumps(file)}", f"store = {json.dumps(store)}"]
+    if (root / ".env.example").exists():
+        lines.append('schema = ".env.example"')
+    atomic_write(target, ("\n".join(lines) + "\n").encode(), mode=0o644)
+    added = _ensure_gitignore(root / ".gitignore")
+    click.echo(f"Wrote {config_module.CONFIG_FILE} with target {name!r}: {file} <-> {store}")
+    if added:
+        click.echo(f"Added to .gitignore: {' '.join(added)}")
+    click.echo(f"Next: `envsync push {name}` to publish {file}, or `envsync pull {name}` to fetch it.")
+    return EXIT_CLEAN
+
+
+def _ensure_gitignore(path: Path) -> list[str]:
+    existing = path.read_text(encoding="utf-8") if path.exists() else ""
+    present = {line.strip() for line in existing.splitlines()}
+    missing = [line for line in GITIGNORE_LINES if line not in present]
+    if missing:
+        prefix = existing if not existing or existing.endswith("\n") else existing + "\n"
+        block = "# EnvSync: local secrets and sync state stay out of git\n" + "\n".join(missing) + "\n"
+        atomic_write(path, (prefix + ("\n" if prefix else "") + block).encode(), mode=0o644)
+    return missing
+
+
+# -- plan / push / pull / sync -----------------------------------------------
+
+
+def sync_options(func):
+    func = click.option("--on-conflict", type=click.Choice(STRATEGIES), default="fail", show_default=True,
+                        help="fail: stop; ask: prompt per key; local/remote: that side wins; "
+                             "merge: three-way text merge where edits do not overlap.")(func)
+    func = click.option("--prune", is_flag=True, help="Propagate deletions (never done without it).")(func)
+    func = click.option("--force", is_flag=True,
+                        help="Ignore the last sync: make the other side match, even where it changed since.")(func)
+    func = click.option("-v", "--verbose", is_flag=True, help="Also list unchanged keys.")(func)
+    return func
+
+
+def apply_options(func):
+    func = click.option("-y", "--yes", is_flag=True, help="Apply without asking (for CI).")(func)
+    func = click.option("-n", "--dry-run", is_flag=True, help="Show the plan and stop.")(func)
+    return func
+
+
+@cli.command("plan")
+@targets_argument
+@sync_options
+@click.option("--mode", type=click.Choice([m.value for m in Mode]), default="sync", show_default=True,
+              help="Plan a push, a pull or a two-way sync.")
+@json_option
+@click.pass_context
+def plan_command(ctx, targets, all_targets, on_conflict, prune, force, verbose, mode, as_json) -> int:
+    """Show what push, pull or sync would change. Values are masked.
+
+    Exit status 0 when in sync, 1 when something would change or conflicts.
+    """
+    return _sync(ctx, Mode(mode), targets, all_targets, on_conflict=on_conflict, prune=prune, force=force,
+                 verbose=verbose, dry_run=True, yes=False, as_json=as_json)
+
+
+def _make_sync_command(mode: Mode, summary: str):
+    @targets_argument
+    @sync_options
+    @apply_options
+    @json_option
+    @click.pass_context
+    def command(ctx, targets, all_targets, on_conflict, prune, force, verbose, dry_run, yes, as_json) -> int:
+        return _sync(ctx, mode, targets, all_targets, on_conflict=on_conflict, prune=prune, force=force,
+                     verbose=verbose, dry_run=dry_run, yes=yes, as_json=as_json)
+
+    command.__doc__ = summary
+    return cli.command(mode.value)(command)
+
+
+_make_sync_command(Mode.PUSH, """Publish local changes to the store.
+
+Keys changed locally since the last sync are written to the store; keys
+that changed only in the store are left alone (pull them). Without an
+earlier sync, the store is made to match the file. Deletions need --prune.
+""")
+_make_sync_command(Mode.PULL, """Bring the store's changes into the local file.
+
+Keys changed in the store since the last sync are written to the file;
+keys you changed locally are kept (push them). Without an earlier sync, the
+file is made to match the store. Deletions need --prune.
+""")
+_make_sync_command(Mode.SYNC, """Two-way sync: a three-way merge against the last sync.
+
+Each side's changes flow to the other; a key changed on both sides is a
+conflict, settled by --on-conflict (fail by default).
+""")
+
+
+def _sync(ctx, mode: Mode, names, all_targets, *, on_conflict, prune, force, verbose, dry_run, yes,
+          as_json) -> int:
+    out = Output(as_json)
+    targets = load_config(ctx).select(names, all_targets)
+    if on_conflict == "ask" and not sys.stdin.isatty():
+        raise InputError("--on-conflict ask needs a terminal to ask on — use fail, local, remote or merge")
+    results, exit_code = [], EXIT_CLEAN
+    for target in targets:
+        with progress(f"reading {target.name}") as tick:
+            context = engine.prepare(target, must_exist=mode is Mode.PUSH, progress=tick)
+        for message in context.warnings:
+            warn(message)
+        plan = engine.plan(context, mode, prune=prune, force=force, on_conflict=on_conflict,
+                           choose=_ask if on_conflict == "ask" else None)
+        title = f"{target.name}: {target.display_file()} <-> {context.store.uri} ({context.store.layout})"
+        out.show(report.plan_text(title, plan, verbose), lambda: report.plan_table(title, plan, verbose))
+        result = report.plan_json(target.name, target.display_file(), plan, context.info(), verbose)
+        results.append(result)
+        if plan.conflicts:
+            exit_code = EXIT_DRIFT
+            out.note(f"{target.name}: not applied — {len(plan.conflicts)} conflict(s); "
+                     "resolve with --on-conflict local|remote|merge|ask, or edit and re-run")
+            continue
+        if dry_run:
+            exit_code = max(exit_code, EXIT_DRIFT if plan.has_changes else EXIT_CLEAN)
+            continue
+        if plan.has_changes and not yes:
+            if not _confirm(target.name, plan):
+                out.note(f"{target.name}: nothing applied")
+                exit_code = EXIT_DRIFT
+                continue
+        total = len(plan.remote_changes()) or None
+        with progress(f"applying to {target.name}", total) as tick:
+            outcome = engine.apply(context, plan, tick)
+        result["applied"] = {"push": outcome.pushed, "pull": outcome.pulled}
+        if plan.has_changes:
+            out.note(f"{target.name}: pushed {outcome.pushed}, pulled {outcome.pulled}")
+    out.emit_json({"targets": results})
+    return exit_code
+
+
+def _confirm(name: str, plan: Plan) -> bool:
+    if not sys.stdin.isatty():
+        raise InputError("not applying without confirmation and there is no terminal to ask on — "
+                         "review the plan and re-run with --yes")
+    pushes, pulls = len(plan.remote_changes()), len(plan.local_changes())
+    return click.confirm(f"Apply to {name}: {pushes} to the store, {pulls} to the local file?", default=False)
+
+
+def _ask(item: Item) -> str:
+    click.echo(f"\n{item.key}: {item.reason}")
+    click.echo(f"  local: {report.mask(item.local)}   store: {report.mask(item.remote)}   "
+               f"last sync: {report.mask(item.base)}")
+    choice = click.prompt("  keep [l]ocal, [r]emote, try [m]erge, or [s]kip?",
+                          type=click.Choice(["l", "r", "m", "s"]), show_choices=False)
+    return {"l": "local", "r": "remote", "m": "merge", "s": "skip"}[choice]
+
+
+# -- check -------------------------------------------------------------------
+
+
+@cli.command()
+@targets_argument
+@click.option("--offline", is_flag=True, help="Compare the local file with the schema only; no store call.")
+@json_option
+@click.pass_context
+def check(ctx, targets, all_targets, offline, as_json) -> int:
+    """Detect drift: schema vs store, local file vs store (keys and values).
+
+    The schema (e.g. .env.example) lists the keys a target must have. With
+    --offline, the local file is compared with the schema only. Values are
+    never printed. Exit status 1 on any drift.
+    """
+    out = Output(as_json)
+    findings: list[drift.Finding] = []
+    for target in load_config(ctx).select(targets, all_targets):
+        findings += _check_target(target, offline)
+    if findings:
+        out.show(report.findings_text(findings), lambda: report.findings_table(findings, "Drift"))
+        out.note(f"{len(findings)} drift finding(s)")
+    else:
+        out.note("No drift.")
+    out.emit_json({"drift": bool(findings), "findings": report.findings_json(findings)})
+    return EXIT_DRIFT if findings else EXIT_CLEAN
+
+
+def _check_target(target: config_module.Target, offline: bool) -> list[drift.Finding]:
+    schema = _schema_side(target)
+    if offline and schema is None:
+        raise InputError(f"target {target.name}: --offline compares with a schema, and the target has none — "
+                         "set `schema = \".env.example\"`")
+    local = engine.read_local(target, must_exist=False)
+    for message in local.document.warnings:
+        warn(message)
+    local_side = None
+    if local.exists:
+        keys = local.document.keys() if offline else list(local.values)
+        lines = {k: local.document.line_of(k) or 0 for k in keys}
+        local_side = drift.Side(target.display_file(), target.display_file(), keys, lines)
+    remote_values = None
+    if not offline:
+        with progress(f"reading {target.name}") as tick:
+            remote_values = dict(open_store(target).read(tick).values)
+    return drift.compare(target.name, schema=schema, local=local_side,
+                         remote_keys=list(remote_values) if remote_values is not None else None,
+                         local_values=local.values, remote_values=remote_values)
+
+
+def _schema_side(target: config_module.Target) -> drift.Side | None:
+    if target.schema is None:
+        return None
+    name = target.display_schema() or str(target.schema)
+    if not target.schema.exists():
+        raise InputError(f"{name}: schema file not found (targets.{target.name}.schema)")
+    document = dotenv_file.load(target.schema, name)
+    keys = document.keys()
+    return drift.Side(name, name, keys, {k: document.line_of(k) or 0 for k in keys})
+
+
+# -- export / run ------------------------------------------------------------
+
+
+def source_option(func):
+    return click.option("--from", "source", type=click.Choice(["store", "local"]), default="store",
+                        show_default=True, help="Take values from the store or the local file.")(func)
+
+
+def _values(ctx, name: str | None, source: str) -> dict[str, str]:
+    target = load_config(ctx).select((name,) if name else ())[0]
+    if source == "local":
+        local = engine.read_local(target, must_exist=True)
+        return local.values
+    with progress(f"reading {target.name}") as tick:
+        return dict(open_store(target).read(tick).values)
+
+
+@cli.command("export")
+@click.argument("target", required=False)
+@click.option("-f", "--format", "fmt", type=click.Choice(export_module.FORMATS), default="dotenv", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file (mode 0600, atomically) instead of stdout.")
+@click.option("--reveal", is_flag=True, help="Allow printing values to a terminal.")
+@source_option
+@click.pass_context
+def export_command(ctx, target, fmt, output, reveal, source) -> int:
+    """Print a target's values for another tool: dotenv, json or shell.
+
+    This is the one command that reveals values, so it refuses to print them
+    to a terminal unless --reveal is given; redirect it or use --output.
+    """
+    values = _values(ctx, target, source)
+    if fmt == "shell":
+        export_module.shell_safe_keys(values)
+    text = export_module.render(values, fmt)
+    if output:
+        try:
+            atomic_write(output, text.encode("utf-8"))
+        except OSError as exc:
+            raise InputError(f"{output}: cannot write ({exc.strerror})") from None
+        click.echo(f"Wrote {len(values)} values to {output}", err=True)
+        return EXIT_CLEAN
+    if sys.stdout.isatty() and not reveal:
+        raise InputError("refusing to print secret values to a terminal — redirect the output, "
+                         "use --output FILE, or pass --reveal")
+    click.echo(text, nl=False)
+    return EXIT_CLEAN
+
+
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@source_option
+@click.option("--no-override", is_flag=True, help="Keep variables already set in the environment.")
+@click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="[TARGET] -- COMMAND [ARG]...")
+@click.pass_context
+def run(ctx, source, no_override, args) -> int:
+    """Run COMMAND with the target's values in its environment.
+
+    \b
+      envsync run -- npm start
+      envsync run prod -- ./manage.py migrate
+    The command's exit status is passed on.
+    """
+    name, command = _split_run_args(args)
+    values = _values(ctx, name, source)
+    export_module.shell_safe_keys(values)
+    env = dict(os.environ)
+    for key, value in values.items():
+        if not (no_override and key in env):
+            env[key] = value
+    try:
+        return subprocess.call(command, env=env)
+    except FileNotFoundError:
+        raise InputError(f"{command[0]}: command not found") from None
+    except PermissionError:
+        raise InputError(f"{command[0]}: permission denied") from None
+
+
+def _split_run_args(args: tuple[str, ...]) -> tuple[str | None, list[str]]:
+    if "--" in args:
+        index = args.index("--")
+        before, command = list(args[:index]), list(args[index + 1:])
+        if len(before) > 1:
+            raise click.UsageError("run takes at most one TARGET before --")
+        name = before[0] if before else None
+    else:
+        name, command = None, list(args)
+    if not command:
+        raise click.UsageError("no command to run — e.g. envsync run -- npm start")
+    return name, command
+
+
+# -- history / targets -------------------------------------------------------
+
+
+@cli.command()
+@click.argument("args", nargs=-1, metavar="[TARGET] [KEY]")
+@json_option
+@click.pass_context
+def history(ctx, args, as_json) -> int:
+    """Versions of a target (or of one key): when, by whom, what kind of change."""
+    config = load_config(ctx)
+    if len(args) > 2:
+        raise click.UsageError("history takes at most TARGET and KEY")
+    if len(args) == 2:
+        names, key = (args[0],), args[1]
+    elif len(args) == 1 and args[0] in config.targets:
+        names, key = (args[0],), None
+    else:
+        names, key = (), (args[0] if args else None)
+    target = config.select(names)[0]
+    entries = open_store(target).history(key)
+    out = Output(as_json)
+    rows = report.history_rows(entries, key)
+    subject = f"{target.name}" + (f" {key}" if key else "")
+    plain = "\n".join(f"{v:>8}  {when}  {action:<8} {size:<12} {author}".rstrip()
+                      for v, when, author, action, size in rows) or f"no history for {subject}"
+    out.show(f"History of {subject}:\n{plain}", lambda: _history_table(subject, rows))
+    out.emit_json({"target": target.name, "key": key, "versions": report.history_json(entries)})
+    return EXIT_CLEAN
+
+
+def _history_table(subject: str, rows):
+    from rich.table import Table
+
+    table = Table(title=f"History of {subject}", title_justify="left", show_edge=False, pad_edge=False)
+    for column in ("Version", "When", "By", "Change", "Size"):
+        table.add_column(column)
+    for version, when, author, action, size in rows:
+        table.add_row(version, when, author, action, size)
+    return table
+
+
+@cli.command()
+@json_option
+@click.pass_context
+def targets(ctx, as_json) -> int:
+    """List the targets; --json gives a CI matrix (`include:` entries)."""
+    config = load_config(ctx)
+    rows = [{"target": t.name, "file": t.display_file(), "store": t.store,
+             "scheme": t.store.partition("://")[0], "schema": t.display_schema()} for t in config.targets.values()]
+    out = Output(as_json)
+    out.show("\n".join(f"{r['target']}\t{r['file']}\t{r['store']}" for r in rows))
+    out.emit_json(rows)
+    return EXIT_CLEAN
+
+
+# -- entry point -------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; user-facing failures become one line on stderr and an exit code."""
+    try:
+        result = cli.main(args=argv, prog_name="envsync", standalone_mode=False)
+    except EnvSyncError as exc:
+        click.echo(f"envsync: error: {exc}", err=True)
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("\nAborted; nothing more applied.", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("\nInterrupted.", err=True)
+        return 130
+    except BrokenPipeError:
+        return 141
+    except Exception as exc:  # a bug: say so without echoing data that might hold a value
+        if os.environ.get("ENVSYNC_DEBUG"):
+            raise
+        click.echo(f"envsync: internal error ({exc.__class__.__name__}) — please report it; "
+                   "set ENVSYNC_DEBUG=1 for the traceback", err=True)
+        return 3
+    return result if isinstance(result, int) else EXIT_CLEAN

@@ -1,0 +1,198 @@
+"""`envsync.toml` (or `[tool.envsync]` in pyproject.toml): named targets, validated."""
+from __future__ import annotations
+
+import difflib
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from envsync.errors import InputError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+CONFIG_FILE = "envsync.toml"
+PYPROJECT = "pyproject.toml"
+TARGET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*\Z")
+LAYOUTS = ("bundle", "per-key")
+TARGET_KEYS = {"file", "store", "schema", "layout", "expand", "description", "auth"}
+AUTH_KEYS = {
+    "aws_role_arn", "aws_role_session_name", "aws_role_duration", "aws_region",
+    "gcp_workload_identity_provider", "gcp_service_account",
+    "azure_tenant_id", "azure_client_id", "audience", "id_token_variable",
+}
+TOP_KEYS = {"targets"}
+
+
+@dataclass(frozen=True)
+class Target:
+    """One `.env` file bound to one store location."""
+
+    name: str
+    file: Path
+    store: str
+    root: Path
+    schema: Path | None = None
+    layout: str | None = None
+    expand: bool = False
+    description: str = ""
+    auth: dict[str, str] = field(default_factory=dict)
+
+    def display_file(self) -> str:
+        return _relative(self.file, self.root)
+
+    def display_schema(self) -> str | None:
+        return _relative(self.schema, self.root) if self.schema else None
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    targets: dict[str, Target]
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+    def select(self, names: tuple[str, ...] | list[str], all_targets: bool = False) -> list[Target]:
+        """Targets named on the command line; none named and one defined means that one."""
+        if all_targets:
+            if names:
+                raise InputError("give target names or --all, not both")
+            return list(self.targets.values())
+        if not names:
+            if len(self.targets) == 1:
+                return list(self.targets.values())
+            raise InputError(
+                f"{self.path.name} defines {len(self.targets)} targets "
+                f"({', '.join(self.targets)}): name one or more, or pass --all"
+            )
+        unknown = [n for n in names if n not in self.targets]
+        if unknown:
+            raise InputError(f"{self.path.name}: no target named {unknown[0]!r}{_suggest(unknown[0], self.targets)}")
+        return [self.targets[n] for n in dict.fromkeys(names)]
+
+
+def find(start: Path) -> Path | None:
+    """The nearest envsync.toml, or pyproject.toml with [tool.envsync], at or above `start`."""
+    for folder in [start, *start.parents]:
+        candidate = folder / CONFIG_FILE
+        if candidate.is_file():
+            return candidate
+        pyproject = folder / PYPROJECT
+        if pyproject.is_file() and _has_tool_table(pyproject):
+            return pyproject
+    return None
+
+
+def load(path: Path | None = None, start: Path | None = None) -> Config:
+    """Load and validate a config; with no path, search upwards from `start` (the cwd)."""
+    if path is None:
+        path = find((start or Path.cwd()).resolve())
+        if path is None:
+            raise InputError(f"no {CONFIG_FILE} here or in any parent folder — run `envsync init` to create one")
+    path = Path(path).resolve()
+    data = _read_toml(path)
+    if path.name == PYPROJECT:
+        data = data.get("tool", {}).get("envsync")
+        if data is None:
+            raise InputError(f"{path.name}: no [tool.envsync] table")
+    return parse(data, path)
+
+
+def parse(data: dict[str, Any], path: Path) -> Config:
+    prefix = "tool.envsync." if path.name == PYPROJECT else ""
+    where = f"{path.name}: {prefix}"
+    _reject_unknown(data, TOP_KEYS, where.rstrip(". "), "")
+    targets_table = data.get("targets")
+    if not isinstance(targets_table, dict) or not targets_table:
+        raise InputError(f"{path.name}: no targets — add a [{prefix}targets.NAME] table with `file` and `store`")
+    targets = {}
+    for name, table in targets_table.items():
+        targets[name] = _parse_target(name, table, path.parent, f"{where}targets.{name}")
+    return Config(path=path, targets=targets)
+
+
+def _parse_target(name: str, table: Any, root: Path, where: str) -> Target:
+    if not TARGET_NAME.match(name):
+        raise InputError(f"{where}: invalid target name — use letters, digits, '_', '.' and '-'")
+    if not isinstance(table, dict):
+        raise InputError(f"{where}: must be a table with `file` and `store`")
+    _reject_unknown(table, TARGET_KEYS, where, "")
+    for required in ("file", "store"):
+        if required not in table:
+            raise InputError(f"{where}: missing `{required}`")
+    file = _string(table, "file", where)
+    store = _string(table, "store", where)
+    if "://" not in store:
+        raise InputError(f"{where}.store: {store!r} is not a store URI — e.g. file://.envsync/store/{name}")
+    layout = table.get("layout")
+    if layout is not None and layout not in LAYOUTS:
+        raise InputError(f"{where}.layout: must be one of {', '.join(LAYOUTS)}, not {layout!r}")
+    expand = table.get("expand", False)
+    if not isinstance(expand, bool):
+        raise InputError(f"{where}.expand: must be true or false")
+    auth = table.get("auth", {})
+    if not isinstance(auth, dict):
+        raise InputError(f"{where}.auth: must be a table")
+    _reject_unknown(auth, AUTH_KEYS, f"{where}.auth", "")
+    schema = _string(table, "schema", where) if "schema" in table else None
+    return Target(
+        name=name,
+        file=(root / file),
+        store=store,
+        root=root,
+        schema=(root / schema) if schema else None,
+        layout=layout,
+        expand=expand,
+        description=str(table.get("description", "")),
+        auth={k: str(v) for k, v in auth.items()},
+    )
+
+
+def _string(table: dict[str, Any], key: str, where: str) -> str:
+    value = table[key]
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(f"{where}.{key}: must be a non-empty string")
+    return value
+
+
+def _reject_unknown(table: dict[str, Any], allowed: set[str], where: str, prefix: str) -> None:
+    for key in table:
+        if key not in allowed:
+            raise InputError(f"{where}: unknown key {prefix}{key!r}{_suggest(key, allowed)}")
+
+
+def _suggest(word: str, choices: Any) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path.name}: invalid TOML — {exc}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path.name}: not valid UTF-8") from None
+    except OSError as exc:
+        raise InputError(f"{path.name}: cannot read ({exc.strerror})") from None
+
+
+def _has_tool_table(path: Path) -> bool:
+    try:
+        return "envsync" in _read_toml(path).get("tool", {})
+    except InputError:
+        return False
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)

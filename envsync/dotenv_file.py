@@ -1,0 +1,278 @@
+"""A lossless `.env` document on top of python-dotenv's parser.
+
+python-dotenv's `parse_stream` yields one `Binding` per entry, and the
+`original.string` of all bindings concatenates back to the file. We keep
+those strings, so whatever is not edited is written back byte for byte:
+comments, blank lines, order, quoting, `export `, CRLF, a missing final
+newline, a UTF-8 BOM. An edit rewrites only the value part of its own
+binding and keeps the prefix (`export KEY=`) and the suffix (inline comment,
+line ending).
+"""
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import parser as dotenv_parser
+
+from envsync.errors import ConflictError, InputError
+from envsync.fsutil import atomic_write
+
+BOM = "\ufeff"
+KEY_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
+_LEADING_BLANK_LINES = re.compile(r"(?:[^\S\r\n]*(?:\r\n|\n|\r))*")
+_UNQUOTED_UNSAFE = re.compile(r"[\r\n]|\s#|^\s|\s$|^['\"]")
+
+
+@dataclass
+class Entry:
+    """One binding: `lead` (blank lines before it) + `body` (its own line(s))."""
+
+    lead: str
+    body: str
+    line: int
+    key: str | None = None
+    value: str | None = None
+
+    @property
+    def text(self) -> str:
+        return self.lead + self.body
+
+
+@dataclass
+class DotenvDocument:
+    """A parsed `.env` file that renders back to its exact bytes until edited."""
+
+    name: str
+    entries: list[Entry] = field(default_factory=list)
+    bom: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+    # -- reading -------------------------------------------------------------
+
+    def values(self) -> dict[str, str]:
+        """Key -> value for every key that has a value; a later duplicate wins."""
+        return {e.key: e.value for e in self.entries if e.key is not None and e.value is not None}
+
+    def keys(self) -> list[str]:
+        """Every key in order of first appearance, including keys with no `=`."""
+        return list(dict.fromkeys(e.key for e in self.entries if e.key is not None))
+
+    def line_of(self, key: str) -> int | None:
+        """The line of the binding that wins for `key`, or None."""
+        found = [e.line for e in self.entries if e.key == key]
+        return found[-1] if found else None
+
+    def render(self) -> str:
+        return (BOM if self.bom else "") + "".join(e.text for e in self.entries)
+
+    # -- editing -------------------------------------------------------------
+
+    def set(self, key: str, value: str, *, after: str | None = None) -> None:
+        """Set `key`; an existing binding keeps its place and style, a new one goes
+        at the end (or right after the key `after`)."""
+        _check_key(self.name, key)
+        existing = [e for e in self.entries if e.key == key]
+        if existing:
+            entry = existing[-1]
+            entry.body = _rewrite_value(entry.body, value)
+            entry.value = value
+            return
+        self._insert(Entry(lead="", body="", line=0, key=key, value=value), after)
+
+    def unset(self, key: str) -> bool:
+        """Remove every binding of `key` (blank lines before it stay); False if absent."""
+        found = False
+        for index in reversed(range(len(self.entries))):
+            entry = self.entries[index]
+            if entry.key != key:
+                continue
+            found = True
+            if entry.lead:
+                self.entries[index] = Entry(lead=entry.lead, body="", line=entry.line)
+            else:
+                del self.entries[index]
+        return found
+
+    def _insert(self, entry: Entry, after: str | None) -> None:
+        newline = self._newline()
+        prefix = "export " if self._all_exported() else ""
+        entry.body = f"{prefix}{entry.key}={encode_value(entry.value or '')}{newline}"
+        position = len(self.entries)
+        if after is not None:
+            anchors = [i for i, e in enumerate(self.entries) if e.key == after]
+            if anchors:
+                position = anchors[-1] + 1
+        if position > 0:
+            previous = self.entries[position - 1]
+            if previous.text and not previous.text.endswith(("\n", "\r")):
+                previous.body += newline
+        self.entries.insert(position, entry)
+
+    def _newline(self) -> str:
+        match = re.search(r"\r\n|\n|\r", self.render())
+        return match.group(0) if match else "\n"
+
+    def _all_exported(self) -> bool:
+        bodies = [e.body.lstrip() for e in self.entries if e.key is not None]
+        return bool(bodies) and all(b.startswith("export ") for b in bodies)
+
+
+# -- parsing -----------------------------------------------------------------
+
+
+def parse(text: str, name: str = ".env") -> DotenvDocument:
+    """Parse `.env` text; a line python-dotenv cannot read is an InputError naming it."""
+    bom = text.startswith(BOM)
+    if bom:
+        text = text[1:]
+    if text.startswith(BOM):
+        # python-dotenv drops one more BOM itself, so this one could not be written back.
+        raise InputError(f"{name} line 1: two byte-order marks at the start — remove one")
+    document = DotenvDocument(name=name, bom=bom)
+    first_seen: dict[str, int] = {}
+    for binding in dotenv_parser.parse_stream(io.StringIO(text)):
+        original = binding.original.string
+        lead = _LEADING_BLANK_LINES.match(original).group(0)  # type: ignore[union-attr]
+        line = binding.original.line + len(re.findall(r"\r\n|\n|\r", lead))
+        if binding.error:
+            raise InputError(f"{name} line {line}: {_describe_error(original[len(lead):])}")
+        entry = Entry(lead=lead, body=original[len(lead):], line=line,
+                      key=binding.key, value=binding.value)
+        if entry.key is not None:
+            _check_key(name, entry.key, line)
+            _note_duplicate(document, first_seen, entry)
+            if entry.value is None:
+                document.warnings.append(
+                    f"{name} line {line}: no '=' on this line; the key has no value and is not synced"
+                )
+        document.entries.append(entry)
+    return document
+
+
+def load(path: Path, name: str | None = None) -> DotenvDocument:
+    """Read and parse a `.env` file; missing, unreadable or binary files are InputErrors."""
+    name = name or str(path)
+    return parse(decode(read_bytes(path, name), name), name)
+
+
+def read_bytes(path: Path, name: str) -> bytes:
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{name}: is a directory, not a .env file")
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{name}: file not found") from None
+    except PermissionError:
+        raise InputError(f"{name}: permission denied — check the file's owner and mode") from None
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read ({exc.strerror})") from None
+
+
+def decode(data: bytes, name: str) -> str:
+    if b"\x00" in data:
+        line = _line_at(data, data.index(b"\x00"))
+        raise InputError(f"{name} line {line}: NUL byte — this looks like a binary file, not a .env file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = _line_at(data, exc.start)
+        raise InputError(f"{name} line {line}: not valid UTF-8 — save the file as UTF-8") from None
+
+
+def _line_at(data: bytes, offset: int) -> int:
+    """The line of byte `offset`, counting CRLF, LF and lone CR the way the parser does."""
+    return len(re.findall(rb"\r\n|\n|\r", data[:offset])) + 1
+
+
+def write(document: DotenvDocument, path: Path, *, expected: bytes | None = None) -> None:
+    """Write atomically; with `expected`, refuse if the file changed since it was read."""
+    path = Path(path)
+    if expected is not None:
+        try:
+            current = path.read_bytes()
+        except FileNotFoundError:
+            current = b""
+        if current != expected:
+            raise ConflictError(f"{document.name}: changed on disk while EnvSync was working; run again")
+    atomic_write(path, document.render().encode("utf-8"))
+
+
+# -- values ------------------------------------------------------------------
+
+
+def encode_value(value: str, style: str = "") -> str:
+    """The source text for `value`, in `style` ('' unquoted, "'" or '"') when it can carry it."""
+    if style == "" and not _UNQUOTED_UNSAFE.search(value):
+        return value
+    if style == "'" and "'" not in value and "\\" not in value:
+        return f"'{value}'"
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "\\r")
+    return f'"{escaped}"'
+
+
+def _rewrite_value(body: str, value: str) -> str:
+    head, old, tail = _split_value(body)
+    style = old[:1] if old[:1] in ("'", '"') else ""
+    if not head.rstrip().endswith("="):
+        head += "="  # `KEY` or `KEY # note` becomes `KEY=value # note`
+    if style == "" and value.startswith("#") and head[-1].isspace():
+        style = '"'  # `KEY= #x` would read as an empty value and a comment
+    encoded = encode_value(value, style)
+    if tail.startswith("#") and encoded[:1] not in ("'", '"') and not (head + encoded)[-1].isspace():
+        tail = " " + tail  # `KEY=value#note` would read the comment as part of the value
+    return head + encoded + tail
+
+
+def _split_value(body: str) -> tuple[str, str, str]:
+    """Split a binding into (everything before the value, the value's source, the rest)."""
+    reader = dotenv_parser.Reader(io.StringIO(body))
+    reader.read_regex(dotenv_parser._multiline_whitespace)
+    reader.read_regex(dotenv_parser._export)
+    dotenv_parser.parse_key(reader)
+    end_of_key = reader.position.chars
+    reader.read_regex(dotenv_parser._whitespace)
+    if reader.peek(1) != "=":
+        return body[:end_of_key], "", body[end_of_key:]
+    (equal_sign,) = reader.read_regex(dotenv_parser._equal_sign)
+    start = reader.position.chars
+    if len(equal_sign) > 1 and reader.peek(1) == "#":
+        end = start  # `KEY= # note`: python-dotenv reads an empty value and a comment
+    elif reader.peek(1) in ("'", '"'):
+        dotenv_parser.parse_value(reader)
+        end = reader.position.chars
+    else:
+        end = start + len(dotenv_parser.parse_unquoted_value(reader))
+    return body[:start], body[start:end], body[end:]
+
+
+def _check_key(name: str, key: str, line: int | None = None) -> None:
+    if not KEY_PATTERN.match(key):
+        where = f"{name} line {line}" if line else name
+        raise InputError(
+            f"{where}: invalid key name — keys are letters, digits, '_', '.' and '-', "
+            "and must not start with a digit"
+        )
+
+
+def _note_duplicate(document: DotenvDocument, first_seen: dict[str, int], entry: Entry) -> None:
+    assert entry.key is not None
+    if entry.key in first_seen:
+        document.warnings.append(
+            f"{document.name} line {entry.line}: {entry.key} is set again "
+            f"(first on line {first_seen[entry.key]}); the last one wins"
+        )
+    else:
+        first_seen[entry.key] = entry.line
+
+
+def _describe_error(body: str) -> str:
+    stripped = body.lstrip()
+    if stripped.startswith(("'", '"')) or re.match(r"[^=]*=\s*['\"]", stripped):
+        return "unterminated quoted value — close the quote or escape it with a backslash"
+    if stripped.startswith("="):
+        return "missing key name before '='"
+    return "cannot parse this line — expected KEY=value, a comment or a blank line"

@@ -1,0 +1,151 @@
+"""Orchestration: read both sides, plan, apply, record the new base.
+
+The CLI calls these steps one by one so it can render and confirm in
+between; nothing here prints.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv.main import resolve_variables
+
+from envsync import dotenv_file, state
+from envsync.config import Target
+from envsync.dotenv_file import DotenvDocument
+from envsync.errors import ApplyError, EnvSyncError, StoreError
+from envsync.merge import merge3
+from envsync.plan import UNKNOWN, Chooser, Mode, Plan, Unknown, make_plan, resolve
+from envsync.stores import open_store
+from envsync.stores.base import Progress, Snapshot, Store, StoreInfo, no_progress
+
+
+@dataclass
+class Local:
+    """The local file as read: its document, its exact bytes (to detect edits
+    made while we work) and its values."""
+
+    path: Path
+    document: DotenvDocument
+    raw: bytes | None  # None: the file does not exist yet
+    values: dict[str, str]
+
+    @property
+    def exists(self) -> bool:
+        return self.raw is not None
+
+
+@dataclass
+class Context:
+    """Everything one command knows about one target before it acts."""
+
+    target: Target
+    store: Store
+    local: Local
+    remote: Snapshot
+    base_versions: dict[str, str] | None
+    base: dict[str, str | Unknown] | None
+    warnings: list[str] = field(default_factory=list)
+
+    def info(self) -> StoreInfo:
+        return self.store.info(self.remote)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    pushed: int
+    pulled: int
+    store_info: StoreInfo
+
+
+def read_local(target: Target, *, must_exist: bool) -> Local:
+    """Parse the target's file; a missing file is empty unless the command needs it."""
+    name = target.display_file()
+    if not target.file.exists() and not target.file.is_symlink():
+        if must_exist:
+            from envsync.errors import InputError
+
+            raise InputError(f"{name}: file not found — create it, or run `envsync pull {target.name}` first")
+        return Local(target.file, DotenvDocument(name=name), None, {})
+    raw = dotenv_file.read_bytes(target.file, name)
+    document = dotenv_file.parse(dotenv_file.decode(raw, name), name)
+    return Local(target.file, document, raw, local_values(document, target))
+
+
+def local_values(document: DotenvDocument, target: Target) -> dict[str, str]:
+    values = document.values()
+    if target.expand:
+        expanded = resolve_variables(values.items(), override=True)
+        values = {k: v for k, v in expanded.items() if v is not None}
+    return values
+
+
+def prepare(target: Target, *, must_exist: bool, progress: Progress = no_progress,
+            with_base: bool = True) -> Context:
+    """Read the local file, the store and the base of the last sync."""
+    local = read_local(target, must_exist=must_exist)
+    store = open_store(target)
+    remote = store.read(progress)
+    versions = state.base_versions(target.root, target.name, store.uri, store.layout) if with_base else None
+    base = read_base(store, remote, versions) if versions is not None else None
+    return Context(target, store, local, remote, versions, base, list(local.document.warnings))
+
+
+def read_base(store: Store, remote: Snapshot, versions: dict[str, str]) -> dict[str, str | Unknown]:
+    """Values at the last sync: the current value where the version has not moved,
+    else read back from the store's history (UNKNOWN if that version is gone)."""
+    base: dict[str, str | Unknown] = {}
+    older: dict[str, str] = {}
+    for key, version in versions.items():
+        if remote.versions.get(key) == version:
+            base[key] = remote.values[key]
+        else:
+            older[key] = version
+    found = store.read_versions(older) if older else {}
+    for key in older:
+        base[key] = found.get(key, UNKNOWN)
+    return base
+
+
+def plan(context: Context, mode: Mode, *, prune: bool = False, force: bool = False,
+         on_conflict: str = "fail", choose: Chooser | None = None) -> Plan:
+    """The plan for one target, conflicts resolved by `on_conflict` where they can be."""
+    base = None if force else context.base
+    raw = make_plan(context.local.values, context.remote.values, base, mode, prune=prune)
+    return resolve(raw, on_conflict, prune=prune, merger=merge3, choose=choose)
+
+
+def apply(context: Context, plan: Plan, progress: Progress = no_progress) -> Outcome:
+    """Write the store first, then the local file, then the new base.
+
+    Each step is atomic on its own; if a later one fails, the state still
+    names the old base, so the next run sees the difference and converges.
+    """
+    remote_changes, local_changes = plan.remote_changes(), plan.local_changes()
+    remote = context.remote
+    if remote_changes:
+        try:
+            remote = context.store.apply(remote_changes, context.remote, progress)
+        except ApplyError:
+            raise
+        except EnvSyncError as exc:
+            raise ApplyError(exc, [], [c.key for c in remote_changes]) from None
+    document = context.local.document
+    if local_changes:
+        for change in local_changes:
+            if change.value is None:
+                document.unset(change.key)
+            else:
+                document.set(change.key, change.value)
+        try:
+            dotenv_file.write(document, context.local.path, expected=context.local.raw or b"")
+        except EnvSyncError as exc:
+            if remote_changes:
+                raise type(exc)(f"{exc} (the store was updated; run `envsync pull {context.target.name}` to finish)") from None
+            raise
+        except OSError as exc:
+            raise StoreError(f"{context.target.display_file()}: cannot write ({exc.strerror})") from None
+    local_after = local_values(document, context.target)
+    versions = state.next_versions(context.base_versions, local_after, remote)
+    state.record(context.target.root, context.target.name, context.store.uri, context.store.layout, versions)
+    return Outcome(len(remote_changes), len(local_changes), context.store.info(remote))

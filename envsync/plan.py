@@ -1,0 +1,198 @@
+"""The pure planner: (local, base, remote) -> a Plan of actions. No I/O.
+
+`base` is what both sides held at the last sync (None when there was no
+sync yet). With a base, each side's own changes are known and flow to the
+other side; without one, a one-way command (push, pull) makes the other
+side match, and `sync` calls a difference a conflict.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, replace
+from typing import Callable, Iterable, Mapping
+
+from envsync.stores.base import Change
+
+
+class Action(str, enum.Enum):
+    PUSH_ADD = "push-add"
+    PUSH_CHANGE = "push-change"
+    PUSH_DELETE = "push-delete"
+    PULL_ADD = "pull-add"
+    PULL_CHANGE = "pull-change"
+    PULL_DELETE = "pull-delete"
+    MERGE = "merge"  # a merged value written to both sides
+    CONFLICT = "conflict"
+    SKIP = "skip"  # a difference this command leaves alone, with the reason
+    UNCHANGED = "unchanged"
+
+
+class Mode(str, enum.Enum):
+    PUSH = "push"
+    PULL = "pull"
+    SYNC = "sync"
+
+
+class Unknown:
+    """A base value that cannot be read back (its version is gone)."""
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN = Unknown()
+PUSHES = (Action.PUSH_ADD, Action.PUSH_CHANGE, Action.PUSH_DELETE)
+PULLS = (Action.PULL_ADD, Action.PULL_CHANGE, Action.PULL_DELETE)
+DELETES = (Action.PUSH_DELETE, Action.PULL_DELETE)
+
+
+@dataclass(frozen=True)
+class Item:
+    key: str
+    action: Action
+    local: str | None
+    remote: str | None
+    base: str | None | Unknown = None
+    merged: str | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Plan:
+    mode: Mode
+    items: tuple[Item, ...]
+
+    def of(self, *actions: Action) -> list[Item]:
+        return [i for i in self.items if i.action in actions]
+
+    @property
+    def conflicts(self) -> list[Item]:
+        return self.of(Action.CONFLICT)
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.remote_changes() or self.local_changes())
+
+    def remote_changes(self) -> list[Change]:
+        """What the store must receive."""
+        changes = [Change(i.key, i.local) for i in self.of(*PUSHES)]
+        changes += [Change(i.key, i.merged) for i in self.of(Action.MERGE) if i.merged != i.remote]
+        return changes
+
+    def local_changes(self) -> list[Change]:
+        """What the local file must receive."""
+        changes = [Change(i.key, i.remote) for i in self.of(*PULLS)]
+        changes += [Change(i.key, i.merged) for i in self.of(Action.MERGE) if i.merged != i.local]
+        return changes
+
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for item in self.items:
+            counts[item.action.value] = counts.get(item.action.value, 0) + 1
+        return counts
+
+
+def make_plan(local: Mapping[str, str], remote: Mapping[str, str],
+              base: Mapping[str, str | Unknown] | None, mode: Mode, *, prune: bool = False) -> Plan:
+    """Classify every key present on either side."""
+    items = []
+    for key in sorted(set(local) | set(remote)):
+        base_value = UNKNOWN if base is None else base.get(key)
+        items.append(_classify(key, local.get(key), remote.get(key), base_value, mode, prune))
+    return Plan(mode=mode, items=tuple(items))
+
+
+def _classify(key: str, local: str | None, remote: str | None, base: str | None | Unknown,
+              mode: Mode, prune: bool) -> Item:
+    item = Item(key, Action.UNCHANGED, local, remote, base)
+    if local == remote:
+        return item
+    if isinstance(base, Unknown):
+        return _two_way(item, mode, prune)
+    local_moved, remote_moved = local != base, remote != base
+    if local_moved and remote_moved:
+        return replace(item, action=Action.CONFLICT, reason=_both_moved(local, remote))
+    if local_moved:
+        if mode is Mode.PULL:
+            return replace(item, action=Action.SKIP, reason="changed locally since the last sync — push to publish it")
+        return _toward_remote(item, prune)
+    if mode is Mode.PUSH:
+        return replace(item, action=Action.SKIP, reason="changed in the store since the last sync — pull to get it")
+    return _toward_local(item, prune)
+
+
+def _two_way(item: Item, mode: Mode, prune: bool) -> Item:
+    """No base for this key: presence on one side is an addition; a value difference
+    goes the asked direction, or is a conflict for sync."""
+    if mode is Mode.PUSH or (mode is Mode.SYNC and item.remote is None):
+        return _toward_remote(item, prune)
+    if mode is Mode.PULL or (mode is Mode.SYNC and item.local is None):
+        return _toward_local(item, prune)
+    return replace(item, action=Action.CONFLICT,
+                   reason="differs, and there is no earlier sync to tell which side changed")
+
+
+def _toward_remote(item: Item, prune: bool) -> Item:
+    if item.local is None:
+        if not prune:
+            return replace(item, action=Action.SKIP, reason="not in the local file — pass --prune to delete it from the store")
+        return replace(item, action=Action.PUSH_DELETE)
+    return replace(item, action=Action.PUSH_ADD if item.remote is None else Action.PUSH_CHANGE)
+
+
+def _toward_local(item: Item, prune: bool) -> Item:
+    if item.remote is None:
+        if not prune:
+            return replace(item, action=Action.SKIP, reason="not in the store — pass --prune to delete it from the local file")
+        return replace(item, action=Action.PULL_DELETE)
+    return replace(item, action=Action.PULL_ADD if item.local is None else Action.PULL_CHANGE)
+
+
+def _both_moved(local: str | None, remote: str | None) -> str:
+    if local is None:
+        return "deleted locally but changed in the store since the last sync"
+    if remote is None:
+        return "changed locally but deleted from the store since the last sync"
+    return "changed on both sides since the last sync"
+
+
+# -- conflict resolution -------------------------------------------------------
+
+Strategy = str  # fail | ask | local | remote | merge
+Merger = Callable[[str, str, str], "str | None"]
+Chooser = Callable[[Item], str]  # returns local | remote | merge | skip
+
+
+def resolve(plan: Plan, strategy: Strategy, *, prune: bool, merger: Merger,
+            choose: Chooser | None = None) -> Plan:
+    """Turn conflicts into actions by `strategy`; what cannot be resolved stays a conflict."""
+    if strategy == "fail" or not plan.conflicts:
+        return plan
+    items = []
+    for item in plan.items:
+        if item.action is Action.CONFLICT:
+            pick = choose(item) if strategy == "ask" and choose else strategy
+            item = _resolve_one(item, pick, prune, merger)
+        items.append(item)
+    return Plan(mode=plan.mode, items=tuple(items))
+
+
+def _resolve_one(item: Item, pick: str, prune: bool, merger: Merger) -> Item:
+    if pick == "local":
+        return _toward_remote(item, prune)
+    if pick == "remote":
+        return _toward_local(item, prune)
+    if pick == "merge":
+        if item.local is None or item.remote is None or not isinstance(item.base, str):
+            return replace(item, reason=item.reason + "; no merge: one side deleted it or there is no base")
+        merged = merger(item.base, item.local, item.remote)
+        if merged is None:
+            return replace(item, reason=item.reason + "; the edits overlap and cannot be merged")
+        return replace(item, action=Action.MERGE, merged=merged, reason="merged edits from both sides")
+    if pick == "skip":
+        return replace(item, action=Action.SKIP, reason="conflict left for later")
+    return item
+
+
+def keys_of(items: Iterable[Item]) -> list[str]:
+    return [i.key for i in items]

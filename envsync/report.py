@@ -1,0 +1,163 @@
+"""Rendering: plans, drift findings and history as rich tables on a TTY, plain
+text otherwise, or JSON. Values are always masked; no hash of a value is shown."""
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, Iterable
+
+from envsync.drift import Finding
+from envsync.plan import Action, Item, Plan, Unknown
+from envsync.stores.base import StoreInfo, VersionInfo
+
+SYMBOLS = {
+    Action.PUSH_ADD: "+", Action.PUSH_CHANGE: "~", Action.PUSH_DELETE: "-",
+    Action.PULL_ADD: "+", Action.PULL_CHANGE: "~", Action.PULL_DELETE: "-",
+    Action.MERGE: "*", Action.CONFLICT: "!", Action.SKIP: "?", Action.UNCHANGED: "=",
+}
+STYLES = {
+    Action.PUSH_ADD: "green", Action.PUSH_CHANGE: "yellow", Action.PUSH_DELETE: "red",
+    Action.PULL_ADD: "green", Action.PULL_CHANGE: "yellow", Action.PULL_DELETE: "red",
+    Action.MERGE: "cyan", Action.CONFLICT: "bold red", Action.SKIP: "dim", Action.UNCHANGED: "dim",
+}
+
+
+def bullet() -> str:
+    encoding = (getattr(sys.stdout, "encoding", None) or "ascii").lower()
+    return "••••" if "utf" in encoding else "****"
+
+
+def mask(value: str | None | Unknown) -> str:
+    """A value as the user may see it: never the text, only that it is there and its length."""
+    if value is None:
+        return "(absent)"
+    if isinstance(value, Unknown):
+        return "(unknown)"
+    if value == "":
+        return "(empty)"
+    return f"{bullet()} ({len(value)} char{'' if len(value) == 1 else 's'})"
+
+
+def value_shape(value: str | None) -> dict[str, Any]:
+    return {"present": value is not None, "length": None if value is None else len(value)}
+
+
+# -- plans ---------------------------------------------------------------------
+
+
+def plan_summary(plan: Plan) -> str:
+    pushes = len(plan.remote_changes())
+    pulls = len(plan.local_changes())
+    counts = plan.counts()
+    parts = [f"{pushes} to push", f"{pulls} to pull"]
+    for action, label in ((Action.CONFLICT, "conflict"), (Action.SKIP, "skipped"), (Action.UNCHANGED, "unchanged")):
+        n = counts.get(action.value, 0)
+        if n:
+            parts.append(f"{n} {label}" + ("s" if label == "conflict" and n != 1 else ""))
+    return ", ".join(parts)
+
+
+def plan_items(plan: Plan, verbose: bool = False) -> list[Item]:
+    return [i for i in plan.items if verbose or i.action is not Action.UNCHANGED]
+
+
+def plan_text(title: str, plan: Plan, verbose: bool = False) -> str:
+    lines = [title]
+    items = plan_items(plan, verbose)
+    width = max((len(i.key) for i in items), default=0)
+    for item in items:
+        detail = _detail(item)
+        lines.append(f"  {SYMBOLS[item.action]} {item.key:<{width}}  {item.action.value:<11}  {detail}".rstrip())
+    if not items:
+        lines.append("  (in sync)")
+    lines.append(f"  {plan_summary(plan)}")
+    return "\n".join(lines)
+
+
+def plan_table(title: str, plan: Plan, verbose: bool = False):
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    for column in ("", "Key", "Action", "Local", "Store", "Note"):
+        table.add_column(column, no_wrap=column in ("Key", "Action"))
+    for item in plan_items(plan, verbose):
+        style = STYLES[item.action]
+        table.add_row(SYMBOLS[item.action], item.key, f"[{style}]{item.action.value}[/]",
+                      mask(item.local), mask(item.remote), item.reason)
+    table.caption = plan_summary(plan) if plan_items(plan, verbose) else f"in sync — {plan_summary(plan)}"
+    table.caption_justify = "left"
+    return table
+
+
+def _detail(item: Item) -> str:
+    if item.action in (Action.PUSH_ADD, Action.PUSH_CHANGE):
+        return f"{mask(item.remote)} -> {mask(item.local)}" if item.remote is not None else mask(item.local)
+    if item.action in (Action.PULL_ADD, Action.PULL_CHANGE):
+        return f"{mask(item.local)} -> {mask(item.remote)}" if item.local is not None else mask(item.remote)
+    if item.action is Action.MERGE:
+        return f"{item.reason}: {mask(item.merged)}"
+    return item.reason
+
+
+def plan_json(target: str, file: str, plan: Plan, info: StoreInfo, verbose: bool = False) -> dict[str, Any]:
+    return {
+        "target": target,
+        "file": file,
+        "store": {"uri": info.uri, "layout": info.layout, "secrets": info.secrets},
+        "mode": plan.mode.value,
+        "summary": {"push": len(plan.remote_changes()), "pull": len(plan.local_changes()), **plan.counts()},
+        "items": [
+            {"key": i.key, "action": i.action.value, "local": value_shape(i.local),
+             "store": value_shape(i.remote), "reason": i.reason or None}
+            for i in plan_items(plan, verbose)
+        ],
+    }
+
+
+# -- drift ---------------------------------------------------------------------
+
+
+def findings_text(findings: Iterable[Finding]) -> str:
+    lines = []
+    for f in findings:
+        where = f"{f.file}:{f.line}: " if f.file and f.line else (f"{f.file}: " if f.file else "")
+        lines.append(f"{where}[{f.target}] {f.kind}: {f.message}")
+    return "\n".join(lines)
+
+
+def findings_table(findings: list[Finding], title: str):
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    for column in ("Target", "Key", "Drift", "Where", "Fix"):
+        table.add_column(column)
+    for f in findings:
+        where = f"{f.file}:{f.line}" if f.file and f.line else (f.file or "store")
+        table.add_row(f.target, f.key, f"[yellow]{f.kind}[/]", where, f.message.split(" — ", 1)[-1])
+    return table
+
+
+def findings_json(findings: Iterable[Finding]) -> list[dict[str, Any]]:
+    return [{"target": f.target, "key": f.key, "kind": f.kind, "file": f.file, "line": f.line,
+             "message": f.message} for f in findings]
+
+
+# -- history -------------------------------------------------------------------
+
+
+def history_rows(entries: list[VersionInfo], key: str | None) -> list[tuple[str, str, str, str, str]]:
+    rows = []
+    for e in entries:
+        when = e.created.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z") if e.created else "?"
+        size = "" if e.length is None else (f"{e.length} chars" if key else f"{e.length} keys")
+        rows.append((e.version, when, e.author or "", e.action, size))
+    return rows
+
+
+def history_json(entries: list[VersionInfo]) -> list[dict[str, Any]]:
+    return [{"version": e.version, "created": e.created.isoformat() if e.created else None,
+             "author": e.author, "action": e.action, "length": e.length} for e in entries]
+
+
+def use_color() -> bool:
+    return "NO_COLOR" not in os.environ

@@ -1,0 +1,93 @@
+"""The store protocol every backend implements, and the data it speaks."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable, Mapping, Protocol, Sequence
+
+# Called with the number of items just done; lets the CLI draw a progress bar.
+Progress = Callable[[int], None]
+
+
+def no_progress(done: int) -> None:
+    """The default progress callback: nothing to draw."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The store's content at one moment.
+
+    `versions[key]` is the id of the version that holds the key's current value
+    (in the bundle layout, the bundle's version). `revision` is the store-wide
+    compare-and-swap token where the layout has one (bundle), else None.
+    """
+
+    values: Mapping[str, str]
+    versions: Mapping[str, str] = field(default_factory=dict)
+    revision: str | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    """Set `key` to `value`, or delete it when `value` is None."""
+
+    key: str
+    value: str | None
+
+    @property
+    def is_delete(self) -> bool:
+        return self.value is None
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One entry of a key's (or the bundle's) history; never carries the value."""
+
+    version: str
+    created: datetime | None
+    author: str | None = None
+    action: str = "changed"  # added | changed | deleted
+    length: int | None = None
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    """What `plan --json` reports about cost and shape."""
+
+    uri: str
+    layout: str
+    secrets: int
+
+
+class Store(Protocol):
+    """A place a target's key/value pairs live, read and written as a whole.
+
+    Implementations raise `envsync.errors.StoreError` (exit 3) for backend,
+    auth and network failures, `ConflictError` when a write finds the remote
+    moved since `expected` was read, and `ApplyError` when a batch was only
+    partly applied.
+    """
+
+    uri: str
+    layout: str
+
+    def read(self, progress: Progress = no_progress) -> Snapshot:
+        """The current content, in as few calls as the backend allows."""
+        ...
+
+    def read_versions(self, wanted: Mapping[str, str]) -> dict[str, str]:
+        """Values of keys at older versions (key -> version id); unreadable ones are left out."""
+        ...
+
+    def apply(self, changes: Sequence[Change], expected: Snapshot,
+              progress: Progress = no_progress) -> Snapshot:
+        """Apply `changes` if the store still matches `expected`; return the new snapshot."""
+        ...
+
+    def history(self, key: str | None = None) -> list[VersionInfo]:
+        """Versions of one key, or of the whole target when key is None; newest first."""
+        ...
+
+    def info(self, snapshot: Snapshot) -> StoreInfo:
+        """Shape and billable secret count of this store."""
+        ...

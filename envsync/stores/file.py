@@ -1,0 +1,255 @@
+"""The embedded default store: a local folder that keeps every version.
+
+bundle layout:  PATH/bundle/00000001.json          one JSON document per version
+per-key layout: PATH/keys/KEY/00000001.json        one document per version of each key
+                                                    (a deleted key's last version is a tombstone)
+
+A new version is created with an exclusive link (`fsutil.exclusive_write`):
+the writer that planned against version N may create N+1 only if nobody did,
+which is compare-and-swap on the current version with no lock to leave behind.
+"""
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import socket
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+from envsync.errors import ApplyError, ConflictError, InputError, StoreError
+from envsync.fsutil import exclusive_write, make_private_dir
+from envsync.stores import resolve_layout
+from envsync.stores.base import Change, Progress, Snapshot, StoreInfo, VersionInfo, no_progress
+from envsync.stores.uri import StoreURI
+
+if TYPE_CHECKING:
+    from envsync.config import Target
+
+FORMAT = 1
+
+
+def open_store(uri: StoreURI, target: Target) -> FileStore:
+    uri.require_known_options({"layout"})
+    path = Path(os.path.expanduser(uri.location))
+    if not path.is_absolute():
+        path = target.root / path
+    if path.exists() and not path.is_dir():
+        raise InputError(f"target {target.name}: store path {uri.location!r} is a file, not a folder")
+    return FileStore(uri=uri.text, path=path, layout=resolve_layout(uri, target))
+
+
+class FileStore:
+    def __init__(self, uri: str, path: Path, layout: str) -> None:
+        self.uri = uri
+        self.path = path
+        self.layout = layout
+
+    # -- reading -------------------------------------------------------------
+
+    def read(self, progress: Progress = no_progress) -> Snapshot:
+        if self.layout == "bundle":
+            latest = _latest(self._bundle_dir())
+            if latest is None:
+                return Snapshot(values={})
+            values = self._document(self._bundle_dir(), latest)["values"]
+            return Snapshot(values=values, versions={k: str(latest) for k in values}, revision=str(latest))
+        values, versions = {}, {}
+        for key in self._keys():
+            latest = _latest(self._key_dir(key))
+            if latest is not None:
+                document = self._document(self._key_dir(key), latest)
+                if document["value"] is not None:
+                    values[key], versions[key] = document["value"], str(latest)
+            progress(1)
+        return Snapshot(values=values, versions=versions)
+
+    def read_versions(self, wanted: Mapping[str, str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        bundles: dict[str, dict[str, Any] | None] = {}
+        for key, version in wanted.items():
+            if self.layout == "bundle":
+                if version not in bundles:
+                    bundles[version] = self._document_or_none(self._bundle_dir(), version)
+                document = bundles[version]
+                value = document["values"].get(key) if document else None
+            else:
+                document = self._document_or_none(self._key_dir(key), version)
+                value = document["value"] if document else None
+            if value is not None:
+                found[key] = value
+        return found
+
+    # -- writing -------------------------------------------------------------
+
+    def apply(self, changes: Sequence[Change], expected: Snapshot,
+              progress: Progress = no_progress) -> Snapshot:
+        if not changes:
+            return expected
+        if self.layout == "bundle":
+            return self._apply_bundle(changes, expected)
+        return self._apply_per_key(changes, expected, progress)
+
+    def _apply_bundle(self, changes: Sequence[Change], expected: Snapshot) -> Snapshot:
+        values = dict(expected.values)
+        for change in changes:
+            if change.is_delete:
+                values.pop(change.key, None)
+            else:
+                values[change.key] = change.value  # type: ignore[assignment]
+        version = int(expected.revision or 0) + 1
+        make_private_dir(self._bundle_dir())
+        if not exclusive_write(self._bundle_dir() / _name(version), _encode(self._stamp({"values": values}))):
+            raise ConflictError(f"{self.uri}: the store changed since it was read (another push won); run again to re-plan")
+        return Snapshot(values=values, versions={k: str(version) for k in values}, revision=str(version))
+
+    def _apply_per_key(self, changes: Sequence[Change], expected: Snapshot, progress: Progress) -> Snapshot:
+        values, versions = dict(expected.values), dict(expected.versions)
+        applied: list[str] = []
+        for index, change in enumerate(changes):
+            try:
+                version = self._write_key(change, expected.versions.get(change.key))
+            except (ConflictError, StoreError) as exc:
+                raise ApplyError(exc, applied, [c.key for c in changes[index:]]) from None
+            applied.append(change.key)
+            if change.is_delete:
+                values.pop(change.key, None)
+                versions.pop(change.key, None)
+            else:
+                values[change.key], versions[change.key] = change.value, str(version)  # type: ignore[assignment]
+            progress(1)
+        return Snapshot(values=values, versions=versions)
+
+    def _write_key(self, change: Change, expected_version: str | None) -> int:
+        folder = self._key_dir(change.key)
+        latest = _latest(folder) if folder.exists() else None
+        current = None
+        if latest is not None and self._document(folder, latest)["value"] is not None:
+            current = str(latest)
+        if current != expected_version:
+            raise ConflictError(f"{self.uri}: {change.key} changed in the store since it was read; run again to re-plan")
+        version = (latest or 0) + 1
+        make_private_dir(folder)
+        document = self._stamp({"key": change.key, "value": change.value})
+        if not exclusive_write(folder / _name(version), _encode(document)):
+            raise ConflictError(f"{self.uri}: {change.key} was written by someone else just now; run again to re-plan")
+        return version
+
+    # -- history -------------------------------------------------------------
+
+    def history(self, key: str | None = None) -> list[VersionInfo]:
+        if self.layout == "per-key" and key is not None:
+            return self._key_history(key)
+        if self.layout == "per-key":
+            return [info for k in self._keys() for info in self._key_history(k)]
+        entries, previous = [], None
+        for version in _versions(self._bundle_dir()):
+            document = self._document(self._bundle_dir(), version)
+            info = _bundle_entry(version, document, previous, key)
+            if info is not None:
+                entries.append(info)
+            previous = document["values"]
+        return sorted(entries, key=lambda i: int(i.version), reverse=True)
+
+    def _key_history(self, key: str) -> list[VersionInfo]:
+        entries, existed = [], False
+        for version in _versions(self._key_dir(key)):
+            document = self._document(self._key_dir(key), version)
+            value = document["value"]
+            action = "deleted" if value is None else ("changed" if existed else "added")
+            existed = value is not None
+            entries.append(VersionInfo(str(version), _when(document), document.get("author"), action,
+                                       None if value is None else len(value)))
+        return list(reversed(entries))
+
+    def info(self, snapshot: Snapshot) -> StoreInfo:
+        secrets = len(snapshot.values) if self.layout == "per-key" else int(bool(snapshot.revision))
+        return StoreInfo(uri=self.uri, layout=self.layout, secrets=secrets)
+
+    # -- files ---------------------------------------------------------------
+
+    def _bundle_dir(self) -> Path:
+        return self.path / "bundle"
+
+    def _key_dir(self, key: str) -> Path:
+        return self.path / "keys" / key
+
+    def _keys(self) -> list[str]:
+        folder = self.path / "keys"
+        return sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+
+    def _document(self, folder: Path, version: int | str) -> dict[str, Any]:
+        document = self._document_or_none(folder, version)
+        if document is None:
+            raise StoreError(f"{self.uri}: version {version} under {folder} is missing")
+        return document
+
+    def _document_or_none(self, folder: Path, version: int | str) -> dict[str, Any] | None:
+        try:
+            path = folder / _name(int(version))
+        except ValueError:
+            return None
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise StoreError(f"{self.uri}: cannot read {path} ({exc.__class__.__name__}) — is the store folder intact?") from None
+
+    @staticmethod
+    def _stamp(document: dict[str, Any]) -> dict[str, Any]:
+        return {"envsync": FORMAT, "created": datetime.now(timezone.utc).isoformat(),
+                "author": _author(), **document}
+
+
+def _bundle_entry(version: int, document: dict[str, Any], previous: dict[str, str] | None,
+                  key: str | None) -> VersionInfo | None:
+    values = document["values"]
+    if key is None:
+        action = "added" if previous is None else "changed"
+        return VersionInfo(str(version), _when(document), document.get("author"), action, len(values))
+    before, after = (previous or {}).get(key), values.get(key)
+    if before == after:
+        return None
+    action = "added" if before is None else ("deleted" if after is None else "changed")
+    return VersionInfo(str(version), _when(document), document.get("author"), action,
+                       None if after is None else len(after))
+
+
+def _versions(folder: Path) -> list[int]:
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in folder.iterdir():
+        if path.suffix == ".json" and path.stem.isdigit():
+            found.append(int(path.stem))
+    return sorted(found)
+
+
+def _latest(folder: Path) -> int | None:
+    versions = _versions(folder)
+    return versions[-1] if versions else None
+
+
+def _name(version: int) -> str:
+    return f"{version:08d}.json"
+
+
+def _encode(document: dict[str, Any]) -> bytes:
+    return json.dumps(document, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")
+
+
+def _when(document: dict[str, Any]) -> datetime | None:
+    try:
+        return datetime.fromisoformat(document["created"])
+    except (KeyError, ValueError):
+        return None
+
+
+def _author() -> str:
+    try:
+        user = getpass.getuser()
+    except Exception:  # getpass raises a bare OSError/KeyError when no user is known
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
