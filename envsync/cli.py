@@ -363,7 +363,10 @@ def _values(ctx, name: str | None, source: str) -> dict[str, str]:
         local = engine.read_local(target, must_exist=True)
         return local.values
     with progress(f"reading {target.name}") as tick:
-        return dict(open_store(target).read(tick).values)
+        values = dict(open_store(target).read(tick).values)
+    if not values:
+        warn(f"target {target.name}: the store has no values yet — push first, or use --from local")
+    return values
 
 
 @cli.command("export")

@@ -107,7 +107,7 @@ def load(path: Path | None = None, start: Path | None = None) -> Config:
 def parse(data: dict[str, Any], path: Path) -> Config:
     prefix = "tool.envsync." if path.name == PYPROJECT else ""
     where = f"{path.name}: {prefix}"
-    _reject_unknown(data, TOP_KEYS, where.rstrip(". "), "")
+    _reject_unknown(data, TOP_KEYS, f"{path.name}: tool.envsync" if prefix else path.name, "")
     targets_table = data.get("targets")
     if not isinstance(targets_table, dict) or not targets_table:
         raise InputError(f"{path.name}: no targets — add a [{prefix}targets.NAME] table with `file` and `store`")

@@ -117,7 +117,7 @@ class DotenvDocument:
 
     def _all_exported(self) -> bool:
         bodies = [e.body.lstrip() for e in self.entries if e.key is not None]
-        return bool(bodies) and all(b.startswith("export ") for b in bodies)
+        return bool(bodies) and all(re.match(r"export[^\S\r\n]", b) for b in bodies)
 
 
 # -- parsing -----------------------------------------------------------------

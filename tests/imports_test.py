@@ -1,0 +1,32 @@
+"""No cloud SDK is imported unless a cloud store is used: startup stays fast."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+PROBE = """
+import sys
+from envsync.cli import main
+code = main(sys.argv[1:])
+heavy = sorted({m.split('.')[0] for m in sys.modules} & {'boto3', 'botocore', 'google', 'azure', 'grpc', 'rich'})
+print('IMPORTED', ','.join(heavy))
+"""
+
+
+def imported_by(tmp_path: Path, *args: str) -> list[str]:
+    proc = subprocess.run([sys.executable, "-c", PROBE, *args], cwd=tmp_path,
+                          capture_output=True, text=True, env={"NO_COLOR": "1", "PATH": "/usr/bin:/bin"})
+    line = [x for x in proc.stdout.splitlines() if x.startswith("IMPORTED")][-1]
+    return [m for m in line.split(" ", 1)[1].split(",") if m]
+
+
+def test_version_imports_no_cloud_sdk(tmp_path: Path):
+    assert imported_by(tmp_path, "--version") == []
+
+
+def test_check_on_file_store_imports_no_cloud_sdk(tmp_path: Path):
+    (tmp_path / "envsync.toml").write_text('[targets.dev]\nfile = ".env"\nstore = "file://s"\n')
+    (tmp_path / ".env").write_text("A=1\n")
+    assert imported_by(tmp_path, "push", "-y") == []
+    assert imported_by(tmp_path, "check") == []
