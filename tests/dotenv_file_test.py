@@ -442,7 +442,7 @@ def test_load_unreadable(tmp_path, make, message):
     make(path)
     with pytest.raises(InputError) as caught:
         load(path)
-    assert str(caught.value) == f"{path}: {message}" or str(caught.value).startswith(f"{path}: {message}")
+    assert str(caught.value).startswith(f"{path}: {message}")
 
 
 # -- errors --------------------------------------------------------------------
@@ -520,7 +520,7 @@ def binding_lines(draw):
     key, value = draw(KEYS), draw(TEXT)
     encoded = encode_value(value, draw(STYLES))
     after_equals = "" if encoded.startswith("#") else draw(SPACING)  # `K= #x` is an empty value
-    comment = draw(st.sampled_from(["", " #"])) 
+    comment = draw(st.sampled_from(["", " #"]))
     comment += draw(LINE_TEXT) if comment else ""
     export = draw(st.sampled_from(["", "export ", "export\t"]))
     line = f"{draw(INDENT)}{export}{key}{draw(SPACING)}={after_equals}{encoded}{comment}"
@@ -557,7 +557,10 @@ def test_property_generated_documents_round_trip(document):
 
 
 # Starting lines for K, between two fixed neighbours; None means K is new.
-STARTS = ["K=old\n", "K='old'\n", 'K="old"\n', "export K=old # note\n", "K= old\n", "K\n", "K #note\n", None]
+STARTS = [
+    "K=old\n", "K='old'\n", 'K="old"\n', "export K=old # note\n", "  K = 'old' # note\r\n",
+    "K= old\n", "K\n", "K #note\n", None,
+]
 
 
 @pytest.mark.parametrize("start", STARTS)
