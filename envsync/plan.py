@@ -74,15 +74,17 @@ class Plan:
         return bool(self.remote_changes() or self.local_changes())
 
     def remote_changes(self) -> list[Change]:
-        """What the store must receive."""
+        """What the store must receive (a pull never writes the store)."""
         changes = [Change(i.key, i.local) for i in self.of(*PUSHES)]
-        changes += [Change(i.key, i.merged) for i in self.of(Action.MERGE) if i.merged != i.remote]
+        if self.mode is not Mode.PULL:
+            changes += [Change(i.key, i.merged) for i in self.of(Action.MERGE) if i.merged != i.remote]
         return changes
 
     def local_changes(self) -> list[Change]:
-        """What the local file must receive."""
+        """What the local file must receive (a push never writes the file)."""
         changes = [Change(i.key, i.remote) for i in self.of(*PULLS)]
-        changes += [Change(i.key, i.merged) for i in self.of(Action.MERGE) if i.merged != i.local]
+        if self.mode is not Mode.PUSH:
+            changes += [Change(i.key, i.merged) for i in self.of(Action.MERGE) if i.merged != i.local]
         return changes
 
     def counts(self) -> dict[str, int]:
@@ -98,17 +100,18 @@ def make_plan(local: Mapping[str, str], remote: Mapping[str, str],
     items = []
     for key in sorted(set(local) | set(remote)):
         base_value = UNKNOWN if base is None else base.get(key)
-        items.append(_classify(key, local.get(key), remote.get(key), base_value, mode, prune))
+        items.append(_classify(key, local.get(key), remote.get(key), base_value, mode, prune,
+                               was_synced=base is not None and key in base))
     return Plan(mode=mode, items=tuple(items))
 
 
 def _classify(key: str, local: str | None, remote: str | None, base: str | None | Unknown,
-              mode: Mode, prune: bool) -> Item:
+              mode: Mode, prune: bool, was_synced: bool) -> Item:
     item = Item(key, Action.UNCHANGED, local, remote, base)
     if local == remote:
         return item
     if isinstance(base, Unknown):
-        return _two_way(item, mode, prune)
+        return _two_way(item, mode, prune, was_synced)
     local_moved, remote_moved = local != base, remote != base
     if local_moved and remote_moved:
         return replace(item, action=Action.CONFLICT, reason=_both_moved(local, remote))
@@ -121,13 +124,23 @@ def _classify(key: str, local: str | None, remote: str | None, base: str | None 
     return _toward_local(item, prune)
 
 
-def _two_way(item: Item, mode: Mode, prune: bool) -> Item:
-    """No base for this key: presence on one side is an addition; a value difference
-    goes the asked direction, or is a conflict for sync."""
-    if mode is Mode.PUSH or (mode is Mode.SYNC and item.remote is None):
+def _two_way(item: Item, mode: Mode, prune: bool, was_synced: bool) -> Item:
+    """No readable base for this key: a one-way command makes the other side match.
+    For sync, a key on one side only is an addition when there was no earlier sync;
+    if the key was synced before (its old version is just gone), one side deleted it
+    and which change should win cannot be told, so it is a conflict, as is any
+    value difference."""
+    if mode is Mode.PUSH:
         return _toward_remote(item, prune)
-    if mode is Mode.PULL or (mode is Mode.SYNC and item.local is None):
+    if mode is Mode.PULL:
         return _toward_local(item, prune)
+    one_sided = item.local is None or item.remote is None
+    if one_sided and not was_synced:
+        return _toward_remote(item, prune) if item.remote is None else _toward_local(item, prune)
+    if was_synced:
+        return replace(item, action=Action.CONFLICT,
+                       reason="its value at the last sync can no longer be read from the store, "
+                              "so which side changed it cannot be told")
     return replace(item, action=Action.CONFLICT,
                    reason="differs, and there is no earlier sync to tell which side changed")
 
@@ -172,12 +185,17 @@ def resolve(plan: Plan, strategy: Strategy, *, prune: bool, merger: Merger,
     for item in plan.items:
         if item.action is Action.CONFLICT:
             pick = choose(item) if strategy == "ask" and choose else strategy
-            item = _resolve_one(item, pick, prune, merger)
+            item = _resolve_one(item, pick, prune, merger, plan.mode)
         items.append(item)
     return Plan(mode=plan.mode, items=tuple(items))
 
 
-def _resolve_one(item: Item, pick: str, prune: bool, merger: Merger) -> Item:
+def _resolve_one(item: Item, pick: str, prune: bool, merger: Merger, mode: Mode) -> Item:
+    # A one-way command never writes the other side: keeping that side's own value is a skip.
+    if pick == "local" and mode is Mode.PULL:
+        return replace(item, action=Action.SKIP, reason="kept the local value (pull never writes the store)")
+    if pick == "remote" and mode is Mode.PUSH:
+        return replace(item, action=Action.SKIP, reason="kept the store's value (push never writes the local file)")
     if pick == "local":
         return _toward_remote(item, prune)
     if pick == "remote":

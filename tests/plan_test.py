@@ -90,10 +90,6 @@ SKIP_LOCAL_MOVED = "changed locally since the last sync"
 SKIP_REMOTE_MOVED = "changed in the store since the last sync"
 NO_EARLIER_SYNC = "no earlier sync to tell which side changed"
 
-UNKNOWN_RESURRECTS = (
-    "base UNKNOWN means the key WAS in the last sync, so a one-sided key is a deletion on the "
-    "other side; _two_way treats it as an addition and sync silently undoes the deletion"
-)
 
 CASES = [
     # -- no state at all: two-way; push/pull make the other side match, sync conflicts on values
@@ -112,14 +108,14 @@ CASES = [
     row(UNKNOWN_BASE, L, None, PUSH, EITHER, Action.PUSH_ADD),
     row(UNKNOWN_BASE, L, None, PULL, False, Action.SKIP, SKIP_PRUNE_LOCAL),
     row(UNKNOWN_BASE, L, None, PULL, True, Action.PULL_DELETE),
-    row(UNKNOWN_BASE, L, None, SYNC, EITHER, Action.CONFLICT, bug=UNKNOWN_RESURRECTS),
+    row(UNKNOWN_BASE, L, None, SYNC, EITHER, Action.CONFLICT, "can no longer be read"),
     row(UNKNOWN_BASE, None, R, PULL, EITHER, Action.PULL_ADD),
     row(UNKNOWN_BASE, None, R, PUSH, False, Action.SKIP, SKIP_PRUNE_STORE),
     row(UNKNOWN_BASE, None, R, PUSH, True, Action.PUSH_DELETE),
-    row(UNKNOWN_BASE, None, R, SYNC, EITHER, Action.CONFLICT, bug=UNKNOWN_RESURRECTS),
+    row(UNKNOWN_BASE, None, R, SYNC, EITHER, Action.CONFLICT, "can no longer be read"),
     row(UNKNOWN_BASE, L, R, PUSH, EITHER, Action.PUSH_CHANGE),
     row(UNKNOWN_BASE, L, R, PULL, EITHER, Action.PULL_CHANGE),
-    row(UNKNOWN_BASE, L, R, SYNC, EITHER, Action.CONFLICT, NO_EARLIER_SYNC),
+    row(UNKNOWN_BASE, L, R, SYNC, EITHER, Action.CONFLICT, "can no longer be read"),
     # -- a base exists without this key: each present side added it since
     row(KEY_ABSENT, L, L, ALL_MODES, EITHER, Action.UNCHANGED),
     row(KEY_ABSENT, L, None, (PUSH, SYNC), EITHER, Action.PUSH_ADD),
@@ -393,18 +389,21 @@ def test_ask_without_a_callback_leaves_conflicts():
     assert resolved(conflict_plan(L, R), "ask").action is Action.CONFLICT
 
 
-ONE_WAY_BUG = ("a one-way command writes the direction it was not asked to: `pull --on-conflict local` "
-               "turns the conflict into PUSH_CHANGE (a pull writing the store) and `push --on-conflict "
-               "remote` into PULL_CHANGE; keeping a command's own side should leave the key alone (SKIP)")
 
 
-@pytest.mark.xfail(strict=True, reason=ONE_WAY_BUG)
 @pytest.mark.parametrize("mode, strategy", [(PULL, "local"), (PUSH, "remote")], ids=["pull-local", "push-remote"])
 def test_one_way_resolution_keeps_the_commands_direction(mode, strategy):
     plan = resolve(conflict_plan(L, R, mode=mode), strategy, prune=False, merger=merge3)
     writes_wrong_side = plan.remote_changes() if mode is PULL else plan.local_changes()
     assert writes_wrong_side == []
     assert only_item(plan).action is Action.SKIP
+
+
+@pytest.mark.parametrize("mode, to_store, to_local", [(PUSH, True, False), (PULL, False, True), (SYNC, True, True)])
+def test_a_merge_in_a_one_way_command_writes_only_its_direction(mode, to_store, to_local):
+    plan = resolve(conflict_plan(L, R, mode=mode), "merge", prune=False, merger=lambda b, l, r: "merged")
+    assert plan.remote_changes() == ([Change(KEY, "merged")] if to_store else [])
+    assert plan.local_changes() == ([Change(KEY, "merged")] if to_local else [])
 
 
 # -- properties --------------------------------------------------------------------

@@ -48,6 +48,7 @@ class VersionInfo:
     author: str | None = None
     action: str = "changed"  # added | changed | deleted
     length: int | None = None
+    key: str | None = None  # set when one listing covers several keys (per-key layout)
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,9 @@ def open_store(uri: StoreURI, target: Target) -> FileStore:
     path = Path(os.path.expanduser(uri.location))
     if not path.is_absolute():
         path = target.root / path
-    if path.exists() and not path.is_dir():
-        raise InputError(f"target {target.name}: store path {uri.location!r} is a file, not a folder")
+    for folder in (path, *path.parents):
+        if folder.exists() and not folder.is_dir():
+            raise InputError(f"target {target.name}: store path {uri.location!r}: {folder} is a file, not a folder")
     return FileStore(uri=uri.text, path=path, layout=resolve_layout(uri, target))
 
 
@@ -85,11 +86,16 @@ class FileStore:
 
     def apply(self, changes: Sequence[Change], expected: Snapshot,
               progress: Progress = no_progress) -> Snapshot:
+        # A change the store already holds is no change: a re-run adds no version.
+        changes = [c for c in changes if expected.values.get(c.key) != c.value]
         if not changes:
             return expected
-        if self.layout == "bundle":
-            return self._apply_bundle(changes, expected)
-        return self._apply_per_key(changes, expected, progress)
+        try:
+            if self.layout == "bundle":
+                return self._apply_bundle(changes, expected)
+            return self._apply_per_key(changes, expected, progress)
+        except OSError as exc:
+            raise StoreError(f"{self.uri}: cannot write under {self.path} ({exc.strerror or exc})") from None
 
     def _apply_bundle(self, changes: Sequence[Change], expected: Snapshot) -> Snapshot:
         values = dict(expected.values)
@@ -105,13 +111,18 @@ class FileStore:
         return Snapshot(values=values, versions={k: str(version) for k in values}, revision=str(version))
 
     def _apply_per_key(self, changes: Sequence[Change], expected: Snapshot, progress: Progress) -> Snapshot:
+        # Check every key first, so a stale snapshot is refused before anything is written;
+        # the exclusive create of each new version still catches a writer racing us.
+        latest = {c.key: self._check_key(c.key, expected.versions.get(c.key)) for c in changes}
         values, versions = dict(expected.values), dict(expected.versions)
         applied: list[str] = []
         for index, change in enumerate(changes):
             try:
-                version = self._write_key(change, expected.versions.get(change.key))
-            except (ConflictError, StoreError) as exc:
-                raise ApplyError(exc, applied, [c.key for c in changes[index:]]) from None
+                version = self._write_key(change, latest[change.key])
+            except (ConflictError, StoreError, OSError) as exc:
+                cause = exc if isinstance(exc, (ConflictError, StoreError)) else StoreError(
+                    f"{self.uri}: cannot write {change.key} ({exc.strerror or exc})")
+                raise ApplyError(cause, applied, [c.key for c in changes[index:]]) from None
             applied.append(change.key)
             if change.is_delete:
                 values.pop(change.key, None)
@@ -121,14 +132,19 @@ class FileStore:
             progress(1)
         return Snapshot(values=values, versions=versions)
 
-    def _write_key(self, change: Change, expected_version: str | None) -> int:
-        folder = self._key_dir(change.key)
-        latest = _latest(folder) if folder.exists() else None
+    def _check_key(self, key: str, expected_version: str | None) -> int | None:
+        """The key's latest version number, if the key is as `expected_version` says."""
+        folder = self._key_dir(key)
+        latest = _latest(folder)
         current = None
         if latest is not None and self._document(folder, latest)["value"] is not None:
             current = str(latest)
         if current != expected_version:
-            raise ConflictError(f"{self.uri}: {change.key} changed in the store since it was read; run again to re-plan")
+            raise ConflictError(f"{self.uri}: {key} changed in the store since it was read; run again to re-plan")
+        return latest
+
+    def _write_key(self, change: Change, latest: int | None) -> int:
+        folder = self._key_dir(change.key)
         version = (latest or 0) + 1
         make_private_dir(folder)
         document = self._stamp({"key": change.key, "value": change.value})
@@ -142,7 +158,8 @@ class FileStore:
         if self.layout == "per-key" and key is not None:
             return self._key_history(key)
         if self.layout == "per-key":
-            return [info for k in self._keys() for info in self._key_history(k)]
+            entries = [info for k in self._keys() for info in self._key_history(k)]
+            return sorted(entries, key=lambda i: (i.created is not None, i.created), reverse=True)
         entries, previous = [], None
         for version in _versions(self._bundle_dir()):
             document = self._document(self._bundle_dir(), version)
@@ -160,7 +177,7 @@ class FileStore:
             action = "deleted" if value is None else ("changed" if existed else "added")
             existed = value is not None
             entries.append(VersionInfo(str(version), _when(document), document.get("author"), action,
-                                       None if value is None else len(value)))
+                                       None if value is None else len(value), key=key))
         return list(reversed(entries))
 
     def info(self, snapshot: Snapshot) -> StoreInfo:
@@ -186,16 +203,18 @@ class FileStore:
         return document
 
     def _document_or_none(self, folder: Path, version: int | str) -> dict[str, Any] | None:
-        try:
-            path = folder / _name(int(version))
-        except ValueError:
+        if isinstance(version, str) and not (version.isascii() and version.isdigit() and version[0] != "0"):
             return None
+        path = folder / _name(int(version))
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (FileNotFoundError, NotADirectoryError):
             return None
         except (OSError, ValueError) as exc:
             raise StoreError(f"{self.uri}: cannot read {path} ({exc.__class__.__name__}) — is the store folder intact?") from None
+        if not _well_formed(document, self.layout):
+            raise StoreError(f"{self.uri}: {path} is not an EnvSync version document — is the store folder intact?")
+        return document
 
     @staticmethod
     def _stamp(document: dict[str, Any]) -> dict[str, Any]:
@@ -215,6 +234,15 @@ def _bundle_entry(version: int, document: dict[str, Any], previous: dict[str, st
     action = "added" if before is None else ("deleted" if after is None else "changed")
     return VersionInfo(str(version), _when(document), document.get("author"), action,
                        None if after is None else len(after))
+
+
+def _well_formed(document: Any, layout: str) -> bool:
+    if not isinstance(document, dict):
+        return False
+    if layout == "bundle":
+        values = document.get("values")
+        return isinstance(values, dict) and all(isinstance(v, str) for v in values.values())
+    return "value" in document and (document["value"] is None or isinstance(document["value"], str))
 
 
 def _versions(folder: Path) -> list[int]:

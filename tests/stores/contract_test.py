@@ -22,20 +22,7 @@ class Gap:
     scenario: str | None = None
 
 
-KNOWN_GAPS = [
-    Gap("file", ("per-key",), "test_history_of_the_whole_target",
-        "file store per-key history(None) is grouped by key (sorted by key name, each key newest "
-        "first), not newest first across the target as the Store protocol says"),
-    Gap("file", ("per-key",), "test_stale_snapshot_is_refused_and_writes_nothing",
-        "file store per-key checks each key's expected version only just before writing that key, "
-        "so the keys before a stale one in the batch are written (ApplyError.applied non-empty) "
-        "instead of the stale snapshot being refused before any write",
-        scenario="conflict-after-clean-changes"),
-    Gap("file", ("bundle", "per-key"), "test_changes_already_in_the_store_add_no_version",
-        "file store writes a new version for a change that is already in the store (same value, "
-        "or deleting an absent key): bundle adds an identical bundle version, per-key adds a "
-        "same-value version or a tombstone for a key that is already gone"),
-]
+KNOWN_GAPS: list[Gap] = []
 
 
 @pytest.fixture(autouse=True)
