@@ -466,22 +466,9 @@ def history(ctx, args, as_json) -> int:
     out = Output(as_json)
     rows = report.history_rows(entries, key)
     subject = f"{target.name}" + (f" {key}" if key else "")
-    plain = "\n".join(f"{v:>8}  {when}  {action:<8} {size:<12} {author}".rstrip()
-                      for v, when, author, action, size in rows) or f"no history for {subject}"
-    out.show(f"History of {subject}:\n{plain}", lambda: _history_table(subject, rows))
+    out.show(report.history_text(subject, rows), lambda: report.history_table(subject, rows))
     out.emit_json({"target": target.name, "key": key, "versions": report.history_json(entries)})
     return EXIT_CLEAN
-
-
-def _history_table(subject: str, rows):
-    from rich.table import Table
-
-    table = Table(title=f"History of {subject}", title_justify="left", show_edge=False, pad_edge=False)
-    for column in ("Version", "When", "By", "Change", "Size"):
-        table.add_column(column)
-    for version, when, author, action, size in rows:
-        table.add_row(version, when, author, action, size)
-    return table
 
 
 @cli.command()

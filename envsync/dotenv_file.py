@@ -198,7 +198,10 @@ def write(document: DotenvDocument, path: Path, *, expected: bytes | None = None
             current = b""
         if current != expected:
             raise ConflictError(f"{document.name}: changed on disk while EnvSync was working; run again")
-    atomic_write(path, document.render().encode("utf-8"))
+    try:
+        atomic_write(path, document.render().encode("utf-8"))
+    except OSError as exc:
+        raise InputError(f"{document.name}: cannot write ({exc.strerror or exc})") from None
 
 
 # -- values ------------------------------------------------------------------

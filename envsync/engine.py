@@ -5,15 +5,17 @@ between; nothing here prints.
 """
 from __future__ import annotations
 
+import os
+from collections import ChainMap
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dotenv.main import resolve_variables
+from dotenv.variables import parse_variables
 
 from envsync import dotenv_file, state
 from envsync.config import Target
 from envsync.dotenv_file import DotenvDocument
-from envsync.errors import ApplyError, EnvSyncError, StoreError
+from envsync.errors import ApplyError, EnvSyncError, InputError
 from envsync.merge import merge3
 from envsync.plan import UNKNOWN, Chooser, Mode, Plan, Unknown, make_plan, resolve
 from envsync.stores import open_store
@@ -63,8 +65,6 @@ def read_local(target: Target, *, must_exist: bool) -> Local:
     name = target.display_file()
     if not target.file.exists() and not target.file.is_symlink():
         if must_exist:
-            from envsync.errors import InputError
-
             raise InputError(f"{name}: file not found — create it, or run `envsync pull {target.name}` first")
         return Local(target.file, DotenvDocument(name=name), None, {})
     raw = dotenv_file.read_bytes(target.file, name)
@@ -74,10 +74,17 @@ def read_local(target: Target, *, must_exist: bool) -> Local:
 
 def local_values(document: DotenvDocument, target: Target) -> dict[str, str]:
     values = document.values()
-    if target.expand:
-        expanded = resolve_variables(values.items(), override=True)
-        values = {k: v for k, v in expanded.items() if v is not None}
-    return values
+    return expand_variables(values) if target.expand else values
+
+
+def expand_variables(values: dict[str, str]) -> dict[str, str]:
+    """`${VAR}` expansion as python-dotenv does it (earlier keys, then the environment),
+    in linear time: dotenv's own resolve_variables copies the environment per key."""
+    resolved: dict[str, str] = {}
+    scope = ChainMap(resolved, os.environ)
+    for key, value in values.items():
+        resolved[key] = "".join(atom.resolve(scope) for atom in parse_variables(value))
+    return resolved
 
 
 def prepare(target: Target, *, must_exist: bool, progress: Progress = no_progress,
@@ -143,8 +150,6 @@ def apply(context: Context, plan: Plan, progress: Progress = no_progress) -> Out
             if remote_changes:
                 raise type(exc)(f"{exc} (the store was updated; run `envsync pull {context.target.name}` to finish)") from None
             raise
-        except OSError as exc:
-            raise StoreError(f"{context.target.display_file()}: cannot write ({exc.strerror})") from None
     local_after = local_values(document, context.target)
     versions = state.next_versions(context.base_versions, local_after, remote)
     state.record(context.target.root, context.target.name, context.store.uri, context.store.layout, versions)

@@ -145,17 +145,42 @@ def findings_json(findings: Iterable[Finding]) -> list[dict[str, Any]]:
 # -- history -------------------------------------------------------------------
 
 
-def history_rows(entries: list[VersionInfo], key: str | None) -> list[tuple[str, str, str, str, str]]:
+HISTORY_COLUMNS = ("Version", "Key", "When", "By", "Change", "Size")
+
+
+def history_rows(entries: list[VersionInfo], key: str | None) -> list[tuple[str, ...]]:
+    """One row per version: (version, key, when, by, change, size)."""
     rows = []
     for e in entries:
         when = e.created.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z") if e.created else "?"
-        size = "" if e.length is None else (f"{e.length} chars" if key else f"{e.length} keys")
-        rows.append((e.version, when, e.author or "", e.action, size))
+        per_value = key is not None or e.key is not None
+        size = "" if e.length is None else (f"{e.length} chars" if per_value else f"{e.length} keys")
+        rows.append((e.version, e.key or key or "(all)", when, e.author or "", e.action, size))
     return rows
 
 
+def history_text(subject: str, rows: list[tuple[str, ...]]) -> str:
+    if not rows:
+        return f"No history for {subject}."
+    width = max(len(r[1]) for r in rows)
+    lines = [f"{v:>8}  {k:<{width}}  {when}  {action:<8} {size:<12} {by}".rstrip()
+             for v, k, when, by, action, size in rows]
+    return f"History of {subject}:\n" + "\n".join(lines)
+
+
+def history_table(subject: str, rows: list[tuple[str, ...]]):
+    from rich.table import Table
+
+    table = Table(title=f"History of {subject}", title_justify="left", show_edge=False, pad_edge=False)
+    for column in HISTORY_COLUMNS:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
 def history_json(entries: list[VersionInfo]) -> list[dict[str, Any]]:
-    return [{"version": e.version, "created": e.created.isoformat() if e.created else None,
+    return [{"version": e.version, "key": e.key, "created": e.created.isoformat() if e.created else None,
              "author": e.author, "action": e.action, "length": e.length} for e in entries]
 
 

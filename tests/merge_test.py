@@ -138,3 +138,16 @@ def test_a_merge_result_keeps_what_both_sides_kept(base, local, remote):
         assert merged[:1] == base[:1]
     if local[-1:] == remote[-1:] == base[-1:]:
         assert merged[-1:] == base[-1:]
+
+
+@pytest.mark.parametrize("base, local, remote", [
+    ("postgres://db:5432/app?pool=5", "postgres://db:6432/app?pool=5", "postgres://db:5432/app?pool=9"),
+    ("line one\nline two\nline three\nline four\n", "line 1\nline two\nline three\nline four\n",
+     "line one\nline two\nline three\nline 4\n"),
+])
+def test_rerunning_an_interrupted_merge_converges(base, local, remote):
+    """If a merge wrote one side only, merging that side with the other again gives the same value."""
+    merged = merge3(base, local, remote)
+    assert merged is not None
+    assert merge3(base, local, merged) == merged
+    assert merge3(base, merged, remote) == merged

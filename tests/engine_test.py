@@ -1,0 +1,116 @@
+"""The engine's ordering and safety: store first, then the file, then the base;
+anything that moved since the plan stops the run without losing a change."""
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+
+import pytest
+from dotenv.main import resolve_variables
+
+from envsync import config, engine, state
+from envsync.errors import ApplyError, ConflictError, InputError
+from envsync.plan import Mode
+from envsync.stores import open_store
+from envsync.stores.base import Change
+
+
+def make_target(root: Path, layout: str = "bundle", expand: bool = False) -> config.Target:
+    return config.Target(name="dev", file=root / ".env", store=f"file://store?layout={layout}",
+                         root=root, expand=expand)
+
+
+def run(target: config.Target, mode: Mode = Mode.SYNC, **kwargs) -> engine.Outcome:
+    context = engine.prepare(target, must_exist=False)
+    return engine.apply(context, engine.plan(context, mode, **kwargs))
+
+
+@pytest.mark.parametrize("values", [
+    {"A": "x", "B": "${A}-y"},
+    {"C": "${ENGINE_TEST_HOME}/${NOPE:-fallback}"},
+    {"D": "$A stays", "E": "${E_SELF:-}"},
+    {"A": "1", "B": "${A}", "A2": "${B}${B}"},
+])
+def test_expansion_matches_python_dotenv(values, monkeypatch):
+    monkeypatch.setenv("ENGINE_TEST_HOME", "/home/x")
+    assert engine.expand_variables(values) == dict(resolve_variables(values.items(), override=True))
+
+
+def test_expand_pushes_expanded_values(tmp_path: Path):
+    (tmp_path / ".env").write_text("HOST=db\nURL=postgres://${HOST}/app\n")
+    target = make_target(tmp_path, expand=True)
+    run(target, Mode.PUSH)
+    assert dict(open_store(target).read().values) == {"HOST": "db", "URL": "postgres://db/app"}
+    assert (tmp_path / ".env").read_text().endswith("URL=postgres://${HOST}/app\n")
+
+
+@pytest.mark.parametrize("layout", ["bundle", "per-key"])
+def test_store_moved_after_the_plan_changes_nothing(tmp_path: Path, layout: str, secret):
+    target = make_target(tmp_path, layout)
+    (tmp_path / ".env").write_text(f"A={secret()}\n")
+    run(target, Mode.PUSH)
+    (tmp_path / ".env").write_text(f"A={secret()}\nB={secret()}\n")
+    context = engine.prepare(target, must_exist=True)
+    plan = engine.plan(context, Mode.PUSH)
+    store = open_store(target)
+    store.apply([Change("A", secret("other-writer"))], store.read())  # someone else, meanwhile
+    before = (tmp_path / ".env").read_bytes(), state.load(tmp_path)
+    with pytest.raises((ConflictError, ApplyError)) as caught:
+        engine.apply(context, plan)
+    assert caught.value.exit_code == 1
+    assert ((tmp_path / ".env").read_bytes(), state.load(tmp_path)) == before
+
+
+def test_file_edited_during_a_pull_is_kept_and_the_run_converges(tmp_path: Path, secret):
+    target = make_target(tmp_path)
+    store = open_store(target)
+    store.apply([Change("FROM_STORE", secret("store"))], store.read())
+    (tmp_path / ".env").write_text("MINE=1\n")
+    context = engine.prepare(target, must_exist=False)
+    plan = engine.plan(context, Mode.PULL)
+    edited = f"MINE=1\nTYPED_MEANWHILE={secret('typed')}\n"
+    (tmp_path / ".env").write_text(edited)
+    with pytest.raises(ConflictError, match="changed on disk"):
+        engine.apply(context, plan)
+    assert (tmp_path / ".env").read_text() == edited
+    run(target, Mode.PULL)
+    assert "FROM_STORE=" in (tmp_path / ".env").read_text()
+    assert "TYPED_MEANWHILE=" in (tmp_path / ".env").read_text()
+
+
+def test_store_written_but_file_not_converges_on_the_next_run(tmp_path: Path, secret):
+    """A merge writes both sides; if the file write fails after the store was written,
+    the old base stays recorded and re-running the same merge finishes the job."""
+    target = make_target(tmp_path)
+    base = "postgres://app@db:5432/app?pool=5"
+    (tmp_path / ".env").write_text(f"URL={base}\n")
+    run(target, Mode.PUSH)
+    store = open_store(target)
+    store.apply([Change("URL", base.replace("pool=5", "pool=9"))], store.read())
+    (tmp_path / ".env").write_text(f"URL={base.replace('5432', '6432')}\n")
+    context = engine.prepare(target, must_exist=True)
+    plan = engine.plan(context, Mode.SYNC, on_conflict="merge")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("envsync.fsutil.os.replace", _disk_full)
+        with pytest.raises(InputError, match="run `envsync pull dev` to finish"):
+            engine.apply(context, plan)
+    assert (tmp_path / ".env").read_text() == f"URL={base.replace('5432', '6432')}\n"
+    run(target, Mode.SYNC, on_conflict="merge")
+    merged = "postgres://app@db:6432/app?pool=9"
+    assert dict(open_store(target).read().values) == {"URL": merged}
+    assert (tmp_path / ".env").read_text() == f"URL={merged}\n"
+
+
+def _disk_full(*args, **kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_no_change_run_records_the_base(tmp_path: Path):
+    target = make_target(tmp_path)
+    (tmp_path / ".env").write_text("A=1\n")
+    store = open_store(target)
+    store.apply([Change("A", "1")], store.read())
+    assert state.base_versions(tmp_path, "dev", store.uri, "bundle") is None
+    outcome = run(target)
+    assert (outcome.pushed, outcome.pulled) == (0, 0)
+    assert state.base_versions(tmp_path, "dev", store.uri, "bundle") == {"A": "1"}
