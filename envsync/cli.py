@@ -16,7 +16,7 @@ from envsync.errors import EXIT_CLEAN, EXIT_DRIFT, EnvSyncError, InputError
 from envsync.fsutil import atomic_write
 from envsync.plan import Item, Mode, Plan
 from envsync.stores import open_store
-from envsync.stores.base import Progress, no_progress
+from envsync.stores.base import Progress, StoreOptions, no_progress
 
 STRATEGIES = ("fail", "ask", "local", "remote", "merge")
 GITIGNORE_LINES = [".env*", "!.env.example", "!.env.sample", "!.env.template", ".envsync/"]
@@ -178,6 +178,10 @@ def sync_options(func):
 def apply_options(func):
     func = click.option("-y", "--yes", is_flag=True, help="Apply without asking (for CI).")(func)
     func = click.option("-n", "--dry-run", is_flag=True, help="Show the plan and stop.")(func)
+    func = click.option("--force-delete", is_flag=True,
+                        help="Delete secrets at once, skipping the store's recovery window.")(func)
+    func = click.option("--adopt", is_flag=True,
+                        help="Let EnvSync write secrets it did not create (no managed-by=envsync tag).")(func)
     return func
 
 
@@ -194,7 +198,7 @@ def plan_command(ctx, targets, all_targets, on_conflict, prune, force, verbose, 
     Exit status 0 when in sync, 1 when something would change or conflicts.
     """
     return _sync(ctx, Mode(mode), targets, all_targets, on_conflict=on_conflict, prune=prune, force=force,
-                 verbose=verbose, dry_run=True, yes=False, as_json=as_json)
+                 verbose=verbose, dry_run=True, yes=False, as_json=as_json, options=StoreOptions())
 
 
 def _make_sync_command(mode: Mode, summary: str):
@@ -203,9 +207,11 @@ def _make_sync_command(mode: Mode, summary: str):
     @apply_options
     @json_option
     @click.pass_context
-    def command(ctx, targets, all_targets, on_conflict, prune, force, verbose, dry_run, yes, as_json) -> int:
+    def command(ctx, targets, all_targets, on_conflict, prune, force, verbose, dry_run, yes, force_delete,
+                adopt, as_json) -> int:
         return _sync(ctx, mode, targets, all_targets, on_conflict=on_conflict, prune=prune, force=force,
-                     verbose=verbose, dry_run=dry_run, yes=yes, as_json=as_json)
+                     verbose=verbose, dry_run=dry_run, yes=yes, as_json=as_json,
+                     options=StoreOptions(force_delete=force_delete, adopt=adopt))
 
     command.__doc__ = summary
     return cli.command(mode.value)(command)
@@ -231,7 +237,7 @@ conflict, settled by --on-conflict (fail by default).
 
 
 def _sync(ctx, mode: Mode, names, all_targets, *, on_conflict, prune, force, verbose, dry_run, yes,
-          as_json) -> int:
+          as_json, options: StoreOptions) -> int:
     out = Output(as_json)
     targets = load_config(ctx).select(names, all_targets)
     if on_conflict == "ask" and not sys.stdin.isatty():
@@ -239,7 +245,7 @@ def _sync(ctx, mode: Mode, names, all_targets, *, on_conflict, prune, force, ver
     results, exit_code = [], EXIT_CLEAN
     for target in targets:
         with progress(f"reading {target.name}") as tick:
-            context = engine.prepare(target, must_exist=mode is Mode.PUSH, progress=tick)
+            context = engine.prepare(target, must_exist=mode is Mode.PUSH, progress=tick, options=options)
         for message in context.warnings:
             warn(message)
         plan = engine.plan(context, mode, prune=prune, force=force, on_conflict=on_conflict,
@@ -331,8 +337,11 @@ def _check_target(target: config_module.Target, offline: bool) -> list[drift.Fin
         local_side = drift.Side(target.display_file(), target.display_file(), keys, lines)
     remote_values = None
     if not offline:
+        store = open_store(target)
         with progress(f"reading {target.name}") as tick:
-            remote_values = dict(open_store(target).read(tick).values)
+            remote_values = dict(store.read(tick).values)
+        for message in store.notes:
+            warn(message)
     return drift.compare(target.name, schema=schema, local=local_side,
                          remote_keys=list(remote_values) if remote_values is not None else None,
                          local_values=local.values, remote_values=remote_values)

@@ -19,7 +19,7 @@ from envsync.errors import ApplyError, EnvSyncError, InputError
 from envsync.merge import merge3
 from envsync.plan import UNKNOWN, Chooser, Mode, Plan, Unknown, make_plan, resolve
 from envsync.stores import open_store
-from envsync.stores.base import Progress, Snapshot, Store, StoreInfo, no_progress
+from envsync.stores.base import Progress, Snapshot, Store, StoreInfo, StoreOptions, no_progress
 
 
 @dataclass
@@ -88,14 +88,15 @@ def expand_variables(values: dict[str, str]) -> dict[str, str]:
 
 
 def prepare(target: Target, *, must_exist: bool, progress: Progress = no_progress,
-            with_base: bool = True) -> Context:
+            options: StoreOptions | None = None) -> Context:
     """Read the local file, the store and the base of the last sync."""
     local = read_local(target, must_exist=must_exist)
-    store = open_store(target)
+    store = open_store(target, options)
     remote = store.read(progress)
-    versions = state.base_versions(target.root, target.name, store.uri, store.layout) if with_base else None
+    versions = state.base_versions(target.root, target.name, store.uri, store.layout)
     base = read_base(store, remote, versions) if versions is not None else None
-    return Context(target, store, local, remote, versions, base, list(local.document.warnings))
+    warnings = list(local.document.warnings) + list(store.notes)
+    return Context(target, store, local, remote, versions, base, warnings)
 
 
 def read_base(store: Store, remote: Snapshot, versions: dict[str, str]) -> dict[str, str | Unknown]:

@@ -1,6 +1,6 @@
 """Store registry: URI scheme -> adapter module, imported only when its scheme is used.
 
-Each adapter module exposes `open_store(uri: StoreURI, target: Target) -> Store`.
+Each adapter module exposes `open_store(uri: StoreURI, target: Target, options: StoreOptions) -> Store`.
 Adding a backend means adding one module and one line here.
 """
 from __future__ import annotations
@@ -9,6 +9,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 from envsync.errors import InputError
+from envsync.stores.base import StoreOptions
 from envsync.stores.uri import StoreURI, parse_uri
 
 if TYPE_CHECKING:
@@ -17,10 +18,11 @@ if TYPE_CHECKING:
 
 SCHEMES: dict[str, str] = {
     "file": "envsync.stores.file",
+    "aws-sm": "envsync.stores.aws",
 }
 
 
-def open_store(target: Target) -> Store:
+def open_store(target: Target, options: StoreOptions | None = None) -> Store:
     """The store a target points at, with its layout resolved."""
     uri = parse_uri(target.store)
     module_name = SCHEMES.get(uri.scheme)
@@ -30,7 +32,7 @@ def open_store(target: Target) -> Store:
             f"supported: {', '.join(s + '://' for s in SCHEMES)}"
         )
     module = importlib.import_module(module_name)
-    return module.open_store(uri, target)
+    return module.open_store(uri, target, options or StoreOptions())
 
 
 def resolve_layout(uri: StoreURI, target: Target) -> str:

@@ -52,6 +52,14 @@ class VersionInfo:
 
 
 @dataclass(frozen=True)
+class StoreOptions:
+    """What the user allowed for this run, beyond the changes themselves."""
+
+    force_delete: bool = False  # delete at once instead of after the backend's recovery window
+    adopt: bool = False  # take over secrets that EnvSync did not create (no managed-by tag)
+
+
+@dataclass(frozen=True)
 class StoreInfo:
     """What `plan --json` reports about cost and shape."""
 
@@ -71,6 +79,7 @@ class Store(Protocol):
 
     uri: str
     layout: str
+    notes: list[str]  # things worth telling the user (e.g. secrets ignored); never values
 
     def read(self, progress: Progress = no_progress) -> Snapshot:
         """The current content, in as few calls as the backend allows."""

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 from envsync.errors import ApplyError, ConflictError, InputError, StoreError
 from envsync.fsutil import exclusive_write, make_private_dir
 from envsync.stores import resolve_layout
-from envsync.stores.base import Change, Progress, Snapshot, StoreInfo, VersionInfo, no_progress
+from envsync.stores.base import Change, Progress, Snapshot, StoreInfo, StoreOptions, VersionInfo, no_progress
 from envsync.stores.uri import StoreURI
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 FORMAT = 1
 
 
-def open_store(uri: StoreURI, target: Target) -> FileStore:
+def open_store(uri: StoreURI, target: Target, options: StoreOptions | None = None) -> FileStore:
     uri.require_known_options({"layout"})
     path = Path(os.path.expanduser(uri.location))
     if not path.is_absolute():
@@ -46,6 +46,7 @@ class FileStore:
         self.uri = uri
         self.path = path
         self.layout = layout
+        self.notes: list[str] = []
 
     # -- reading -------------------------------------------------------------
 

@@ -1,0 +1,549 @@
+"""AWS Secrets Manager: `aws-sm://NAME_OR_PREFIX?region=&profile=&endpoint=&layout=`.
+
+bundle:  one secret NAME holding the target as a JSON object (sharded past 64 KiB).
+per-key: one secret PREFIX/KEY per key, tagged managed-by=envsync and envsync-key=KEY.
+
+Reads use ListSecrets (100 a page) and BatchGetSecretValue (20 a call) on a
+bounded thread pool. Every change to an existing secret is compare-and-swap:
+the new value is written under a private staging label, then AWSCURRENT is
+moved to it with RemoveFromVersionId = the version the plan was made
+against, which AWS refuses if someone else moved it first. Tokens are
+derived from the secret, the version planned against and the content, so a
+retried or re-run write creates no extra version.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+    ProfileNotFound,
+)
+
+from envsync.dotenv_file import KEY_PATTERN
+from envsync.errors import ApplyError, ConflictError, EnvSyncError, InputError, StoreError
+from envsync.stores import bundle, resolve_layout
+from envsync.stores.base import (
+    Change,
+    Progress,
+    Snapshot,
+    StoreInfo,
+    StoreOptions,
+    VersionInfo,
+    no_progress,
+)
+from envsync.stores.uri import StoreURI
+
+if TYPE_CHECKING:
+    from envsync.config import Target
+
+VALUE_LIMIT = 65_536  # bytes in one SecretString
+SHARD_LIMIT = 60_000  # leaves room below the limit
+LIST_PAGE = 100
+BATCH_GET = 20
+WORKERS = 8
+PENDING_STAGE = "ENVSYNC_PENDING"  # our own label: never disturbs a rotation's AWSPENDING
+MANAGED_TAG = {"Key": "managed-by", "Value": "envsync"}
+KEY_TAG = "envsync-key"
+OPTIONS = {"region", "profile", "endpoint", "layout", "recovery_days"}
+
+
+def open_store(uri: StoreURI, target: Target, options: StoreOptions) -> AwsStore:
+    uri.require_known_options(OPTIONS)
+    name = uri.location.strip("/")
+    if not name:
+        raise InputError(f"target {target.name}: aws-sm:// needs a secret name or prefix")
+    recovery = uri.option("recovery_days", "7") or "7"
+    if not recovery.isdigit() or not 7 <= int(recovery) <= 30:
+        raise InputError(f"store {uri.text!r}: recovery_days must be 7 to 30 (AWS's recovery window)")
+    client = _client(uri)
+    return AwsStore(uri.text, name, resolve_layout(uri, target), client, options, int(recovery))
+
+
+def _client(uri: StoreURI):
+    config = Config(retries={"mode": "adaptive", "max_attempts": 8}, max_pool_connections=WORKERS * 2,
+                    connect_timeout=5, read_timeout=30, user_agent_extra="envsync")
+    try:
+        session = boto3.session.Session(profile_name=uri.option("profile"), region_name=uri.option("region"))
+        return session.client("secretsmanager", endpoint_url=uri.option("endpoint"), config=config)
+    except ProfileNotFound:
+        raise InputError(f"store {uri.text!r}: AWS profile {uri.option('profile')!r} is not in your AWS config") from None
+    except NoRegionError:
+        raise StoreError(f"{uri.text}: no AWS region — add ?region=eu-west-1 (for example) to the store URI, "
+                         "or set AWS_REGION") from None
+
+
+@dataclass
+class Listed:
+    """One secret as ListSecrets shows it."""
+
+    name: str
+    arn: str
+    key: str
+    current: str | None
+    managed: bool
+    deleted: bool
+    stages: dict[str, list[str]] = field(default_factory=dict)
+
+
+class AwsStore:
+    def __init__(self, uri: str, name: str, layout: str, client: Any, options: StoreOptions,
+                 recovery_days: int) -> None:
+        self.uri = uri
+        self.name = name
+        self.layout = layout
+        self.client = client
+        self.options = options
+        self.recovery_days = recovery_days
+        self.notes: list[str] = []
+        self._shards = 0
+
+    # -- reading -------------------------------------------------------------
+
+    def read(self, progress: Progress = no_progress) -> Snapshot:
+        if self.layout == "bundle":
+            return self._read_bundle()
+        listed = [s for s in self._list(include_deleted=False) if s.current]
+        found = self._batch_get(listed, progress)
+        return Snapshot(values={k: v for k, (v, _) in found.items()},
+                        versions={k: vid for k, (_, vid) in found.items()})
+
+    def _read_bundle(self) -> Snapshot:
+        try:
+            response = self._call("GetSecretValue", self.name, SecretId=self.name, VersionStage="AWSCURRENT")
+        except _Missing:
+            return Snapshot(values={})
+        version = response["VersionId"]
+        values = self._bundle_values(response, self.name)
+        return Snapshot(values=values, versions={k: version for k in values}, revision=version)
+
+    def _bundle_values(self, response: Mapping[str, Any], where: str) -> dict[str, str]:
+        parsed = bundle.parse(_text(response, where), where)
+        if isinstance(parsed, dict):
+            self._shards = 0
+            return parsed
+        self._shards = len(parsed)
+        pieces = _pool_map(lambda shard: _text(self._call(
+            "GetSecretValue", shard.name, SecretId=shard.name, VersionId=shard.version), shard.name), parsed)
+        return bundle.join(pieces, where)
+
+    def _list(self, include_deleted: bool) -> list[Listed]:
+        prefix = self.name + "/"
+        found: list[Listed] = []
+        pages = self.client.get_paginator("list_secrets").paginate(
+            Filters=[{"Key": "name", "Values": [prefix]}], IncludePlannedDeletion=include_deleted,
+            PaginationConfig={"PageSize": LIST_PAGE})
+        try:
+            for page in pages:
+                for entry in page.get("SecretList", []):
+                    listed = self._listed(entry, prefix)
+                    if listed is not None:
+                        found.append(listed)
+        except (ClientError, BotoCoreError) as exc:
+            raise _translate(exc, "ListSecrets", prefix + "*") from None
+        return found
+
+    def _listed(self, entry: Mapping[str, Any], prefix: str) -> Listed | None:
+        name = entry["Name"]
+        if not name.startswith(prefix):  # AWS's name filter is case-insensitive
+            return None
+        tags = {t["Key"]: t.get("Value", "") for t in entry.get("Tags", [])}
+        key = tags.get(KEY_TAG) or name[len(prefix):]
+        if "/" in name[len(prefix):] and KEY_TAG not in tags:
+            return None  # belongs to a deeper prefix, e.g. another target's
+        if not KEY_PATTERN.match(key):
+            self.notes.append(f"{name}: ignored — {key!r} is not a valid .env key name")
+            return None
+        stages = entry.get("SecretVersionsToStages", {})
+        current = next((v for v, s in stages.items() if "AWSCURRENT" in s), None)
+        return Listed(name, entry["ARN"], key, current, tags.get("managed-by") == "envsync",
+                      entry.get("DeletedDate") is not None, stages)
+
+    def _batch_get(self, listed: list[Listed], progress: Progress) -> dict[str, tuple[str, str]]:
+        by_arn = {s.arn: s for s in listed}
+        batches = [list(by_arn)[i:i + BATCH_GET] for i in range(0, len(by_arn), BATCH_GET)]
+
+        def fetch(arns: list[str]) -> list[tuple[str, str, str]]:
+            rows = self._batch_call(arns)
+            progress(len(arns))
+            return rows
+
+        found: dict[str, tuple[str, str]] = {}
+        for rows in _pool_map(fetch, batches):
+            for arn, value, version in rows:
+                found[by_arn[arn].key] = (value, version)
+        # A secret that moved between the list and the batch (or an emulator that answers
+        # batches with a stale version) is read again by its AWSCURRENT stage.
+        stale = [s for s in listed if s.key in found and found[s.key][1] != s.current]
+        for secret, response in zip(stale, _pool_map(self._get_current, stale)):
+            if response is None:
+                found.pop(secret.key, None)
+            else:
+                found[secret.key] = (_text(response, secret.name), response["VersionId"])
+        return found
+
+    def _batch_call(self, arns: list[str]) -> list[tuple[str, str, str]]:
+        rows, token = [], None
+        while True:
+            kwargs: dict[str, Any] = {"SecretIdList": arns}
+            if token:
+                kwargs["NextToken"] = token
+            response = self._call("BatchGetSecretValue", arns[0], **kwargs)
+            for error in response.get("Errors", []):
+                if error.get("ErrorCode") != "ResourceNotFoundException":
+                    raise _error_from(error.get("ErrorCode", ""), error.get("Message", ""),
+                                      "BatchGetSecretValue", error.get("SecretId", "?"))
+            for secret in response.get("SecretValues", []):
+                if "SecretString" not in secret:
+                    self.notes.append(f"{secret['Name']}: ignored — a binary secret, not text")
+                    continue
+                rows.append((secret["ARN"], secret["SecretString"], secret["VersionId"]))
+            token = response.get("NextToken")
+            if not token:
+                return rows
+
+    def _get_current(self, secret: Listed) -> Mapping[str, Any] | None:
+        try:
+            return self._call("GetSecretValue", secret.name, SecretId=secret.arn, VersionStage="AWSCURRENT")
+        except _Missing:
+            return None
+
+    def read_versions(self, wanted: Mapping[str, str]) -> dict[str, str]:
+        if self.layout == "bundle":
+            return self._bundle_versions(wanted)
+        pairs = list(wanted.items())
+        values = _pool_map(lambda pair: self._value_at(self._secret_name(pair[0]), pair[1]), pairs)
+        return {key: value for (key, _), value in zip(pairs, values) if value is not None}
+
+    def _bundle_versions(self, wanted: Mapping[str, str]) -> dict[str, str]:
+        documents: dict[str, dict[str, str] | None] = {}
+        for version in set(wanted.values()):
+            try:
+                response = self._call("GetSecretValue", self.name, SecretId=self.name, VersionId=version)
+                documents[version] = self._bundle_values(response, f"{self.name}@{version}")
+            except (_Missing, StoreError):
+                documents[version] = None
+        return {key: documents[v][key] for key, v in wanted.items()  # type: ignore[index]
+                if documents[v] is not None and key in documents[v]}  # type: ignore[operator]
+
+    def _value_at(self, secret_id: str, version: str) -> str | None:
+        try:
+            response = self._call("GetSecretValue", secret_id, SecretId=secret_id, VersionId=version)
+        except (_Missing, StoreError):
+            return None
+        return response.get("SecretString")
+
+    # -- writing -------------------------------------------------------------
+
+    def apply(self, changes: Sequence[Change], expected: Snapshot,
+              progress: Progress = no_progress) -> Snapshot:
+        changes = [c for c in changes if expected.values.get(c.key) != c.value]
+        if not changes:
+            return expected
+        if self.layout == "bundle":
+            return self._apply_bundle(changes, expected)
+        return self._apply_per_key(changes, expected, progress)
+
+    def _apply_bundle(self, changes: Sequence[Change], expected: Snapshot) -> Snapshot:
+        values = dict(expected.values)
+        for change in changes:
+            if change.is_delete:
+                values.pop(change.key, None)
+            else:
+                values[change.key] = change.value  # type: ignore[assignment]
+        described = self._describe(self.name)
+        current = _current(described) if described else None
+        if current != expected.revision:
+            raise ConflictError(f"{self.uri}: the secret changed since it was read (another push won); run again to re-plan")
+        if described is not None:
+            self._check_writable(self.name, described)
+        payload, shard_count = bundle.encode(values), 0
+        if len(payload) > SHARD_LIMIT:
+            shards = self._write_shards(payload, expected.revision)  # all shards first...
+            payload, shard_count = bundle.manifest(shards), len(shards)
+        # ...then the manifest, so readers see the old snapshot or the new one
+        version = self._put(self.name, payload, expected.revision,
+                            tags=[MANAGED_TAG, {"Key": "envsync-layout", "Value": "bundle"}])
+        self._shards = shard_count
+        return Snapshot(values=values, versions={k: version for k in values}, revision=version)
+
+    def _write_shards(self, payload: str, base: str | None) -> list[bundle.Shard]:
+        pieces = bundle.split(payload, SHARD_LIMIT)
+        names = [f"{self.name}.envsync-shard-{i:03d}" for i in range(len(pieces))]
+
+        def write(pair: tuple[str, str]) -> bundle.Shard:
+            name, piece = pair
+            described = self._describe(name)
+            if described is not None:
+                self._check_writable(name, described)
+            token = _token(name, f"{base}", piece)
+            if described is None:
+                self._create(name, piece, token, [MANAGED_TAG, {"Key": "envsync-layout", "Value": "shard"}])
+            else:
+                self._call("PutSecretValue", name, SecretId=name, SecretString=piece, ClientRequestToken=token)
+            return bundle.Shard(name, token)
+
+        return _pool_map(write, list(zip(names, pieces)))
+
+    def _apply_per_key(self, changes: Sequence[Change], expected: Snapshot, progress: Progress) -> Snapshot:
+        for change in changes:
+            if change.value is not None and len(change.value.encode("utf-8")) > VALUE_LIMIT:
+                raise InputError(f"{change.key}: the value is over AWS's 64 KiB limit for one secret — "
+                                 "nothing was pushed")
+        listed = {s.key: s for s in self._list(include_deleted=True)}
+        for change in changes:
+            self._precheck(change, listed.get(change.key), expected.versions.get(change.key))
+
+        def write(change: Change) -> tuple[Change, str | None, EnvSyncError | None]:
+            try:
+                version = self._write_key(change, listed.get(change.key), expected.versions.get(change.key))
+                progress(1)
+                return change, version, None
+            except EnvSyncError as exc:
+                return change, None, exc
+
+        results = _pool_map(write, list(changes))
+        values, versions = dict(expected.values), dict(expected.versions)
+        applied, failed = [], []
+        for change, version, error in results:
+            if error is not None:
+                failed.append((change.key, error))
+                continue
+            applied.append(change.key)
+            if change.is_delete:
+                values.pop(change.key, None)
+                versions.pop(change.key, None)
+            else:
+                values[change.key], versions[change.key] = change.value, version  # type: ignore[assignment]
+        if failed:
+            conflicts = [e for _, e in failed if isinstance(e, ConflictError)]
+            raise ApplyError(conflicts[0] if conflicts else failed[0][1], applied, [k for k, _ in failed])
+        return Snapshot(values=values, versions=versions)
+
+    def _precheck(self, change: Change, listed: Listed | None, expected: str | None) -> None:
+        """Refuse before any write: a stale plan, a secret pending deletion, or one we do not manage."""
+        if listed is not None and listed.deleted:
+            if change.is_delete:
+                return
+            raise StoreError(
+                f"{listed.name} is scheduled for deletion, so {change.key} cannot be written — restore it with "
+                f"`aws secretsmanager restore-secret --secret-id {listed.name}` and run again"
+            )
+        current = listed.current if listed else None
+        if current != expected:
+            raise ConflictError(f"{self.uri}: {change.key} changed in the store since it was read; run again to re-plan")
+        if listed is not None and not listed.managed and not self.options.adopt:
+            raise StoreError(f"{listed.name} was not created by EnvSync (no managed-by=envsync tag) — "
+                             "pass --adopt to let EnvSync manage it")
+
+    def _write_key(self, change: Change, listed: Listed | None, expected: str | None) -> str | None:
+        name = self._secret_name(change.key)
+        if change.is_delete:
+            if listed is not None and not listed.deleted:
+                self._delete(listed.arn, name)
+            return None
+        tags = [MANAGED_TAG, {"Key": KEY_TAG, "Value": change.key}]
+        if listed is None:
+            return self._create(name, change.value or "", _token(name, "new", change.value or ""), tags)
+        if not listed.managed:
+            self._call("TagResource", name, SecretId=listed.arn, Tags=tags)
+        return self._swap(listed.arn, name, change.value or "", expected)
+
+    def _put(self, name: str, value: str, expected: str | None, tags: list[dict[str, str]]) -> str:
+        """Create the secret, or compare-and-swap a new version onto the expected one."""
+        if expected is None:
+            return self._create(name, value, _token(name, "new", value), tags)
+        return self._swap(name, name, value, expected)
+
+    def _create(self, name: str, value: str, token: str, tags: list[dict[str, str]]) -> str:
+        try:
+            response = self._call("CreateSecret", name, Name=name, SecretString=value,
+                                  ClientRequestToken=token, Tags=tags)
+        except _Exists:
+            raise ConflictError(f"{self.uri}: {name} was created by someone else since it was read; run again to re-plan") from None
+        return response["VersionId"]
+
+    def _swap(self, secret_id: str, name: str, value: str, expected: str | None) -> str:
+        token = _token(name, f"{expected}", value)
+        try:
+            self._call("PutSecretValue", name, SecretId=secret_id, SecretString=value,
+                       ClientRequestToken=token, VersionStages=[PENDING_STAGE])
+        except _Exists:
+            raise ConflictError(f"{self.uri}: {name} changed since it was read; run again to re-plan") from None
+        try:
+            self._call("UpdateSecretVersionStage", name, SecretId=secret_id, VersionStage="AWSCURRENT",
+                       MoveToVersionId=token, RemoveFromVersionId=expected)
+        except _StageMoved:
+            raise ConflictError(f"{self.uri}: {name} changed since it was read (another push won); run again to re-plan") from None
+        return token
+
+    def _delete(self, secret_id: str, name: str) -> None:
+        kwargs: dict[str, Any] = {"SecretId": secret_id}
+        if self.options.force_delete:
+            kwargs["ForceDeleteWithoutRecovery"] = True
+        else:
+            kwargs["RecoveryWindowInDays"] = self.recovery_days
+        try:
+            self._call("DeleteSecret", name, **kwargs)
+        except _Missing:
+            pass
+
+    def _describe(self, secret_id: str) -> Mapping[str, Any] | None:
+        try:
+            return self._call("DescribeSecret", secret_id, SecretId=secret_id)
+        except _Missing:
+            return None
+
+    def _check_writable(self, name: str, described: Mapping[str, Any]) -> None:
+        if described.get("DeletedDate"):
+            raise StoreError(f"{name} is scheduled for deletion — restore it with "
+                             f"`aws secretsmanager restore-secret --secret-id {name}` and run again")
+        tags = {t["Key"]: t.get("Value") for t in described.get("Tags", [])}
+        if tags.get("managed-by") != "envsync":
+            if not self.options.adopt:
+                raise StoreError(f"{name} was not created by EnvSync (no managed-by=envsync tag) — "
+                                 "pass --adopt to let EnvSync manage it")
+            self._call("TagResource", name, SecretId=name, Tags=[MANAGED_TAG])
+
+    # -- history and shape ---------------------------------------------------
+
+    def history(self, key: str | None = None) -> list[VersionInfo]:
+        if self.layout == "bundle":
+            return self._versions_of(self.name, None)
+        keys = [key] if key else sorted(s.key for s in self._list(include_deleted=False))
+        entries = [e for k in keys for e in self._versions_of(self._secret_name(k), k)]
+        return sorted(entries, key=lambda e: (e.created is not None, e.created), reverse=True)
+
+    def _versions_of(self, secret_id: str, key: str | None) -> list[VersionInfo]:
+        versions: list[Mapping[str, Any]] = []
+        kwargs: dict[str, Any] = {"SecretId": secret_id, "IncludeDeprecated": True, "MaxResults": 100}
+        while True:  # botocore has no paginator for ListSecretVersionIds
+            try:
+                page = self._call("ListSecretVersionIds", secret_id, **kwargs)
+            except _Missing:
+                return []
+            versions += page.get("Versions", [])
+            if not page.get("NextToken"):
+                break
+            kwargs["NextToken"] = page["NextToken"]
+        versions.sort(key=lambda v: v.get("CreatedDate") or 0)
+        entries = [VersionInfo(v["VersionId"], v.get("CreatedDate"), None,
+                               "added" if i == 0 else "changed", None, key=key)
+                   for i, v in enumerate(versions)]
+        return list(reversed(entries))
+
+    def info(self, snapshot: Snapshot) -> StoreInfo:
+        if self.layout == "per-key":
+            return StoreInfo(self.uri, self.layout, len(snapshot.values))
+        return StoreInfo(self.uri, self.layout, (1 + self._shards) if snapshot.revision else 0)
+
+    # -- plumbing ------------------------------------------------------------
+
+    def _secret_name(self, key: str) -> str:
+        return f"{self.name}/{key}"
+
+    def _call(self, operation: str, secret_id: str, **kwargs: Any) -> Any:
+        method = getattr(self.client, _snake(operation))
+        try:
+            return method(**kwargs)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            message = exc.response.get("Error", {}).get("Message", "")
+            if code == "ResourceNotFoundException":
+                raise _Missing() from None
+            if code == "ResourceExistsException":
+                raise _Exists() from None
+            if operation == "UpdateSecretVersionStage" and code == "InvalidParameterException":
+                raise _StageMoved() from None
+            raise _error_from(code, message, operation, secret_id) from None
+        except BotoCoreError as exc:
+            raise _translate(exc, operation, secret_id) from None
+
+
+class _Missing(Exception):
+    pass
+
+
+class _Exists(Exception):
+    pass
+
+
+class _StageMoved(Exception):
+    pass
+
+
+def _token(name: str, base: str, content: str) -> str:
+    """An idempotency token: the same write (secret, version planned against, content)
+    always gets the same token. Keyed with the content so the token, which AWS shows as
+    a version id, is not a plain hash anyone could test guesses against without it."""
+    digest = hmac.new(content.encode("utf-8"), f"envsync\0{name}\0{base}".encode("utf-8"), hashlib.sha256)
+    return str(uuid.UUID(bytes=digest.digest()[:16], version=4))
+
+
+def _current(described: Mapping[str, Any]) -> str | None:
+    stages = described.get("VersionIdsToStages", {})
+    return next((v for v, s in stages.items() if "AWSCURRENT" in s), None)
+
+
+def _text(response: Mapping[str, Any], where: str) -> str:
+    if "SecretString" not in response:
+        raise StoreError(f"{where} is a binary secret; EnvSync syncs text values")
+    return response["SecretString"]
+
+
+def _pool_map(func: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
+    items = list(items)
+    if len(items) <= 1:
+        return [func(i) for i in items]
+    with ThreadPoolExecutor(max_workers=min(WORKERS, len(items))) as pool:
+        return list(pool.map(func, items))
+
+
+def _snake(operation: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in operation).lstrip("_")
+
+
+def _error_from(code: str, message: str, operation: str, secret_id: str) -> EnvSyncError:
+    action = f"secretsmanager:{operation}"
+    if code in ("AccessDeniedException", "AccessDenied"):
+        return StoreError(f"AWS denied {action} on {secret_id} — grant that action to the identity EnvSync "
+                          f"runs as ({message})")
+    if code in ("UnrecognizedClientException", "InvalidClientTokenId", "ExpiredTokenException",
+                "InvalidSignatureException"):
+        return StoreError(f"AWS rejected the credentials ({code}) — refresh them (`aws sso login`, "
+                          "a new OIDC token) and run again")
+    if code in ("ThrottlingException", "TooManyRequestsException", "LimitExceededException"):
+        return StoreError(f"AWS kept throttling {action} on {secret_id} after retries — run again later")
+    if code == "InvalidRequestException" and "deletion" in message.lower():
+        return StoreError(f"{secret_id} is scheduled for deletion — restore it with "
+                          f"`aws secretsmanager restore-secret --secret-id {secret_id}` and run again")
+    if code in ("DecryptionFailure", "KMSAccessDeniedException", "KMSDisabledException"):
+        return StoreError(f"AWS could not use the KMS key of {secret_id} ({code}) — grant kms:Decrypt/"
+                          f"kms:GenerateDataKey on it ({message})")
+    return StoreError(f"AWS {action} on {secret_id} failed: {code or 'error'} — {message}")
+
+
+def _translate(exc: Exception, operation: str, secret_id: str) -> EnvSyncError:
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        return _error_from(error.get("Code", ""), error.get("Message", ""), operation, secret_id)
+    if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
+        return StoreError("no AWS credentials found — set AWS_PROFILE or run `aws sso login`; in CI, "
+                          "configure OIDC (aws_role_arn in the target's auth table)")
+    if isinstance(exc, NoRegionError):
+        return StoreError("no AWS region — add ?region=… to the store URI, or set AWS_REGION")
+    if isinstance(exc, EndpointConnectionError):
+        return StoreError(f"cannot reach AWS Secrets Manager ({exc}) — check the network or the endpoint= option")
+    return StoreError(f"AWS {operation} on {secret_id} failed: {exc.__class__.__name__} — {exc}")
