@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -76,13 +77,15 @@ def _client(uri: StoreURI):
     config = Config(retries={"mode": "adaptive", "max_attempts": 8}, max_pool_connections=WORKERS * 2,
                     connect_timeout=5, read_timeout=30, user_agent_extra="envsync")
     try:
-        session = boto3.session.Session(profile_name=uri.option("profile"), region_name=uri.option("region"))
+        # botocore reads AWS_DEFAULT_REGION; many CI set-ups export only AWS_REGION.
+        region = uri.option("region") or os.environ.get("AWS_REGION") or None
+        session = boto3.session.Session(profile_name=uri.option("profile"), region_name=region)
         return session.client("secretsmanager", endpoint_url=uri.option("endpoint"), config=config)
     except ProfileNotFound:
         raise InputError(f"store {uri.text!r}: AWS profile {uri.option('profile')!r} is not in your AWS config") from None
     except NoRegionError:
         raise StoreError(f"{uri.text}: no AWS region — add ?region=eu-west-1 (for example) to the store URI, "
-                         "or set AWS_REGION") from None
+                         "or set AWS_REGION or AWS_DEFAULT_REGION") from None
 
 
 @dataclass
@@ -543,7 +546,7 @@ def _translate(exc: Exception, operation: str, secret_id: str) -> EnvSyncError:
         return StoreError("no AWS credentials found — set AWS_PROFILE or run `aws sso login`; in CI, "
                           "configure OIDC (aws_role_arn in the target's auth table)")
     if isinstance(exc, NoRegionError):
-        return StoreError("no AWS region — add ?region=… to the store URI, or set AWS_REGION")
+        return StoreError("no AWS region — add ?region=… to the store URI, or set AWS_REGION or AWS_DEFAULT_REGION")
     if isinstance(exc, EndpointConnectionError):
         return StoreError(f"cannot reach AWS Secrets Manager ({exc}) — check the network or the endpoint= option")
     return StoreError(f"AWS {operation} on {secret_id} failed: {exc.__class__.__name__} — {exc}")
