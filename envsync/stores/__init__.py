@@ -19,7 +19,10 @@ if TYPE_CHECKING:
 SCHEMES: dict[str, str] = {
     "file": "envsync.stores.file",
     "aws-sm": "envsync.stores.aws",
+    "gcp-sm": "envsync.stores.gcp",
+    "azure-kv": "envsync.stores.azure",
 }
+EXTRAS = {"aws-sm": "aws", "gcp-sm": "gcp", "azure-kv": "azure"}
 
 
 def open_store(target: Target, options: StoreOptions | None = None) -> Store:
@@ -31,7 +34,14 @@ def open_store(target: Target, options: StoreOptions | None = None) -> Store:
             f"target {target.name}: unknown store scheme {uri.scheme!r} in {target.store!r} — "
             f"supported: {', '.join(s + '://' for s in SCHEMES)}"
         )
-    module = importlib.import_module(module_name)
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        extra = EXTRAS.get(uri.scheme, "all")
+        raise InputError(
+            f"target {target.name}: the {uri.scheme}:// store needs its SDK ({exc.name} is not installed) — "
+            f"pip install 'envsync[{extra}]'"
+        ) from None
     return module.open_store(uri, target, options or StoreOptions())
 
 

@@ -38,6 +38,7 @@ from envsync.errors import ApplyError, ConflictError, EnvSyncError, InputError, 
 from envsync.stores import bundle, resolve_layout
 from envsync.stores.base import (
     Change,
+    applied,
     Progress,
     Snapshot,
     StoreInfo,
@@ -260,12 +261,7 @@ class AwsStore:
         return self._apply_per_key(changes, expected, progress)
 
     def _apply_bundle(self, changes: Sequence[Change], expected: Snapshot) -> Snapshot:
-        values = dict(expected.values)
-        for change in changes:
-            if change.is_delete:
-                values.pop(change.key, None)
-            else:
-                values[change.key] = change.value  # type: ignore[assignment]
+        values = applied(expected.values, changes)
         described = self._describe(self.name)
         current = _current(described) if described else None
         if current != expected.revision:

@@ -39,6 +39,17 @@ class Change:
         return self.value is None
 
 
+def applied(values: Mapping[str, str], changes: Sequence[Change]) -> dict[str, str]:
+    """`values` with `changes` applied: what a whole-snapshot (bundle) write stores."""
+    result = dict(values)
+    for change in changes:
+        if change.value is None:
+            result.pop(change.key, None)
+        else:
+            result[change.key] = change.value
+    return result
+
+
 @dataclass(frozen=True)
 class VersionInfo:
     """One entry of a key's (or the bundle's) history; never carries the value."""

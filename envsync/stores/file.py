@@ -21,7 +21,16 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 from envsync.errors import ApplyError, ConflictError, InputError, StoreError
 from envsync.fsutil import exclusive_write, make_private_dir
 from envsync.stores import resolve_layout
-from envsync.stores.base import Change, Progress, Snapshot, StoreInfo, StoreOptions, VersionInfo, no_progress
+from envsync.stores.base import (
+    Change,
+    Progress,
+    Snapshot,
+    StoreInfo,
+    StoreOptions,
+    VersionInfo,
+    applied,
+    no_progress,
+)
 from envsync.stores.uri import StoreURI
 
 if TYPE_CHECKING:
@@ -99,12 +108,7 @@ class FileStore:
             raise StoreError(f"{self.uri}: cannot write under {self.path} ({exc.strerror or exc})") from None
 
     def _apply_bundle(self, changes: Sequence[Change], expected: Snapshot) -> Snapshot:
-        values = dict(expected.values)
-        for change in changes:
-            if change.is_delete:
-                values.pop(change.key, None)
-            else:
-                values[change.key] = change.value  # type: ignore[assignment]
+        values = applied(expected.values, changes)
         version = int(expected.revision or 0) + 1
         make_private_dir(self._bundle_dir())
         if not exclusive_write(self._bundle_dir() / _name(version), _encode(self._stamp({"values": values}))):
