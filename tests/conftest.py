@@ -89,3 +89,14 @@ def run_envsync(leak_watch: LeakWatch, tmp_path: Path):
         return result
 
     return run
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """One moto server (AWS emulator, real HTTP) for the whole session, started on first use.
+    Tests reset it themselves (`moto_server.reset()`); see tests/aws_server.py."""
+    from tests.aws_server import MotoServer
+
+    server = MotoServer()
+    yield server
+    server.stop()

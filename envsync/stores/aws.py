@@ -129,6 +129,12 @@ class AwsStore:
             response = self._call("GetSecretValue", self.name, SecretId=self.name, VersionStage="AWSCURRENT")
         except _Missing:
             return Snapshot(values={})
+        except _InvalidRequest as refused:
+            described = self._describe(self.name)
+            if described is not None and described.get("DeletedDate"):
+                raise StoreError(f"{self.name} is scheduled for deletion — restore it with "
+                                 f"`aws secretsmanager restore-secret --secret-id {self.name}` and run again") from None
+            raise refused from None
         version = response["VersionId"]
         values = self._bundle_values(response, self.name)
         return Snapshot(values=values, versions={k: version for k in values}, revision=version)
@@ -164,9 +170,9 @@ class AwsStore:
         if not name.startswith(prefix):  # AWS's name filter is case-insensitive
             return None
         tags = {t["Key"]: t.get("Value", "") for t in entry.get("Tags", [])}
-        key = tags.get(KEY_TAG) or name[len(prefix):]
-        if "/" in name[len(prefix):] and KEY_TAG not in tags:
-            return None  # belongs to a deeper prefix, e.g. another target's
+        key = name[len(prefix):]
+        if "/" in key:
+            return None  # belongs to a deeper prefix: another target's, never ours to read or prune
         if not KEY_PATTERN.match(key):
             self.notes.append(f"{name}: ignored — {key!r} is not a valid .env key name")
             return None
@@ -195,7 +201,7 @@ class AwsStore:
             if response is None:
                 found.pop(secret.key, None)
             else:
-                found[secret.key] = (_text(response, secret.name), response["VersionId"])
+                found[secret.key] = (_from_aws(_text(response, secret.name)), response["VersionId"])
         return found
 
     def _batch_call(self, arns: list[str]) -> list[tuple[str, str, str]]:
@@ -213,7 +219,7 @@ class AwsStore:
                 if "SecretString" not in secret:
                     self.notes.append(f"{secret['Name']}: ignored — a binary secret, not text")
                     continue
-                rows.append((secret["ARN"], secret["SecretString"], secret["VersionId"]))
+                rows.append((secret["ARN"], _from_aws(secret["SecretString"]), secret["VersionId"]))
             token = response.get("NextToken")
             if not token:
                 return rows
@@ -247,7 +253,8 @@ class AwsStore:
             response = self._call("GetSecretValue", secret_id, SecretId=secret_id, VersionId=version)
         except (_Missing, StoreError):
             return None
-        return response.get("SecretString")
+        text = response.get("SecretString")
+        return None if text is None else _from_aws(text)
 
     # -- writing -------------------------------------------------------------
 
@@ -268,39 +275,70 @@ class AwsStore:
             raise ConflictError(f"{self.uri}: the secret changed since it was read (another push won); run again to re-plan")
         if described is not None:
             self._check_writable(self.name, described)
-        payload, shard_count = bundle.encode(values), 0
+        payload, shards = bundle.encode(values), []
         if len(payload) > SHARD_LIMIT:
             shards = self._write_shards(payload, expected.revision)  # all shards first...
-            payload, shard_count = bundle.manifest(shards), len(shards)
+            payload = bundle.manifest([shard for shard, _ in shards])
         # ...then the manifest, so readers see the old snapshot or the new one
         version = self._put(self.name, payload, expected.revision,
                             tags=[MANAGED_TAG, {"Key": "envsync-layout", "Value": "bundle"}])
-        self._shards = shard_count
+        self._promote_shards(shards)
+        self._remove_shards_from(len(shards))
+        self._shards = len(shards)
         return Snapshot(values=values, versions={k: version for k in values}, revision=version)
 
-    def _write_shards(self, payload: str, base: str | None) -> list[bundle.Shard]:
-        pieces = bundle.split(payload, SHARD_LIMIT)
-        names = [f"{self.name}.envsync-shard-{i:03d}" for i in range(len(pieces))]
+    def _shard_name(self, index: int) -> str:
+        return f"{self.name}.envsync-shard-{index:03d}"
 
-        def write(pair: tuple[str, str]) -> bundle.Shard:
-            name, piece = pair
+    def _write_shards(self, payload: str, base: str | None) -> list[tuple[bundle.Shard, str | None]]:
+        """Write each piece as a new shard version under our pending label; AWSCURRENT is
+        moved only once the manifest naming them is in place (`_promote_shards`), so a
+        killed push never strips the labels off the versions the live manifest names."""
+        pieces = bundle.split(payload, SHARD_LIMIT)
+
+        def write(pair: tuple[int, str]) -> tuple[bundle.Shard, str | None]:
+            name, piece = self._shard_name(pair[0]), pair[1]
             described = self._describe(name)
             if described is not None:
                 self._check_writable(name, described)
             token = _token(name, f"{base}", piece)
             if described is None:
                 self._create(name, piece, token, [MANAGED_TAG, {"Key": "envsync-layout", "Value": "shard"}])
-            else:
-                self._call("PutSecretValue", name, SecretId=name, SecretString=piece, ClientRequestToken=token)
-            return bundle.Shard(name, token)
+                return bundle.Shard(name, token), None
+            self._call("PutSecretValue", name, SecretId=name, SecretString=piece, ClientRequestToken=token,
+                       VersionStages=[PENDING_STAGE])
+            return bundle.Shard(name, token), _current(described)
 
-        return _pool_map(write, list(zip(names, pieces)))
+        return _pool_map(write, list(enumerate(pieces)))
+
+    def _promote_shards(self, shards: list[tuple[bundle.Shard, str | None]]) -> None:
+        def promote(pair: tuple[bundle.Shard, str | None]) -> None:
+            shard, previous = pair
+            if previous is not None and previous != shard.version:
+                try:
+                    self._call("UpdateSecretVersionStage", shard.name, SecretId=shard.name, VersionStage="AWSCURRENT",
+                               MoveToVersionId=shard.version, RemoveFromVersionId=previous)
+                except (_StageMoved, EnvSyncError):
+                    self.notes.append(f"{shard.name}: could not move AWSCURRENT to the version in use (harmless)")
+
+        _pool_map(promote, shards)
+
+    def _remove_shards_from(self, first_unused: int) -> None:
+        """Delete shard secrets a smaller bundle no longer uses (they would still be billed)."""
+        index = first_unused
+        while (described := self._describe(self._shard_name(index))) is not None:
+            if not described.get("DeletedDate"):
+                try:
+                    self._delete(self._shard_name(index), self._shard_name(index))
+                except EnvSyncError as exc:
+                    self.notes.append(f"{self._shard_name(index)}: no longer used, but could not be deleted ({exc})")
+            index += 1
 
     def _apply_per_key(self, changes: Sequence[Change], expected: Snapshot, progress: Progress) -> Snapshot:
         for change in changes:
-            if change.value is not None and len(change.value.encode("utf-8")) > VALUE_LIMIT:
+            if change.value is not None and len(_to_aws(change.value).encode("utf-8")) > VALUE_LIMIT:
                 raise InputError(f"{change.key}: the value is over AWS's 64 KiB limit for one secret — "
-                                 "nothing was pushed")
+                                 "nothing was pushed; use the bundle layout or shorten it")
         listed = {s.key: s for s in self._list(include_deleted=True)}
         for change in changes:
             self._precheck(change, listed.get(change.key), expected.versions.get(change.key))
@@ -335,10 +373,15 @@ class AwsStore:
         """Refuse before any write: a stale plan, a secret pending deletion, or one we do not manage."""
         if listed is not None and listed.deleted:
             if change.is_delete:
-                return
+                return  # already on its way out: nothing to do
+            if expected is not None:
+                raise ConflictError(f"{self.uri}: {change.key} was deleted from the store since it was read; "
+                                    "run again to re-plan")
+            if listed.managed or self.options.adopt:
+                return  # our own pruned secret: it is restored and written (see _write_key)
             raise StoreError(
-                f"{listed.name} is scheduled for deletion, so {change.key} cannot be written — restore it with "
-                f"`aws secretsmanager restore-secret --secret-id {listed.name}` and run again"
+                f"{listed.name} is scheduled for deletion and was not created by EnvSync — restore it with "
+                f"`aws secretsmanager restore-secret --secret-id {listed.name}`, or pass --adopt"
             )
         current = listed.current if listed else None
         if current != expected:
@@ -353,12 +396,17 @@ class AwsStore:
             if listed is not None and not listed.deleted:
                 self._delete(listed.arn, name)
             return None
+        value = _to_aws(change.value or "")
         tags = [MANAGED_TAG, {"Key": KEY_TAG, "Value": change.key}]
         if listed is None:
-            return self._create(name, change.value or "", _token(name, "new", change.value or ""), tags)
+            return self._create(name, value, _token(name, "new", value), tags)
+        if listed.deleted:
+            self._call("RestoreSecret", name, SecretId=listed.arn)
+            self.notes.append(f"{name}: restored from its recovery window to write {change.key} again")
+            expected = listed.current
         if not listed.managed:
             self._call("TagResource", name, SecretId=listed.arn, Tags=tags)
-        return self._swap(listed.arn, name, change.value or "", expected)
+        return self._swap(listed.arn, name, value, expected)
 
     def _put(self, name: str, value: str, expected: str | None, tags: list[dict[str, str]]) -> str:
         """Create the secret, or compare-and-swap a new version onto the expected one."""
@@ -466,6 +514,8 @@ class AwsStore:
                 raise _Exists() from None
             if operation == "UpdateSecretVersionStage" and code == "InvalidParameterException":
                 raise _StageMoved() from None
+            if operation == "GetSecretValue" and code == "InvalidRequestException":
+                raise _InvalidRequest(str(_error_from(code, message, operation, secret_id))) from None
             raise _error_from(code, message, operation, secret_id) from None
         except BotoCoreError as exc:
             raise _translate(exc, operation, secret_id) from None
@@ -481,6 +531,10 @@ class _Exists(Exception):
 
 class _StageMoved(Exception):
     pass
+
+
+class _InvalidRequest(StoreError):
+    """GetSecretValue refused for the secret's state (e.g. scheduled for deletion)."""
 
 
 def _token(name: str, base: str, content: str) -> str:
@@ -516,7 +570,8 @@ def _snake(operation: str) -> str:
 
 def _error_from(code: str, message: str, operation: str, secret_id: str) -> EnvSyncError:
     action = f"secretsmanager:{operation}"
-    if code in ("AccessDeniedException", "AccessDenied"):
+    message = _one_line(message)
+    if code in ("AccessDeniedException", "AccessDenied", "403"):
         return StoreError(f"AWS denied {action} on {secret_id} — grant that action to the identity EnvSync "
                           f"runs as ({message})")
     if code in ("UnrecognizedClientException", "InvalidClientTokenId", "ExpiredTokenException",
@@ -545,4 +600,23 @@ def _translate(exc: Exception, operation: str, secret_id: str) -> EnvSyncError:
         return StoreError("no AWS region — add ?region=… to the store URI, or set AWS_REGION or AWS_DEFAULT_REGION")
     if isinstance(exc, EndpointConnectionError):
         return StoreError(f"cannot reach AWS Secrets Manager ({exc}) — check the network or the endpoint= option")
-    return StoreError(f"AWS {operation} on {secret_id} failed: {exc.__class__.__name__} — {exc}")
+    return StoreError(f"AWS {operation} on {secret_id} failed: {exc.__class__.__name__} — {_one_line(str(exc))}")
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    """Error bodies can be whole XML or HTML pages (proxies): keep one short line."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[:limit] + "…"
+
+
+# AWS refuses an empty SecretString. A .env value never holds NUL (the reader refuses it),
+# so a lone NUL stands for the empty value in the per-key layout.
+EMPTY_VALUE = "\0"
+
+
+def _to_aws(value: str) -> str:
+    return value or EMPTY_VALUE
+
+
+def _from_aws(text: str) -> str:
+    return "" if text == EMPTY_VALUE else text

@@ -27,7 +27,7 @@ from envsync.config import Target  # noqa: E402
 from envsync.stores import open_store  # noqa: E402
 from envsync.stores.base import Store  # noqa: E402
 
-STORE_KINDS = ["file"]  # later: "aws" (moto server), "gcp" (gRPC fake), "azure" (HTTPS fake)
+STORE_KINDS = ["file", "aws"]  # later: "gcp" (gRPC fake), "azure" (HTTPS fake)
 LAYOUTS = ["bundle", "per-key"]
 
 
@@ -88,6 +88,25 @@ def file_backend(tmp_path: Path) -> Backend:
         return f"file://{tmp_path}/project/stores/{layout}-{n}?layout={layout}"
 
     return Backend(kind="file", fresh_uri=fresh_uri)
+
+
+@pytest.fixture
+def aws_backend(moto_server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Backend:
+    """AWS Secrets Manager on moto's server (one per session, wiped here), reached over HTTP
+    by the real boto3 SDK through the URI's `endpoint=`; fake static credentials, no region
+    in the environment (the URI names it). Bundles shard past 60 kB, so they hold any size;
+    one per-key secret holds at most 64 KiB."""
+    from tests.aws_server import isolate_aws_env, share_botocore_loader, store_uri
+
+    moto_server.reset()
+    isolate_aws_env(monkeypatch, tmp_path)
+    share_botocore_loader(monkeypatch)
+    counter = itertools.count(1)
+
+    def fresh_uri(layout: str) -> str:
+        return store_uri(moto_server.endpoint, f"contract/{layout}-{next(counter)}", layout)
+
+    return Backend(kind="aws", fresh_uri=fresh_uri, value_limit={"per-key": 64 * 1024})
 
 
 # -- what the contract suite uses --------------------------------------------

@@ -1,0 +1,767 @@
+"""AWS Secrets Manager store: what the contract suite cannot see.
+
+All through the real boto3 SDK over HTTP against moto's server (`moto_server`, one per
+session, wiped before each test). Calls are observed with botocore's event hooks on the
+store's own client, and the store's effects are checked behind its back with a plain
+boto3 client (`aws.sm`). See tests/aws_server.py for the emulator and its patched gaps.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import botocore.retries.standard
+import pytest
+
+from envsync.config import Target
+from envsync.errors import ApplyError, ConflictError, EnvSyncError, InputError, StoreError
+from envsync.stores import open_store
+from envsync.stores.base import Change, Snapshot, StoreOptions
+from tests.aws_server import (
+    AwsErrorProxy,
+    IamMotoServer,
+    isolate_aws_env,
+    share_botocore_loader,
+    sm_client,
+    store_uri,
+    subprocess_env,
+)
+
+EMPTY = Snapshot(values={})
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Aws:
+    """The emulator as one test sees it: open stores on it, look at it directly."""
+
+    def __init__(self, endpoint: str, root: Path) -> None:
+        self.endpoint = endpoint
+        self.root = root
+        self.sm = sm_client(endpoint)
+
+    def uri(self, name: str, layout: str | None = None, **options: str) -> str:
+        return store_uri(self.endpoint, name, layout, **options)
+
+    def open(self, name: str = "app/prod", layout: str | None = None, *, options: StoreOptions | None = None,
+             uri: str | None = None, **uri_options: str):
+        target = Target(name="t", file=self.root / ".env", store=uri or self.uri(name, layout, **uri_options),
+                        root=self.root)
+        return open_store(target, options)
+
+    def versions(self, secret_id: str) -> list[dict[str, Any]]:
+        return self.sm.list_secret_version_ids(SecretId=secret_id, IncludeDeprecated=True)["Versions"]
+
+    def current(self, secret_id: str) -> str:
+        return self.sm.get_secret_value(SecretId=secret_id, VersionStage="AWSCURRENT")["SecretString"]
+
+    def tags(self, secret_id: str) -> dict[str, str]:
+        return {t["Key"]: t["Value"] for t in self.sm.describe_secret(SecretId=secret_id).get("Tags", [])}
+
+    def names(self, prefix: str = "", deleted: bool = True) -> list[str]:
+        pages = self.sm.get_paginator("list_secrets").paginate(IncludePlannedDeletion=deleted)
+        return sorted(s["Name"] for page in pages for s in page["SecretList"] if s["Name"].startswith(prefix))
+
+
+@pytest.fixture
+def aws(moto_server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Aws:
+    moto_server.reset()
+    isolate_aws_env(monkeypatch, tmp_path)
+    share_botocore_loader(monkeypatch)
+    return Aws(moto_server.endpoint, tmp_path)
+
+
+class CallLog:
+    """Every API call a client makes, with its parameters (botocore event hooks)."""
+
+    def __init__(self, client: Any) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.names: list[str] = []
+        self._lock = threading.Lock()
+        client.meta.events.register("before-parameter-build.secrets-manager", self._params)
+        client.meta.events.register("before-call.secrets-manager", self._call)
+
+    def _params(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        with self._lock:
+            self.calls.append((model.name, dict(params)))
+
+    def _call(self, model: Any, **_: Any) -> None:
+        with self._lock:
+            self.names.append(model.name)
+
+    def count(self, operation: str) -> int:
+        return self.names.count(operation)
+
+    def params(self, operation: str) -> list[dict[str, Any]]:
+        return [p for name, p in self.calls if name == operation]
+
+
+def one_line_store_error(exc: BaseException, leak_watch) -> str:
+    message = str(exc)
+    leak_watch.outputs.append(("store error", message))
+    assert isinstance(exc, StoreError), f"{type(exc).__name__}: {message}"
+    assert exc.exit_code == 3
+    assert "\n" not in message, f"not one line: {message!r}"
+    return message
+
+
+def apply(store, changes: dict[str, str | None], expected: Snapshot) -> Snapshot:
+    return store.apply([Change(k, v) for k, v in changes.items()], expected)
+
+
+# -- reads: ListSecrets 100 a page, BatchGetSecretValue 20 a call --------------------------
+
+
+def test_per_key_read_pages_and_batches(aws: Aws, secret) -> None:
+    tag = secret("bulk")
+    values = {f"KEY_{i:03d}": f"{tag}-{i}" for i in range(250)}
+    apply(aws.open(layout="per-key"), values, EMPTY)
+
+    reader = aws.open(layout="per-key")
+    log = CallLog(reader.client)
+    snapshot = reader.read()
+    assert dict(snapshot.values) == values
+    assert log.count("ListSecrets") == math.ceil(250 / 100)
+    assert log.count("BatchGetSecretValue") == math.ceil(250 / 20)
+    assert log.count("GetSecretValue") == 0
+    assert set(log.names) == {"ListSecrets", "BatchGetSecretValue"}
+    assert {p.get("MaxResults") for p in log.params("ListSecrets")} == {100}
+    batches = [p["SecretIdList"] for p in log.params("BatchGetSecretValue")]
+    assert all(len(b) <= 20 for b in batches)
+    assert sum(len(b) for b in batches) == 250
+    assert reader.info(snapshot).secrets == 250
+
+
+def test_per_key_read_ignores_lookalike_prefixes_and_bundles(aws: Aws) -> None:
+    apply(aws.open("app/prod", "per-key"), {"A": "prod"}, EMPTY)
+    apply(aws.open("app/production", "per-key"), {"C": "lookalike prefix"}, EMPTY)
+    apply(aws.open("app/prod", "bundle"), {"D": "bundle of the same name"}, EMPTY)
+    aws.sm.create_secret(Name="app/prod/not a key!", SecretString="other tool")
+    store = aws.open("app/prod", "per-key")
+    assert dict(store.read().values) == {"A": "prod"}
+    assert any("not a valid .env key name" in note for note in store.notes)
+    assert dict(aws.open("app/production", "per-key").read().values) == {"C": "lookalike prefix"}
+
+
+def test_nested_per_key_targets_stay_apart(aws: Aws) -> None:
+    prod, eu = aws.open("app/prod", "per-key"), aws.open("app/prod/eu", "per-key")
+    apply(prod, {"A": "prod"}, EMPTY)
+    apply(eu, {"B": "eu"}, EMPTY)
+    snapshot = prod.read()
+    assert dict(snapshot.values) == {"A": "prod"}
+
+
+def test_bundle_read_is_one_call(aws: Aws, secret) -> None:
+    values = {f"K{i}": secret(f"v{i}") for i in range(30)}
+    apply(aws.open(), values, EMPTY)
+    reader = aws.open()
+    log = CallLog(reader.client)
+    assert dict(reader.read().values) == values
+    assert log.names == ["GetSecretValue"]
+    assert log.params("GetSecretValue")[0]["VersionStage"] == "AWSCURRENT"
+
+
+def test_per_key_value_limit_is_64_kib_and_refused_before_any_write(aws: Aws, secret, leak_watch) -> None:
+    store = aws.open(layout="per-key")
+    small = secret("small")
+    at_limit = secret("limit") + "é" * ((65_536 - 30) // 2)
+    at_limit += "x" * (65_536 - len(at_limit.encode()))
+    assert len(at_limit.encode()) == 65_536
+    written = apply(store, {"AT_LIMIT": at_limit}, EMPTY)
+    assert aws.current("app/prod/AT_LIMIT") == at_limit
+
+    over = at_limit + "x"
+    with pytest.raises(InputError) as caught:
+        apply(store, {"SMALL": small, "OVER": over}, written)
+    leak_watch.outputs.append(("size error", str(caught.value)))
+    assert caught.value.exit_code == 2
+    assert "OVER" in str(caught.value) and "64 KiB" in str(caught.value) and "nothing was pushed" in str(caught.value)
+    assert aws.names() == ["app/prod/AT_LIMIT"]
+
+
+# -- tags and secrets EnvSync did not create -------------------------------------------------
+
+
+@pytest.mark.parametrize("layout", ["bundle", "per-key"])
+def test_created_secrets_are_tagged(aws: Aws, layout: str, secret) -> None:
+    apply(aws.open(layout=layout), {"API_KEY": secret("a"), "db.url": secret("b")}, EMPTY)
+    if layout == "bundle":
+        assert aws.names() == ["app/prod"]
+        assert aws.tags("app/prod")["managed-by"] == "envsync"
+    else:
+        assert aws.names() == ["app/prod/API_KEY", "app/prod/db.url"]
+        for key in ("API_KEY", "db.url"):
+            tags = aws.tags(f"app/prod/{key}")
+            assert tags["managed-by"] == "envsync"
+            assert tags["envsync-key"] == key
+
+
+@pytest.mark.parametrize("change", ["set", "delete"])
+def test_per_key_secret_without_the_tag_is_never_touched(aws: Aws, change: str, secret, leak_watch) -> None:
+    theirs, ours, new = secret("theirs"), secret("ours"), secret("new")
+    aws.sm.create_secret(Name="app/prod/API_KEY", SecretString=theirs)  # made by hand, no tags
+    store = aws.open(layout="per-key")
+    snapshot = store.read()
+    assert dict(snapshot.values) == {"API_KEY": theirs}
+    changes = {"NEW_KEY": new, "API_KEY": ours if change == "set" else None}
+    with pytest.raises(EnvSyncError) as caught:
+        apply(store, changes, snapshot)
+    message = one_line_store_error(caught.value, leak_watch)
+    assert "--adopt" in message and "app/prod/API_KEY" in message
+    assert aws.current("app/prod/API_KEY") == theirs
+    assert len(aws.versions("app/prod/API_KEY")) == 1
+    assert "DeletedDate" not in aws.sm.describe_secret(SecretId="app/prod/API_KEY")
+    assert aws.names() == ["app/prod/API_KEY"], "the clean change of the batch was written anyway"
+
+
+def test_per_key_adopt_tags_then_writes(aws: Aws, secret) -> None:
+    theirs, ours = secret("theirs"), secret("ours")
+    aws.sm.create_secret(Name="app/prod/API_KEY", SecretString=theirs, Tags=[{"Key": "team", "Value": "web"}])
+    store = aws.open(layout="per-key", options=StoreOptions(adopt=True))
+    apply(store, {"API_KEY": ours}, store.read())
+    assert aws.current("app/prod/API_KEY") == ours
+    assert aws.tags("app/prod/API_KEY") == {"team": "web", "managed-by": "envsync", "envsync-key": "API_KEY"}
+    # adopted: from now on a plain run may write it
+    plain = aws.open(layout="per-key")
+    apply(plain, {"API_KEY": theirs}, plain.read())
+    assert aws.current("app/prod/API_KEY") == theirs
+
+
+def test_bundle_secret_without_the_tag_needs_adopt(aws: Aws, secret, leak_watch) -> None:
+    theirs, ours = secret("theirs"), secret("ours")
+    aws.sm.create_secret(Name="app/prod", SecretString=json.dumps({"API_KEY": theirs, "PORT": 8080}))
+    store = aws.open()
+    snapshot = store.read()
+    assert dict(snapshot.values) == {"API_KEY": theirs, "PORT": "8080"}
+    with pytest.raises(EnvSyncError) as caught:
+        apply(store, {"API_KEY": ours}, snapshot)
+    message = one_line_store_error(caught.value, leak_watch)
+    assert "--adopt" in message and "app/prod" in message
+    assert json.loads(aws.current("app/prod"))["API_KEY"] == theirs
+    assert len(aws.versions("app/prod")) == 1
+
+    adopting = aws.open(options=StoreOptions(adopt=True))
+    apply(adopting, {"API_KEY": ours}, adopting.read())
+    assert json.loads(aws.current("app/prod")) == {"API_KEY": ours, "PORT": "8080"}
+    assert aws.tags("app/prod")["managed-by"] == "envsync"
+
+
+def test_bundle_name_holding_something_else_is_refused(aws: Aws, leak_watch) -> None:
+    aws.sm.create_secret(Name="app/prod", SecretString="not json at all")
+    with pytest.raises(EnvSyncError) as caught:
+        aws.open().read()
+    assert "layout=per-key" in one_line_store_error(caught.value, leak_watch)
+
+
+# -- deletion: recovery window by default, at once when forced ---------------------------------
+
+
+def test_delete_uses_the_recovery_window_and_can_be_restored(aws: Aws, secret) -> None:
+    keep, gone = secret("keep"), secret("gone")
+    store = aws.open(layout="per-key")
+    written = apply(store, {"KEEP": keep, "GONE": gone}, EMPTY)
+    log = CallLog(store.client)
+    apply(store, {"GONE": None}, written)
+    (delete,) = log.params("DeleteSecret")
+    assert delete["RecoveryWindowInDays"] == 7 and "ForceDeleteWithoutRecovery" not in delete
+    described = aws.sm.describe_secret(SecretId="app/prod/GONE")
+    assert described.get("DeletedDate") is not None
+    assert described["DeletedDate"] > datetime.now(timezone.utc) + timedelta(days=6)  # moto: when it goes
+    assert dict(aws.open(layout="per-key").read().values) == {"KEEP": keep}
+
+    aws.sm.restore_secret(SecretId="app/prod/GONE")
+    assert dict(aws.open(layout="per-key").read().values) == {"KEEP": keep, "GONE": gone}
+
+
+def test_recovery_days_option(aws: Aws) -> None:
+    store = aws.open(layout="per-key", recovery_days="30")
+    written = apply(store, {"A": "1"}, EMPTY)
+    log = CallLog(store.client)
+    apply(store, {"A": None}, written)
+    assert log.params("DeleteSecret")[0]["RecoveryWindowInDays"] == 30
+    for bad in ("6", "31", "week"):
+        with pytest.raises(InputError, match="7 to 30"):
+            aws.open(layout="per-key", recovery_days=bad)
+
+
+def test_force_delete_deletes_at_once(aws: Aws) -> None:
+    store = aws.open(layout="per-key", options=StoreOptions(force_delete=True))
+    written = apply(store, {"KEEP": "1", "GONE": "2"}, EMPTY)
+    log = CallLog(store.client)
+    apply(store, {"GONE": None}, written)
+    assert log.params("DeleteSecret")[0].get("ForceDeleteWithoutRecovery") is True
+    assert "RecoveryWindowInDays" not in log.params("DeleteSecret")[0]
+    assert aws.names() == ["app/prod/KEEP"]  # not even scheduled: gone
+    with pytest.raises(aws.sm.exceptions.ResourceNotFoundException):
+        aws.sm.describe_secret(SecretId="app/prod/GONE")
+    # the name is free again at once
+    apply(store, {"GONE": "back"}, store.read())
+    assert dict(aws.open(layout="per-key").read().values) == {"KEEP": "1", "GONE": "back"}
+
+
+def test_a_pruned_key_written_again_is_restored_and_says_so(aws: Aws, secret) -> None:
+    store = aws.open(layout="per-key")
+    written = apply(store, {"A": secret("a"), "B": secret("b")}, EMPTY)
+    after = apply(store, {"B": None}, written)
+    fresh = secret("fresh")
+    again = apply(store, {"B": fresh}, after)
+    assert dict(aws.open(layout="per-key").read().values) == dict(again.values)
+    assert dict(again.values)["B"] == fresh
+    assert "DeletedDate" not in aws.sm.describe_secret(SecretId="app/prod/B")
+    assert any("restored" in note and "app/prod/B" in note for note in store.notes)
+
+
+def test_a_foreign_secret_pending_deletion_says_how_to_restore(aws: Aws, secret, leak_watch) -> None:
+    aws.sm.create_secret(Name="app/prod/B", SecretString="theirs")
+    aws.sm.delete_secret(SecretId="app/prod/B", RecoveryWindowInDays=7)
+    store = aws.open(layout="per-key")
+    with pytest.raises(EnvSyncError) as caught:
+        apply(store, {"C": secret("c"), "B": secret("b")}, store.read())
+    message = one_line_store_error(caught.value, leak_watch)
+    assert "aws secretsmanager restore-secret --secret-id app/prod/B" in message and "--adopt" in message
+    assert aws.names() == ["app/prod/B"], "nothing of the batch may be written"
+
+
+def test_a_key_deleted_by_someone_else_since_the_read_is_a_conflict(aws: Aws, secret) -> None:
+    store = aws.open(layout="per-key")
+    written = apply(store, {"A": secret("a")}, EMPTY)
+    aws.sm.delete_secret(SecretId="app/prod/A", RecoveryWindowInDays=7)
+    with pytest.raises((ConflictError, ApplyError)) as caught:
+        apply(store, {"A": secret("changed")}, written)
+    assert caught.value.exit_code == 1
+    assert dict(apply(store, {"A": None}, written).values) == {}, "deleting it too is agreement, not a conflict"
+
+
+def test_bundle_pending_deletion_says_how_to_restore(aws: Aws, leak_watch) -> None:
+    store = aws.open()
+    apply(store, {"A": "1"}, EMPTY)
+    aws.sm.delete_secret(SecretId="app/prod", RecoveryWindowInDays=7)
+    with pytest.raises(EnvSyncError) as caught:
+        aws.open().read()
+    assert "restore-secret --secret-id app/prod" in one_line_store_error(caught.value, leak_watch)
+
+
+# -- idempotency -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("layout", ["bundle", "per-key"])
+def test_rerunning_the_same_apply_adds_no_version(aws: Aws, layout: str, secret) -> None:
+    store = aws.open(layout=layout)
+    base = apply(store, {"A": secret("a"), "B": secret("b")}, EMPTY)
+    changes = {"A": secret("a2"), "B": None, "C": secret("c")}
+    done = apply(store, changes, base)
+    names = aws.names(deleted=True)
+    counts = {name: len(aws.versions(name)) for name in names}
+    try:
+        apply(aws.open(layout=layout), changes, base)  # e.g. a CI job retried after it succeeded
+    except EnvSyncError as exc:
+        assert isinstance(exc.cause if isinstance(exc, ApplyError) else exc, ConflictError), exc
+    assert aws.names(deleted=True) == names
+    assert {name: len(aws.versions(name)) for name in names} == counts
+    assert dict(aws.open(layout=layout).read().values) == dict(done.values)
+
+
+class LoseFirstAnswer:
+    """Make botocore send a request a second time after it succeeded, as it would after a
+    lost response: the same body, so the same ClientRequestToken."""
+
+    def __init__(self, client: Any, operation: str) -> None:
+        self.operation = operation
+        self.sent: list[dict[str, Any]] = []
+        client.meta.events.register_first(f"needs-retry.secrets-manager.{operation}", self)
+
+    def __call__(self, attempts: int, request_dict: dict[str, Any], response: Any = None, **_: Any):
+        self.sent.append(json.loads(request_dict["body"]))
+        if attempts == 1 and response is not None and response[0].status_code == 200:
+            return 0  # retry now
+        return None
+
+
+@pytest.mark.parametrize("layout", ["bundle", "per-key"])
+def test_put_retried_with_the_same_token_is_a_no_op(aws: Aws, layout: str, secret) -> None:
+    store = aws.open(layout=layout)
+    first = apply(store, {"A": secret("a1"), "B": secret("b")}, EMPTY)
+    name = "app/prod" if layout == "bundle" else "app/prod/A"
+    before = len(aws.versions(name))
+    lost = LoseFirstAnswer(store.client, "PutSecretValue")
+    a2 = secret("a2")
+    second = apply(store, {"A": a2}, first)
+    assert len(lost.sent) == 2 and lost.sent[0] == lost.sent[1], "the request was not sent twice"
+    assert lost.sent[0]["ClientRequestToken"]
+    assert len(aws.versions(name)) == before + 1
+    assert dict(aws.open(layout=layout).read().values)["A"] == a2
+    assert second.versions["A"] == lost.sent[0]["ClientRequestToken"]
+
+
+def test_create_retried_with_the_same_token_is_a_no_op(aws: Aws, secret) -> None:
+    store = aws.open(layout="per-key")
+    lost = LoseFirstAnswer(store.client, "CreateSecret")
+    value = secret("v")
+    written = apply(store, {"NEW": value}, EMPTY)
+    assert len(lost.sent) == 2 and lost.sent[0] == lost.sent[1]
+    assert len(aws.versions("app/prod/NEW")) == 1
+    assert dict(aws.open(layout="per-key").read().values) == {"NEW": value}
+    assert written.versions["NEW"] == lost.sent[0]["ClientRequestToken"]
+
+
+def test_tokens_do_not_expose_the_value(aws: Aws, secret) -> None:
+    """Version ids are visible to anyone who may list versions; they are keyed with the
+    content (HMAC), so they are no plain hash of the value."""
+    import hashlib
+    import uuid
+
+    value = secret("v")
+    written = apply(aws.open(layout="per-key"), {"K": value}, EMPTY)
+    version = written.versions["K"]
+    for text in (value, f"app/prod/K{value}", f"envsync\0app/prod/K\0new{value}"):
+        digest = hashlib.sha256(text.encode()).digest()[:16]
+        assert version != str(uuid.UUID(bytes=digest, version=4))
+
+
+# -- compare-and-swap: two writers, one snapshot --------------------------------------------------
+
+
+@pytest.mark.parametrize("layout", ["bundle", "per-key"])
+def test_two_writers_from_one_snapshot_exactly_one_wins(aws: Aws, layout: str, secret) -> None:
+    """Both pass every check and stage their version; then both move AWSCURRENT, first
+    writer 0 then writer 1. The second move must be refused."""
+    seed = aws.open(layout=layout)
+    snapshot = apply(seed, {"A": "original", "B": "untouched"}, EMPTY)
+    stores = [aws.open(layout=layout), aws.open(layout=layout)]
+    values = [secret("writer0"), secret("writer1")]
+    both_staged = threading.Barrier(2, timeout=10)
+    first_moved = threading.Event()
+    reached: list[int] = []
+
+    def before_move(index: int, **_: Any) -> None:
+        reached.append(index)
+        both_staged.wait()
+        if index == 1:
+            assert first_moved.wait(10)
+
+    def after_move(index: int, **_: Any) -> None:
+        if index == 0:
+            first_moved.set()
+
+    for index, store in enumerate(stores):
+        store.client.meta.events.register("before-call.secrets-manager.UpdateSecretVersionStage",
+                                          lambda index=index, **kw: before_move(index, **kw))
+        store.client.meta.events.register("after-call.secrets-manager.UpdateSecretVersionStage",
+                                          lambda index=index, **kw: after_move(index, **kw))
+    outcomes: list[Any] = [None, None]
+
+    def run(index: int) -> None:
+        try:
+            outcomes[index] = apply(stores[index], {"A": values[index]}, snapshot)
+        except Exception as exc:  # noqa: BLE001 - inspected below
+            outcomes[index] = exc
+            first_moved.set()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert sorted(reached) == [0, 1], "both writers must get as far as moving AWSCURRENT"
+    assert isinstance(outcomes[0], Snapshot), outcomes[0]
+    loser = outcomes[1]
+    assert isinstance(loser, EnvSyncError), loser
+    cause = loser.cause if isinstance(loser, ApplyError) else loser
+    assert isinstance(cause, ConflictError), loser
+    assert loser.exit_code == 1
+    if isinstance(loser, ApplyError):
+        assert loser.applied == []
+    assert dict(aws.open(layout=layout).read().values) == {"A": values[0], "B": "untouched"}
+
+
+# -- bundle sharding -----------------------------------------------------------------------------
+
+
+def big_values(secret, total: int, label: str) -> dict[str, str]:
+    tag = secret(label)
+    values, size, i = {}, 0, 0
+    while size < total:
+        value = f"{tag}-{i}-" + os.urandom(1500).hex()
+        values[f"KEY_{i:03d}"] = value
+        size += len(value) + 20
+        i += 1
+    return values
+
+
+def shard_names(aws: Aws, name: str = "app/prod") -> list[str]:
+    return [n for n in aws.names(name) if n.startswith(name + ".envsync-shard-")]
+
+
+def test_bundle_over_the_limit_is_sharded_and_round_trips(aws: Aws, secret) -> None:
+    values = big_values(secret, 200 * 1024, "big")
+    store = aws.open()
+    written = apply(store, values, EMPTY)
+    shards = shard_names(aws)
+    assert len(shards) >= 4  # 200 KiB in pieces of at most 60 kB
+    manifest = aws.current("app/prod")
+    assert len(manifest) < 2048 and "@envsync" in json.loads(manifest)
+    for name in shards:
+        assert len(aws.current(name)) <= 60_000
+        assert aws.tags(name)["managed-by"] == "envsync"
+
+    reader = aws.open()
+    snapshot = reader.read()
+    assert dict(snapshot.values) == values
+    assert snapshot.revision == written.revision
+    assert reader.info(snapshot).secrets == 1 + len(shards)
+    assert store.info(written).secrets == 1 + len(shards)
+
+    changed = dict(values, KEY_000="changed")
+    apply(reader, {"KEY_000": "changed"}, snapshot)
+    assert dict(aws.open().read().values) == changed
+    assert aws.open().read_versions({"KEY_001": written.revision}) == {"KEY_001": values["KEY_001"]}
+
+
+def test_shrinking_a_sharded_bundle_leaves_no_billable_shards_behind(aws: Aws, secret) -> None:
+    store = aws.open()
+    written = apply(store, big_values(secret, 200 * 1024, "big"), EMPTY)
+    small = apply(store, {k: None for k in list(written.values)[1:]}, written)
+    live = aws.names("app/prod", deleted=False)
+    assert store.info(small).secrets == len(live)
+
+
+KILL_SCRIPT = r"""
+import json, sys, threading
+from pathlib import Path
+from envsync.config import Target
+from envsync.stores import open_store
+from envsync.stores.base import Change
+
+uri, changes_file, let_through = sys.argv[1], sys.argv[2], int(sys.argv[3])
+store = open_store(Target(name="kill", file=Path(".env"), store=uri, root=Path.cwd()))
+expected = store.read()
+changes = [Change(k, v) for k, v in json.loads(Path(changes_file).read_text()).items()]
+lock, started, finished = threading.Lock(), [0], [0]
+WRITES = ("PutSecretValue", "CreateSecret")
+
+def shard_of(params):
+    return ".envsync-shard-" in (params.get("SecretId") or params.get("Name") or "")
+
+def before(params, model, context, **_):
+    if model.name in WRITES and shard_of(params):
+        context["envsync_shard"] = True
+        with lock:
+            started[0] += 1
+            mine = started[0]
+        if mine > let_through:
+            threading.Event().wait()  # hold every later shard write until we are killed
+
+def after(context, **_):
+    if context.get("envsync_shard"):
+        with lock:
+            finished[0] += 1
+            if finished[0] == let_through:
+                print("SHARDS-WRITTEN", flush=True)
+
+store.client.meta.events.register("before-parameter-build.secrets-manager", before)
+store.client.meta.events.register("after-call.secrets-manager", after)
+store.apply(changes, expected)
+print("APPLIED", flush=True)
+"""
+
+
+@pytest.mark.parametrize("previous", ["plain", "sharded"])
+def test_push_killed_between_shard_writes_leaves_the_old_snapshot(aws: Aws, previous: str, secret,
+                                                                  tmp_path: Path) -> None:
+    store = aws.open()
+    old_values = big_values(secret, 200 * 1024, "old") if previous == "sharded" else {"A": secret("small")}
+    old = apply(store, old_values, EMPTY)
+    new_values = big_values(secret, 200 * 1024, "new")
+    changes = {**{k: None for k in old_values if k not in new_values}, **new_values}
+    changes_file = tmp_path / "changes.json"
+    changes_file.write_text(json.dumps(changes))
+    shards_before = {n: len(aws.versions(n)) for n in shard_names(aws)}
+
+    env = subprocess_env(tmp_path / "aws-empty-config", PYTHONPATH=str(ROOT))
+    (tmp_path / "aws-empty-config").touch()
+    child = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, aws.uri("app/prod"), str(changes_file), "2"],
+                             cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = child.stdout.readline().strip()  # type: ignore[union-attr]
+        assert line == "SHARDS-WRITTEN", f"push did not reach the shards: {line!r} {child.stderr.read()}"  # type: ignore[union-attr]
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.kill()
+        child.wait(10)
+        child.stdout.close()  # type: ignore[union-attr]
+        child.stderr.close()  # type: ignore[union-attr]
+    assert child.returncode == -signal.SIGKILL
+
+    written_by_the_killed_push = [n for n in shard_names(aws) if len(aws.versions(n)) > shards_before.get(n, 0)]
+    assert len(written_by_the_killed_push) == 2
+    fresh = aws.open().read()
+    assert dict(fresh.values) == old_values
+    assert fresh.revision == old.revision
+
+    # the same push again (same snapshot, same changes) converges, reusing the two shards
+    rerun = aws.open()
+    expected = rerun.read()
+    done = rerun.apply([Change(k, v) for k, v in changes.items()], expected)
+    assert dict(aws.open().read().values) == new_values == dict(done.values)
+    for name in written_by_the_killed_push:
+        assert len(aws.versions(name)) == shards_before.get(name, 0) + 1, f"{name} got a second new version"
+
+
+# -- errors a user can act on --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("layout", ["bundle", "per-key"])
+def test_missing_region(aws: Aws, layout: str, leak_watch) -> None:
+    with pytest.raises(EnvSyncError) as caught:
+        aws.open(layout=layout, uri=store_uri(aws.endpoint, "app/prod", layout, region=None)).read()
+    message = one_line_store_error(caught.value, leak_watch)
+    assert "region" in message and "AWS_REGION" in message and "?region=" in message
+
+
+@pytest.mark.parametrize("variable", ["AWS_REGION", "AWS_DEFAULT_REGION"])
+def test_region_from_the_environment(aws: Aws, monkeypatch: pytest.MonkeyPatch, variable: str) -> None:
+    monkeypatch.setenv(variable, "us-east-1")
+    store = aws.open(uri=store_uri(aws.endpoint, "app/prod", region=None))
+    apply(store, {"A": "1"}, EMPTY)
+    assert aws.current("app/prod") == '{"A":"1"}'  # same region as the URI-less write
+
+
+def test_endpoint_from_the_standard_variable(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`AWS_ENDPOINT_URL_SECRETS_MANAGER` (with the underscore; `..._SECRETSMANAGER` is
+    silently ignored by botocore) points a URI without endpoint= at the emulator."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", aws.endpoint)
+    store = aws.open(uri="aws-sm://app/prod?region=us-east-1&layout=per-key")
+    log = CallLog(store.client)
+    apply(store, {"A": "1"}, store.read())
+    assert aws.current("app/prod/A") == "1"
+    assert store.client.meta.endpoint_url == aws.endpoint
+    assert log.count("CreateSecret") == 1
+
+
+@pytest.mark.parametrize("layout", ["bundle", "per-key"])
+def test_missing_credentials(aws: Aws, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, layout: str,
+                             leak_watch) -> None:
+    isolate_aws_env(monkeypatch, tmp_path, credentials=False)  # empty config files, no keys, no IMDS
+    started = time.monotonic()
+    with pytest.raises(EnvSyncError) as caught:
+        aws.open(layout=layout).read()
+    assert time.monotonic() - started < 5
+    message = one_line_store_error(caught.value, leak_watch)
+    assert "no AWS credentials" in message
+
+
+def test_unknown_profile(aws: Aws) -> None:
+    with pytest.raises(InputError, match="'nobody' is not in your AWS config"):
+        aws.open(profile="nobody")
+
+
+@pytest.mark.parametrize("layout", ["bundle", "per-key"])
+def test_unreachable_endpoint(aws: Aws, monkeypatch: pytest.MonkeyPatch, layout: str, leak_watch) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again: nothing listens there
+    # the store retries connection errors with backoff; skip the sleeping, keep the retries
+    monkeypatch.setattr(botocore.retries.standard.ExponentialBackoff, "delay_amount", lambda self, context: 0)
+    store = aws.open(layout=layout, uri=store_uri(f"http://127.0.0.1:{port}", "app/prod", layout))
+    attempts: list[str] = []
+    store.client.meta.events.register("before-send.secrets-manager", lambda **kw: attempts.append("x"))
+    with pytest.raises(EnvSyncError) as caught:
+        store.read()
+    message = one_line_store_error(caught.value, leak_watch)
+    assert "cannot reach AWS Secrets Manager" in message and "endpoint=" in message
+    assert 1 < len(attempts) <= 10, f"{len(attempts)} attempts"
+
+
+# -- AccessDenied from a moto server that enforces IAM -------------------------------------------
+
+READER_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": ["secretsmanager:ListSecrets", "secretsmanager:DescribeSecret"],
+                   "Resource": "*"}],
+}
+
+
+@pytest.fixture(scope="module")
+def iam_moto():
+    """A second moto server (own process) that enforces IAM after its 5 set-up requests:
+    a user `lister` who may list and describe secrets but not read them, one per-key secret
+    and one bundle. Yields (moto endpoint, proxy, the user's key pair)."""
+    server = IamMotoServer(free_requests=5)
+    proxy = None
+    try:
+        import boto3
+
+        root = {"region_name": "us-east-1", "endpoint_url": server.endpoint,
+                "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+        iam, sm = boto3.client("iam", **root), boto3.client("secretsmanager", **root)
+        iam.create_user(UserName="lister")  # 1
+        iam.put_user_policy(UserName="lister", PolicyName="list-only", PolicyDocument=json.dumps(READER_POLICY))  # 2
+        key = iam.create_access_key(UserName="lister")["AccessKey"]  # 3
+        sm.create_secret(Name="app/prod/API_KEY", SecretString="x",  # 4
+                         Tags=[{"Key": "managed-by", "Value": "envsync"}, {"Key": "envsync-key", "Value": "API_KEY"}])
+        sm.create_secret(Name="app/bundle", SecretString='{"A":"x"}',  # 5
+                         Tags=[{"Key": "managed-by", "Value": "envsync"}])
+        with pytest.raises(Exception, match="InvalidClientTokenId|security token"):
+            sm.list_secrets()  # the free requests are used up: unknown keys are refused now
+        proxy = AwsErrorProxy(server.endpoint)
+        yield server.endpoint, proxy, (key["AccessKeyId"], key["SecretAccessKey"])
+    finally:
+        if proxy is not None:
+            proxy.stop()
+        server.stop()
+
+
+@pytest.fixture
+def as_lister(iam_moto, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    endpoint, proxy, (key_id, key_secret) = iam_moto
+    isolate_aws_env(monkeypatch, tmp_path, credentials=False)
+    share_botocore_loader(monkeypatch)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key_secret)
+
+    def open_at(endpoint_url: str, name: str, layout: str):
+        uri = store_uri(endpoint_url, name, layout)
+        return open_store(Target(name="t", file=tmp_path / ".env", store=uri, root=tmp_path))
+
+    return endpoint, proxy, open_at
+
+
+@pytest.mark.parametrize("layout, name, action", [
+    ("per-key", "app/prod", "secretsmanager:BatchGetSecretValue"),
+    ("bundle", "app/bundle", "secretsmanager:GetSecretValue"),
+])
+def test_access_denied_names_the_action_and_the_secret(as_lister, layout: str, name: str, action: str,
+                                                       leak_watch) -> None:
+    _, proxy, open_at = as_lister
+    rewritten = proxy.rewritten
+    store = open_at(proxy.endpoint, name, layout)
+    with pytest.raises(EnvSyncError) as caught:
+        store.read()
+    message = one_line_store_error(caught.value, leak_watch)
+    assert proxy.rewritten == rewritten + 1, "moto did not deny the call (or denied it twice)"
+    assert f"AWS denied {action} on " in message
+    assert name in message  # the secret (name or ARN)
+    assert "user/lister" in message  # AWS's own explanation, who was refused
+
+
+def test_listing_is_allowed_for_the_lister(as_lister) -> None:
+    _, proxy, open_at = as_lister
+    store = open_at(proxy.endpoint, "app/prod", "per-key")
+    assert [s.key for s in store._list(include_deleted=False)] == ["API_KEY"]
+
+
+def test_access_denied_in_a_non_json_body_is_still_one_line(as_lister, leak_watch) -> None:
+    endpoint, _, open_at = as_lister
+    with pytest.raises(EnvSyncError) as caught:
+        open_at(endpoint, "app/bundle", "bundle").read()
+    message = one_line_store_error(caught.value, leak_watch)
+    assert "denied" in message.lower() and "secretsmanager:GetSecretValue" in message
