@@ -58,6 +58,7 @@ class Outcome:
     pushed: int
     pulled: int
     store_info: StoreInfo
+    notes: tuple[str, ...] = ()  # what the store had to say while writing (e.g. a secret recovered)
 
 
 def read_local(target: Target, *, must_exist: bool) -> Local:
@@ -130,6 +131,7 @@ def apply(context: Context, plan: Plan, progress: Progress = no_progress) -> Out
     names the old base, so the next run sees the difference and converges.
     """
     remote_changes, local_changes = plan.remote_changes(), plan.local_changes()
+    notes_before = len(context.store.notes)
     remote = context.remote
     if remote_changes:
         try:
@@ -154,4 +156,5 @@ def apply(context: Context, plan: Plan, progress: Progress = no_progress) -> Out
     local_after = local_values(document, context.target)
     versions = state.next_versions(context.base_versions, local_after, remote)
     state.record(context.target.root, context.target.name, context.store.uri, context.store.layout, versions)
-    return Outcome(len(remote_changes), len(local_changes), context.store.info(remote))
+    return Outcome(len(remote_changes), len(local_changes), context.store.info(remote),
+                   tuple(context.store.notes[notes_before:]))
