@@ -271,6 +271,8 @@ def _sync(ctx, mode: Mode, names, all_targets, *, on_conflict, prune, force, ver
         with progress(f"applying to {target.name}", total) as tick:
             outcome = engine.apply(context, plan, tick)
         result["applied"] = {"push": outcome.pushed, "pull": outcome.pulled}
+        for message in outcome.notes:
+            warn(message)
         if plan.has_changes:
             out.note(f"{target.name}: pushed {outcome.pushed}, pulled {outcome.pulled}")
     out.emit_json({"targets": results})
@@ -492,6 +494,81 @@ def targets(ctx, as_json) -> int:
     out.show("\n".join(f"{r['target']}\t{r['file']}\t{r['store']}" for r in rows))
     out.emit_json(rows)
     return EXIT_CLEAN
+
+
+# -- scan (the leak guard) -----------------------------------------------------
+
+
+@cli.command("scan")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--staged", is_flag=True, help="Scan what is staged for commit (git's index, not the working tree).")
+@click.option("--all", "all_files", is_flag=True, help="Scan every file tracked by git (working-tree content).")
+@click.option("--from-store", "stores", multiple=True, metavar="TARGET",
+              help="Also look for the values in TARGET's store (reads the store; repeatable).")
+@click.option("--values-from", multiple=True, type=click.Path(path_type=Path), metavar="FILE",
+              help="Also look for the values of this .env file (repeatable).")
+@click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Baseline of reviewed findings (default: .envsync-baseline.json at the repo root).")
+@click.option("--update-baseline", is_flag=True, help="Record the current findings in the baseline and exit 0.")
+@click.option("-f", "--format", "fmt", type=click.Choice(["text", "json", "sarif", "github", "gitlab"]),
+              default="text", show_default=True, help="sarif: GitHub code scanning; github: workflow "
+              "annotations; gitlab: code-quality report.")
+@json_option
+@click.option("--min-length", type=click.IntRange(1), default=8, show_default=True, envvar="ENVSYNC_SCAN_MIN_LENGTH",
+              help="Values shorter than this are not looked for.")
+@click.option("--max-size", default="5MB", show_default=True, envvar="ENVSYNC_SCAN_MAX_SIZE",
+              help="Larger files are skipped (and listed with -v).")
+@click.option("--allow-env-file", multiple=True, metavar="GLOB", envvar="ENVSYNC_SCAN_ALLOW_ENV_FILE",
+              help="Another .env-like file that may be committed (a name, or a path glob with '/'; repeatable). "
+                   "Always allowed: .env.example, .env.sample, .env.template.")
+@click.option("--every-value", is_flag=True,
+              help="Look for every value of at least --min-length, even ones that look like words, numbers or hosts.")
+@click.option("-v", "--verbose", is_flag=True, help="Also list allowed findings, skipped files and skipped values.")
+@click.pass_context
+def scan_command(ctx, files, staged, all_files, stores, values_from, baseline, update_baseline, fmt, as_json,
+                 min_length, max_size, allow_env_file, every_value, verbose) -> int:
+    """The leak guard: find this repo's .env values and known tokens in files.
+
+    \b
+      envsync scan --staged          # what is about to be committed (pre-commit)
+      envsync scan --all             # every tracked file
+      envsync scan src/ config.yml   # these files or folders
+    Values are looked for as written, base64, URL-encoded and JSON-escaped;
+    tokens by format (AWS, GitHub, GitLab, Slack, Stripe, Google, private
+    keys, service accounts, Azure storage keys, JWTs). Staged .env files are
+    refused. A finding names the file, line, rule and key — never the value.
+    Allow a line with an `envsync: allow` comment, or record reviewed findings
+    with --update-baseline. Exit status 1 on findings, 0 when clean.
+    """
+    from envsync import scan as leak_guard
+
+    if as_json and fmt not in ("text", "json"):
+        raise click.UsageError("--json and --format are two ways to pick the output; give one")
+    fmt = "json" if as_json else fmt
+    if sum(bool(x) for x in (files, staged, all_files)) != 1:
+        raise click.UsageError("say what to scan: FILES, --staged or --all (one of them)")
+    settings = leak_guard.Settings(
+        min_length=min_length, max_size=leak_guard.parse_size(str(max_size)),
+        allowed_env_files=leak_guard.ALLOWED_ENV_FILES + tuple(p for arg in allow_env_file for p in arg.split()),
+        every_value=every_value,
+    )
+    request = leak_guard.Request(files=files, staged=staged, all_files=all_files, config_path=ctx.obj.get("config"),
+                                 stores=stores, values_from=values_from, baseline=baseline,
+                                 update_baseline=update_baseline, settings=settings)
+    result = leak_guard.run(request)
+    for message in result.warnings:
+        warn(message)
+    if fmt == "text":
+        click.echo(leak_guard.render_text(result, verbose))
+    elif fmt == "json":
+        click.echo(json.dumps(leak_guard.render_json(result), indent=2))
+    elif fmt == "sarif":
+        click.echo(json.dumps(leak_guard.render_sarif(result, __version__), indent=2))
+    elif fmt == "github":
+        click.echo(leak_guard.render_github(result))
+    else:
+        click.echo(json.dumps(leak_guard.render_gitlab(result), indent=2))
+    return EXIT_DRIFT if result.findings else EXIT_CLEAN
 
 
 # -- entry point -------------------------------------------------------------

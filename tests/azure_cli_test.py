@@ -122,6 +122,7 @@ def test_prune_soft_deletes_and_a_readded_key_is_recovered(run_envsync, team, az
     again = run_envsync("push", "--yes", cwd=alice, env=env)
     assert again.code == 0, again.output
     assert azure_fake.deleted_names() == [] and azure_fake.value("cli-B") == "3"
+    assert "recovered" in again.stderr and "cli-B" in again.stderr, "the CLI says which deleted name it recovered"
 
 
 @pytest.mark.parametrize("layout", ["bundle"])

@@ -1,0 +1,258 @@
+"""Known token formats for the leak guard: one small class per rule.
+
+Each rule names the literal `keywords` every match starts with. The scanner
+finds those keywords in the same Aho-Corasick pass that looks for the `.env`
+values, and only then runs the rule's regex, anchored at the keyword — so the
+text is read once however many rules there are. `verify` rejects look-alikes
+(placeholders, the example keys vendors publish in their docs).
+
+To add a rule: write a class with `id`, `name`, `keywords`, `pattern` (a
+named group `secret` when the secret is only part of the match) and, if
+needed, `verify`; then list it in RULES.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from typing import ClassVar
+
+__all__ = ["RULES", "Rule", "looks_like_placeholder"]
+
+# Words that mark a token as made up; checked on the random part only.
+_PLACEHOLDER_WORDS = ("example", "sample", "dummy", "placeholder", "redacted", "your", "xxxx", "changeme",
+                      "fake", "insert", "replace")
+
+
+def looks_like_placeholder(token: str) -> bool:
+    """True for made-up tokens: marker words, long runs, too few distinct characters, 123456/abcdef."""
+    lower = token.lower()
+    if any(word in lower for word in _PLACEHOLDER_WORDS):
+        return True
+    if len(set(token)) < 6:
+        return True
+    if re.search(r"(.)\1{5}", token):
+        return True
+    return _has_sequence(token, 6)
+
+
+def _has_sequence(token: str, length: int) -> bool:
+    """An ascending or descending run such as `123456` or `abcdef` (one in ~10^5 random tokens)."""
+    run_up = run_down = 1
+    for previous, current in zip(token, token[1:]):
+        step = ord(current) - ord(previous)
+        run_up = run_up + 1 if step == 1 else 1
+        run_down = run_down + 1 if step == -1 else 1
+        if run_up >= length or run_down >= length:
+            return True
+    return False
+
+
+class Rule:
+    """A token format. `match` returns the secret's (start, end) for a keyword found at `at`, or None."""
+
+    id: ClassVar[str]
+    name: ClassVar[str]
+    keywords: ClassVar[tuple[str, ...]]
+    pattern: ClassVar[re.Pattern[str]]
+    # How far past the keyword a match may reach; bounds the work per keyword hit.
+    reach: ClassVar[int] = 400
+    help: ClassVar[str] = "revoke it with its issuer and remove it from the file"
+
+    def match(self, text: str, at: int) -> tuple[int, int] | None:
+        found = self.pattern.match(text, at, min(len(text), at + self.reach))
+        if found is None:
+            return None
+        group = "secret" if "secret" in self.pattern.groupindex else 0
+        secret = found.group(group)
+        if not self.verify(secret, text):
+            return None
+        return found.span(group)
+
+    def verify(self, secret: str, text: str) -> bool:
+        return not looks_like_placeholder(secret)
+
+
+class AwsAccessKeyId(Rule):
+    id = "aws-access-key-id"
+    name = "AWS access key ID"
+    keywords = ("AKIA", "ASIA", "ABIA", "ACCA", "A3T")
+    pattern = re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}(?![A-Za-z0-9])")
+    help = "deactivate the key in IAM (it cannot be un-leaked), then remove it"
+
+    def verify(self, secret: str, text: str) -> bool:
+        # AWS's documentation key AKIAIOSFODNN7EXAMPLE (and its kin) is public by design.
+        return not secret.endswith("EXAMPLE") and not looks_like_placeholder(secret[4:])
+
+
+class AwsSecretAccessKey(Rule):
+    id = "aws-secret-access-key"
+    name = "AWS secret access key"
+    keywords = ("secret_access_key", "SECRET_ACCESS_KEY", "SecretAccessKey", "secretAccessKey")
+    pattern = re.compile(
+        r"(?:secret_access_key|SECRET_ACCESS_KEY|SecretAccessKey|secretAccessKey)[\"']?\s*(?::|=>?)\s*[\"']?"
+        r"(?P<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"
+    )
+    help = "deactivate the key pair in IAM, then remove it"
+
+    def verify(self, secret: str, text: str) -> bool:
+        return not secret.endswith("EXAMPLEKEY") and not looks_like_placeholder(secret)
+
+
+class GitHubToken(Rule):
+    id = "github-token"
+    name = "GitHub token"
+    keywords = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_")
+    pattern = re.compile(
+        r"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{82,})(?![A-Za-z0-9_])"
+    )
+    help = "revoke it under GitHub Settings > Developer settings, then remove it"
+
+    def verify(self, secret: str, text: str) -> bool:
+        return not looks_like_placeholder(secret.split("_", 1)[1] if secret.startswith("gh") else secret[11:])
+
+
+class GitLabToken(Rule):
+    id = "gitlab-token"
+    name = "GitLab token"
+    keywords = ("glpat-", "gldt-", "glrt-", "glptt-", "glcbt-", "glft-", "glsoat-", "gloas-", "glimt-",
+                "glagent-", "GR1348941")
+    pattern = re.compile(
+        r"(?<![A-Za-z0-9_-])(?P<secret>(?:gl(?:pat|dt|rt|ptt|cbt|ft|soat|oas|imt|agent)-|GR1348941)"
+        r"[A-Za-z0-9_-]{20,}(?:\.[A-Za-z0-9_-]+)*)"
+    )
+    help = "revoke it in GitLab (the token's settings page), then remove it"
+
+    def verify(self, secret: str, text: str) -> bool:
+        body = secret[9:] if secret.startswith("GR1348941") else secret.split("-", 1)[1]
+        return not looks_like_placeholder(body)
+
+
+class SlackToken(Rule):
+    id = "slack-token"
+    name = "Slack token"
+    keywords = ("xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-", "xoxo-", "xoxe", "xapp-")
+    pattern = re.compile(
+        r"(?<![A-Za-z0-9])(?:xox[abposr]-[0-9]{4,}-[A-Za-z0-9-]{8,}|xoxe(?:\.xox[bp])?-\d-[A-Za-z0-9]{40,}"
+        r"|xapp-\d-[A-Za-z0-9]{6,}-\d+-[A-Za-z0-9]{32,})"
+    )
+    help = "revoke it in the Slack app's settings, then remove it"
+
+    def verify(self, secret: str, text: str) -> bool:
+        return not looks_like_placeholder(secret.rsplit("-", 1)[-1])
+
+
+class SlackWebhook(Rule):
+    id = "slack-webhook"
+    name = "Slack incoming-webhook URL"
+    keywords = ("hooks.slack.com/",)
+    pattern = re.compile(
+        r"hooks\.slack\.com/(?P<secret>(?:services|workflows|triggers)/T[A-Z0-9]{6,}/[A-Z0-9]{6,}/[A-Za-z0-9/_-]{16,})"
+    )
+    help = "regenerate the webhook in Slack, then remove it"
+
+    def verify(self, secret: str, text: str) -> bool:
+        return not looks_like_placeholder(secret.rsplit("/", 1)[-1])
+
+
+class StripeSecretKey(Rule):
+    id = "stripe-secret-key"
+    name = "Stripe live secret key"
+    # Live secret (sk_) and restricted (rk_) keys; publishable pk_ keys are public and
+    # test-mode keys reach no real money, as in detect-secrets' Stripe plugin.
+    keywords = ("sk_live_", "rk_live_")
+    pattern = re.compile(r"(?<![A-Za-z0-9])[sr]k_live_[0-9A-Za-z]{24,247}(?![A-Za-z0-9])")
+    help = "roll the key in the Stripe dashboard, then remove it"
+
+    def verify(self, secret: str, text: str) -> bool:
+        return not looks_like_placeholder(secret[8:])
+
+
+class GoogleApiKey(Rule):
+    id = "google-api-key"
+    name = "Google API key"
+    keywords = ("AIza",)
+    pattern = re.compile(r"(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])")
+    help = "delete or restrict the key in the Google Cloud console, then remove it"
+
+    def verify(self, secret: str, text: str) -> bool:
+        return not looks_like_placeholder(secret[4:])
+
+
+class PrivateKey(Rule):
+    id = "private-key"
+    name = "private key block"
+    keywords = ("-----BEGIN ",)
+    # The header must be followed by key material (a full 60+ character base64 line, possibly
+    # after Proc-Type/Comment headers and JSON-escaped newlines): code that merely names the
+    # header, such as a PEM parser, does not fire.
+    pattern = re.compile(
+        r"(?P<secret>-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----)"
+        r"(?:\\r|\\n|\s|[A-Za-z-]+: [^\r\n\\]*)*?[A-Za-z0-9+/]{60,}"
+    )
+    reach = 600
+    help = "treat the key as compromised: replace it, then remove it"
+
+    def verify(self, secret: str, text: str) -> bool:
+        return True
+
+
+class GcpServiceAccountKey(Rule):
+    id = "gcp-service-account"
+    name = "Google service-account key file"
+    keywords = ('"private_key_id"', '\\"private_key_id\\"')
+    pattern = re.compile(r'\\?"private_key_id\\?"\s*:\s*\\?"(?P<secret>[0-9a-f]{40})\\?"')
+    help = "delete the key under IAM > Service accounts > Keys, then remove the file"
+
+    def verify(self, secret: str, text: str) -> bool:
+        return "service_account" in text and not looks_like_placeholder(secret)
+
+
+class AzureStorageKey(Rule):
+    id = "azure-storage-key"
+    name = "Azure storage account key"
+    keywords = ("AccountKey", "accountKey", "account_key", "ACCOUNT_KEY")
+    pattern = re.compile(
+        r"(?:AccountKey|accountKey|account_key|ACCOUNT_KEY)[\"']?\s*[=:]\s*[\"']?(?P<secret>[A-Za-z0-9+/]{86}==)"
+    )
+    help = "rotate the key under the storage account's Access keys, then remove it"
+    # Azurite's well-known development key is published by Microsoft.
+    AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+    def verify(self, secret: str, text: str) -> bool:
+        return secret != self.AZURITE_KEY and not looks_like_placeholder(secret)
+
+
+class JsonWebToken(Rule):
+    id = "jwt"
+    name = "JSON Web Token"
+    keywords = ("eyJ",)
+    pattern = re.compile(
+        r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}={0,2}\.[A-Za-z0-9_-]{8,}={0,2}\.[A-Za-z0-9_-]{16,}(?![A-Za-z0-9_-])"
+    )
+    reach = 8192
+    help = "revoke the session or key it was issued for, then remove it"
+    # The sample token jwt.io shows (signed with "your-256-bit-secret") is in countless docs and tests.
+    KNOWN_EXAMPLES = frozenset({"SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"})
+
+    def verify(self, secret: str, text: str) -> bool:
+        header, payload, signature = secret.split(".", 2)
+        if signature in self.KNOWN_EXAMPLES:
+            return False
+        decoded = _json_segment(header)
+        return isinstance(decoded, dict) and "alg" in decoded and isinstance(_json_segment(payload), dict)
+
+
+def _json_segment(segment: str) -> object:
+    try:
+        raw = base64.urlsafe_b64decode(segment.rstrip("=") + "=" * (-len(segment.rstrip("=")) % 4))
+        return json.loads(raw.decode("utf-8"))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None
+
+
+RULES: tuple[Rule, ...] = (
+    AwsAccessKeyId(), AwsSecretAccessKey(), GitHubToken(), GitLabToken(), SlackToken(), SlackWebhook(),
+    StripeSecretKey(), GoogleApiKey(), PrivateKey(), GcpServiceAccountKey(), AzureStorageKey(), JsonWebToken(),
+)
