@@ -7,14 +7,13 @@ Reads use ListSecrets (100 a page) and BatchGetSecretValue (20 a call) on a
 bounded thread pool. Every change to an existing secret is compare-and-swap:
 the new value is written under a private staging label, then AWSCURRENT is
 moved to it with RemoveFromVersionId = the version the plan was made
-against, which AWS refuses if someone else moved it first. Tokens are
-derived from the secret, the version planned against and the content, so a
-retried or re-run write creates no extra version.
+against, which AWS refuses if someone else moved it first. A delete is
+compared right before it is made (AWS has no conditional delete). Each write
+has a random idempotency token, which botocore reuses on its retries; a
+re-run adds no version because unchanged keys are not written at all.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -173,6 +172,8 @@ class AwsStore:
         key = name[len(prefix):]
         if "/" in key:
             return None  # belongs to a deeper prefix: another target's, never ours to read or prune
+        if tags.get("envsync-layout") in ("bundle", "shard") or tags.get(KEY_TAG, key) != key:
+            return None  # another target's bundle or shard that happens to sit under our prefix
         if not KEY_PATTERN.match(key):
             self.notes.append(f"{name}: ignored — {key!r} is not a valid .env key name")
             return None
@@ -183,7 +184,8 @@ class AwsStore:
 
     def _batch_get(self, listed: list[Listed], progress: Progress) -> dict[str, tuple[str, str]]:
         by_arn = {s.arn: s for s in listed}
-        batches = [list(by_arn)[i:i + BATCH_GET] for i in range(0, len(by_arn), BATCH_GET)]
+        arns = list(by_arn)
+        batches = [arns[i:i + BATCH_GET] for i in range(0, len(arns), BATCH_GET)]
 
         def fetch(arns: list[str]) -> list[tuple[str, str, str]]:
             rows = self._batch_call(arns)
@@ -277,7 +279,7 @@ class AwsStore:
             self._check_writable(self.name, described)
         payload, shards = bundle.encode(values), []
         if len(payload) > SHARD_LIMIT:
-            shards = self._write_shards(payload, expected.revision)  # all shards first...
+            shards = self._write_shards(payload)  # all shards first...
             payload = bundle.manifest([shard for shard, _ in shards])
         # ...then the manifest, so readers see the old snapshot or the new one
         version = self._put(self.name, payload, expected.revision,
@@ -290,7 +292,7 @@ class AwsStore:
     def _shard_name(self, index: int) -> str:
         return f"{self.name}.envsync-shard-{index:03d}"
 
-    def _write_shards(self, payload: str, base: str | None) -> list[tuple[bundle.Shard, str | None]]:
+    def _write_shards(self, payload: str) -> list[tuple[bundle.Shard, str | None]]:
         """Write each piece as a new shard version under our pending label; AWSCURRENT is
         moved only once the manifest naming them is in place (`_promote_shards`), so a
         killed push never strips the labels off the versions the live manifest names."""
@@ -299,9 +301,11 @@ class AwsStore:
         def write(pair: tuple[int, str]) -> tuple[bundle.Shard, str | None]:
             name, piece = self._shard_name(pair[0]), pair[1]
             described = self._describe(name)
-            if described is not None:
+            if described is not None and described.get("DeletedDate") and _managed(described):
+                self._call("RestoreSecret", name, SecretId=name)  # a shard a smaller bundle gave up
+            elif described is not None:
                 self._check_writable(name, described)
-            token = _token(name, f"{base}", piece)
+            token = _token()
             if described is None:
                 self._create(name, piece, token, [MANAGED_TAG, {"Key": "envsync-layout", "Value": "shard"}])
                 return bundle.Shard(name, token), None
@@ -394,12 +398,17 @@ class AwsStore:
         name = self._secret_name(change.key)
         if change.is_delete:
             if listed is not None and not listed.deleted:
+                # AWS has no conditional delete: compare right before it (one round trip of window).
+                described = self._describe(listed.arn)
+                if described is not None and _current(described) != expected:
+                    raise ConflictError(f"{self.uri}: {change.key} changed in the store since it was read; "
+                                        "run again to re-plan")
                 self._delete(listed.arn, name)
             return None
         value = _to_aws(change.value or "")
         tags = [MANAGED_TAG, {"Key": KEY_TAG, "Value": change.key}]
         if listed is None:
-            return self._create(name, value, _token(name, "new", value), tags)
+            return self._create(name, value, _token(), tags)
         if listed.deleted:
             self._call("RestoreSecret", name, SecretId=listed.arn)
             self.notes.append(f"{name}: restored from its recovery window to write {change.key} again")
@@ -411,7 +420,7 @@ class AwsStore:
     def _put(self, name: str, value: str, expected: str | None, tags: list[dict[str, str]]) -> str:
         """Create the secret, or compare-and-swap a new version onto the expected one."""
         if expected is None:
-            return self._create(name, value, _token(name, "new", value), tags)
+            return self._create(name, value, _token(), tags)
         return self._swap(name, name, value, expected)
 
     def _create(self, name: str, value: str, token: str, tags: list[dict[str, str]]) -> str:
@@ -423,12 +432,13 @@ class AwsStore:
         return response["VersionId"]
 
     def _swap(self, secret_id: str, name: str, value: str, expected: str | None) -> str:
-        token = _token(name, f"{expected}", value)
+        token = _token()
         try:
             self._call("PutSecretValue", name, SecretId=secret_id, SecretString=value,
                        ClientRequestToken=token, VersionStages=[PENDING_STAGE])
-        except _Exists:
-            raise ConflictError(f"{self.uri}: {name} changed since it was read; run again to re-plan") from None
+        except (_Exists, _Missing):
+            raise ConflictError(f"{self.uri}: {name} changed or was deleted since it was read; "
+                                "run again to re-plan") from None
         try:
             self._call("UpdateSecretVersionStage", name, SecretId=secret_id, VersionStage="AWSCURRENT",
                        MoveToVersionId=token, RemoveFromVersionId=expected)
@@ -457,8 +467,7 @@ class AwsStore:
         if described.get("DeletedDate"):
             raise StoreError(f"{name} is scheduled for deletion — restore it with "
                              f"`aws secretsmanager restore-secret --secret-id {name}` and run again")
-        tags = {t["Key"]: t.get("Value") for t in described.get("Tags", [])}
-        if tags.get("managed-by") != "envsync":
+        if not _managed(described):
             if not self.options.adopt:
                 raise StoreError(f"{name} was not created by EnvSync (no managed-by=envsync tag) — "
                                  "pass --adopt to let EnvSync manage it")
@@ -470,7 +479,8 @@ class AwsStore:
         if self.layout == "bundle":
             return self._versions_of(self.name, None)
         keys = [key] if key else sorted(s.key for s in self._list(include_deleted=False))
-        entries = [e for k in keys for e in self._versions_of(self._secret_name(k), k)]
+        per_key = _pool_map(lambda k: self._versions_of(self._secret_name(k), k), keys)
+        entries = [e for versions in per_key for e in versions]
         return sorted(entries, key=lambda e: (e.created is not None, e.created), reverse=True)
 
     def _versions_of(self, secret_id: str, key: str | None) -> list[VersionInfo]:
@@ -509,11 +519,13 @@ class AwsStore:
             code = exc.response.get("Error", {}).get("Code", "")
             message = exc.response.get("Error", {}).get("Message", "")
             if code == "ResourceNotFoundException":
-                raise _Missing() from None
+                raise _Missing(f"{secret_id} does not exist in AWS Secrets Manager (deleted meanwhile?) — "
+                               "run again to re-plan") from None
             if code == "ResourceExistsException":
-                raise _Exists() from None
+                raise _Exists(f"{secret_id} was created by someone else meanwhile — run again to re-plan") from None
             if operation == "UpdateSecretVersionStage" and code == "InvalidParameterException":
-                raise _StageMoved() from None
+                raise _StageMoved(f"{secret_id} changed since it was read (another push won) — "
+                                  "run again to re-plan") from None
             if operation == "GetSecretValue" and code == "InvalidRequestException":
                 raise _InvalidRequest(str(_error_from(code, message, operation, secret_id))) from None
             raise _error_from(code, message, operation, secret_id) from None
@@ -521,28 +533,32 @@ class AwsStore:
             raise _translate(exc, operation, secret_id) from None
 
 
-class _Missing(Exception):
-    pass
+class _Missing(StoreError):
+    """ResourceNotFoundException: callers that expect it handle it; elsewhere it is exit 3."""
 
 
-class _Exists(Exception):
-    pass
+class _Exists(ConflictError):
+    """ResourceExistsException: someone created the secret (or that version) first."""
 
 
-class _StageMoved(Exception):
-    pass
+class _StageMoved(ConflictError):
+    """AWSCURRENT is no longer on the version the plan was made against."""
 
 
 class _InvalidRequest(StoreError):
     """GetSecretValue refused for the secret's state (e.g. scheduled for deletion)."""
 
 
-def _token(name: str, base: str, content: str) -> str:
-    """An idempotency token: the same write (secret, version planned against, content)
-    always gets the same token. Keyed with the content so the token, which AWS shows as
-    a version id, is not a plain hash anyone could test guesses against without it."""
-    digest = hmac.new(content.encode("utf-8"), f"envsync\0{name}\0{base}".encode("utf-8"), hashlib.sha256)
-    return str(uuid.UUID(bytes=digest.digest()[:16], version=4))
+def _token() -> str:
+    """A fresh idempotency token for one write. botocore resends the same request (and so
+    the same token) on its retries, so a retried write adds no version. It is random on
+    purpose: AWS shows it as the version id to anyone who may list secrets, so anything
+    derived from the value would let them test guesses of it offline."""
+    return str(uuid.uuid4())
+
+
+def _managed(described: Mapping[str, Any]) -> bool:
+    return any(t["Key"] == "managed-by" and t.get("Value") == "envsync" for t in described.get("Tags", []))
 
 
 def _current(described: Mapping[str, Any]) -> str | None:

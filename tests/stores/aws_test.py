@@ -607,13 +607,17 @@ def test_push_killed_between_shard_writes_leaves_the_old_snapshot(aws: Aws, prev
     assert dict(fresh.values) == old_values
     assert fresh.revision == old.revision
 
-    # the same push again (same snapshot, same changes) converges, reusing the two shards
+    # the same push again (same snapshot, same changes) converges. Tokens are random (a token
+    # derived from the content would be a guessable version id), so the killed run's shard
+    # versions stay behind as unlabelled orphans: one extra version per shard at most.
     rerun = aws.open()
     expected = rerun.read()
     done = rerun.apply([Change(k, v) for k, v in changes.items()], expected)
     assert dict(aws.open().read().values) == new_values == dict(done.values)
     for name in written_by_the_killed_push:
-        assert len(aws.versions(name)) == shards_before.get(name, 0) + 1, f"{name} got a second new version"
+        assert len(aws.versions(name)) <= shards_before.get(name, 0) + 2, f"{name} got more than one orphan"
+        current = [v for v in aws.versions(name) if "AWSCURRENT" in v.get("VersionStages", [])]
+        assert len(current) == 1
 
 
 # -- errors a user can act on --------------------------------------------------------------------
@@ -765,3 +769,41 @@ def test_access_denied_in_a_non_json_body_is_still_one_line(as_lister, leak_watc
         open_at(endpoint, "app/bundle", "bundle").read()
     message = one_line_store_error(caught.value, leak_watch)
     assert "denied" in message.lower() and "secretsmanager:GetSecretValue" in message
+
+
+# -- regressions from review ------------------------------------------------------------------
+
+
+def test_a_per_key_target_ignores_another_targets_bundle_under_its_prefix(aws: Aws, secret) -> None:
+    bundle_store = aws.open("app/prod", "bundle")
+    apply(bundle_store, big_values(secret, 200 * 1024, "b"), EMPTY)  # app/prod + its shards
+    per_key = aws.open("app", "per-key")
+    apply(per_key, {"OWN": secret("own")}, EMPTY)
+    snapshot = per_key.read()
+    assert set(snapshot.values) == {"OWN"}
+    apply(per_key, {"OWN": None}, snapshot)  # what push --prune would do
+    assert "DeletedDate" not in aws.sm.describe_secret(SecretId="app/prod")
+
+
+def test_a_bundle_can_grow_shrink_and_grow_again(aws: Aws, secret) -> None:
+    store = aws.open()
+    big = apply(store, big_values(secret, 200 * 1024, "one"), EMPTY)
+    small = apply(store, {k: None for k in list(big.values)[1:]}, big)
+    again = apply(store, big_values(secret, 200 * 1024, "two"), small)
+    assert dict(aws.open().read().values) == dict(again.values)
+
+
+def test_a_secret_force_deleted_during_apply_is_reported_not_a_crash(aws: Aws, secret) -> None:
+    store = aws.open(layout="per-key")
+    written = apply(store, {"A": secret("a"), "B": secret("b")}, EMPTY)
+    aws.sm.delete_secret(SecretId="app/prod/B", ForceDeleteWithoutRecovery=True)
+    with pytest.raises((ConflictError, ApplyError)) as caught:
+        apply(store, {"A": secret("a2"), "B": secret("b2")}, written)
+    assert caught.value.exit_code == 1
+
+
+def test_version_ids_do_not_depend_on_the_value(aws: Aws) -> None:
+    first, second = aws.open("one", "bundle"), aws.open("two", "bundle")
+    a = apply(first, {"DEBUG": "true"}, EMPTY)
+    b = apply(second, {"DEBUG": "true"}, EMPTY)
+    assert a.revision != b.revision
