@@ -152,6 +152,7 @@ class FakeSecretManager:
         self._etags = 0
         self._clock = 0.0
         self.calls: collections.Counter[str] = collections.Counter()
+        self.log: list[tuple[str, str]] = []  # (method, resource name) in the order served
         self.peak: collections.Counter[str] = collections.Counter()  # most calls of a method in flight at once
         self._in_flight: collections.Counter[str] = collections.Counter()
         self._denied: list[tuple[str, str]] = []
@@ -193,6 +194,7 @@ class FakeSecretManager:
             self._delays.clear()
             self._corrupt.clear()
             self.calls.clear()
+            self.log.clear()
             self.peak.clear()
             self.latency = 0.0
 
@@ -292,6 +294,7 @@ class FakeSecretManager:
         def call(request: Any, context: grpc.ServicerContext) -> Any:
             with self._lock:
                 self.calls[method] += 1
+                self.log.append((method, getattr(request, "name", "") or getattr(request, "parent", "")))
                 self._in_flight[method] += 1
                 self.peak[method] = max(self.peak[method], self._in_flight[method])
                 delay = self._delays.get(method, 0.0) + self.latency

@@ -890,15 +890,15 @@ class AzureStore:
         try:
             return func(*args, **kwargs)
         except ResourceNotFoundError:
-            raise _Missing() from None
+            raise _Missing(f"{what} is not in Key Vault {self.vault} (deleted meanwhile?) — run again to re-plan") from None
         except ClientAuthenticationError as exc:
             raise self._auth_error(exc) from None
         except HttpResponseError as exc:
             code, inner, message = _details(exc)
             if exc.status_code == 409 and kind == "write":
-                raise _SoftDeleted() from None
+                raise _SoftDeleted(f"{what} is soft-deleted in Key Vault {self.vault} — run again to recover it") from None
             if exc.status_code == 403 and inner == "SecretDisabled":
-                raise _Disabled() from None
+                raise _Disabled(f"{what} is disabled in Key Vault {self.vault} — enable it, or delete it") from None
             raise self._http_error(exc.status_code, code, message, kind, what) from None
         except (ServiceRequestError, ServiceResponseError) as exc:
             raise StoreError(f"cannot reach Azure Key Vault {self.vault} at {self.vault_url} ({_first_line(exc)}) — "
@@ -935,16 +935,16 @@ class AzureStore:
             "and provide the federated token in AZURE_FEDERATED_TOKEN_FILE")
 
 
-class _Missing(Exception):
-    pass
+class _Missing(ConflictError):
+    """404: where a caller expects it, it is handled; elsewhere the name vanished since the read."""
 
 
-class _SoftDeleted(Exception):
-    pass
+class _SoftDeleted(ConflictError):
+    """409 on a write: the name is soft-deleted (someone deleted it since the read)."""
 
 
-class _Disabled(Exception):
-    pass
+class _Disabled(StoreError):
+    """403 SecretDisabled."""
 
 
 def _details(exc: HttpResponseError) -> tuple[str, str, str]:

@@ -765,6 +765,7 @@ class GcpStore:
             raise error
         assert held is not None
         outcome = _Outcome(held)
+        written: list[bundle.Shard] = []
         try:
             payload, shards = bundle.encode(values), 0
             if len(payload) > VALUE_LIMIT:
@@ -781,8 +782,11 @@ class GcpStore:
             self._release(held, outcome)
             for warning in outcome.warnings:
                 self._note(warning)
-        for warning in self._prune(held.name):
-            self._note(warning)
+        # Old versions go only now that the new manifest is live: pruning a shard earlier
+        # could destroy the versions the current manifest names.
+        for name in [held.name, *(self._secret_name(shard.name) for shard in written)]:
+            for warning in self._prune(name):
+                self._note(warning)
         self._shards = shards
         version = outcome.version
         return Snapshot(values=values, versions={k: version for k in values}, revision=version)  # type: ignore[misc]
@@ -819,8 +823,6 @@ class GcpStore:
                 except _Exists:
                     pass  # another writer's shard secret; we hold the bundle's lock, so adding is safe
             version = self._add(name, piece.encode("ascii"))
-            for warning in self._prune(name):
-                self._note(warning)
             return bundle.Shard(sid, _number(version.name))
 
         return _pool_map(write, list(enumerate(pieces, 1)))

@@ -421,3 +421,19 @@ def test_a_200_kib_bundle_is_sharded_with_the_manifest_written_last(gcp_fake, tm
     assert gcp_fake.secret("app").versions[2].data.startswith(b'{"KEY_000"')
     assert reopened.read_versions({"KEY_150": written.revision}) == {"KEY_150": values["KEY_150"]}
     assert [e.action for e in reopened.history("KEY_150")] == ["deleted", "added"]
+
+
+def test_keep_versions_never_destroys_what_the_live_manifest_names(gcp_fake, tmp_path, secret):
+    """Shards are pruned only once the new manifest is in place (a review finding: pruning
+    each shard right after writing it destroyed the versions the live manifest named)."""
+    store = open_at(tmp_path, gcp_fake.uri("app", keep_versions="1"))
+    first = {f"KEY_{i:03d}": f"{secret('one')}-" + "x" * 1_000 for i in range(200)}
+    written = apply(store, first, EMPTY)
+    gcp_fake.log.clear()
+    second = apply(store, {k: v.replace("x", "y") for k, v in first.items()}, written)
+    manifest_added = max(i for i, (method, name) in enumerate(gcp_fake.log)
+                         if method == "AddSecretVersion" and name.endswith("/secrets/app"))
+    shard_pruned = [i for i, (method, name) in enumerate(gcp_fake.log)
+                    if method in ("DestroySecretVersion", "DisableSecretVersion") and "--shard-" in name]
+    assert shard_pruned and min(shard_pruned) > manifest_added
+    assert dict(open_at(tmp_path, gcp_fake.uri("app")).read().values) == dict(second.values)
