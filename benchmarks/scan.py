@@ -73,7 +73,7 @@ def wall(args: list[str], cwd: Path, runs: int) -> tuple[float, float, int, floa
 
 def source_files(limit_bytes: int) -> list[tuple[str, bytes]]:
     """Real text to scan: the installed packages' own source files, in a fixed order."""
-    site = Path(scan.__file__).resolve().parents[1]
+    site = Path(scan.__file__).resolve().parents[2]
     packages = Path(statistics.__file__).parent  # the standard library, always there
     found, total = [], 0
     for folder in (Path(sys.prefix) / "lib", packages, site):

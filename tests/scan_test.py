@@ -20,7 +20,7 @@ import pytest
 
 from envsync import scan
 from envsync.dotenv_file import encode_value
-from envsync.scan_rules import RULES, looks_like_placeholder
+from envsync.scan.rules import RULES, looks_like_placeholder
 
 CORPUS = Path(__file__).parent / "corpus" / "scan"
 ALNUM = string.ascii_letters + string.digits

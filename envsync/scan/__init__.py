@@ -1,0 +1,193 @@
+"""The leak guard: find the repo's own `.env` values, and known token formats, in
+files about to be committed — without ever showing a value.
+
+How a scan works:
+
+1. Collect the values to look for: every value of the repo's local `.env`
+   files (the root's `.env*` and each target's `file`, when not committed
+   to git), of `--values-from` files and, with `--from-store`, of stores. Values
+   too short or too common to be secrets are dropped (`skip_reason`).
+2. Turn each value into needles: as written, base64 (standard and URL-safe, at
+   each of the three byte alignments, so a value inside a larger base64 blob
+   such as `user:password` is found too), URL-encoded and JSON-escaped.
+3. Put every needle and every rule keyword (rules) into ONE Aho-Corasick
+   automaton and read each file once. Each pattern enters the automaton by a
+   short anchor that starts at its rarest character, and a hit is confirmed
+   by comparing the whole pattern in place: the automaton stays shallow,
+   which roughly doubles pyahocorasick's speed on ordinary source text.
+4. Allow what a human allowed: an `envsync: allow` pragma on the line, or an
+   entry in the baseline file (file, rule, key and a fingerprint of the line
+   with the secret masked — never the value nor a hash of it).
+
+Staged content comes from git's index (`git diff --cached` + `git cat-file
+--batch`), not from the working tree. Nothing here prints; `render_*` return
+text or JSON-ready data for the CLI.
+
+The modules, in the order a scan uses them: `settings` (what the user tuned),
+`sources` (git, files, .env values), `values` (which values, in which
+encodings), `rules` (token formats), `matcher` (the automaton and findings),
+`baseline` (reviewed findings) and `render` (output formats). This module
+runs them and re-exports the names the CLI and tests use.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from envsync.errors import InputError
+from envsync.scan.baseline import (BASELINE_ABOUT, BASELINE_FILE, BASELINE_VERSION, BaselineEntry, entry_for,
+                                   load_baseline, render_baseline, update_baseline)
+from envsync.scan.matcher import (ANCHOR, ENV_FILE, ENV_VALUE, KEYWORD_ANCHOR, PRAGMA, RULE_BY_ID, Finding, Matcher,
+                                  Needle, _masked, anchor_of, fingerprint, scan_text)
+from envsync.scan.render import FIX_HINT, render_github, render_gitlab, render_json, render_sarif, render_text
+from envsync.scan.rules import RULES, Rule
+from envsync.scan.settings import ALLOWED_ENV_FILES, DEFAULT_MAX_SIZE, DEFAULT_MIN_LENGTH, Settings, parse_size
+from envsync.scan.sources import (BINARY_SNIFF, ENV_FILE_PATTERNS, Blob, Git, collect_values, committed_defaults,
+                                  decode, display_name, disk_blob, find_local_sources, format_size, given_blobs,
+                                  is_env_file, is_template, load_config, staged_blobs, template_names)
+from envsync.scan.values import Value, Values, base64_needles, encodings, skip_reason, url_password
+
+__all__ = [
+    # a whole run
+    "Request", "Result", "run", "Settings", "parse_size", "ALLOWED_ENV_FILES", "DEFAULT_MAX_SIZE",
+    "DEFAULT_MIN_LENGTH",
+    # rendering
+    "render_text", "render_json", "render_sarif", "render_github", "render_gitlab", "FIX_HINT",
+    # the parts, for tests and benchmarks (`_masked` included: tests check the masking directly)
+    "Value", "Values", "skip_reason", "url_password", "encodings", "base64_needles",
+    "Matcher", "Finding", "scan_text", "anchor_of", "fingerprint", "_masked", "ENV_VALUE", "ENV_FILE", "PRAGMA",
+    "Needle", "ANCHOR", "KEYWORD_ANCHOR", "RULE_BY_ID",
+    "RULES", "Rule", "Blob", "Git", "decode", "is_env_file", "is_template", "display_name", "disk_blob",
+    "given_blobs", "staged_blobs", "format_size", "ENV_FILE_PATTERNS", "BINARY_SNIFF",
+    "BASELINE_FILE", "BASELINE_VERSION", "BASELINE_ABOUT", "BaselineEntry", "load_baseline", "render_baseline",
+    "entry_for",
+]
+
+
+@dataclass
+class Request:
+    files: Sequence[Path] = ()
+    staged: bool = False
+    all_files: bool = False
+    config_path: Path | None = None
+    stores: Sequence[str] = ()
+    values_from: Sequence[Path] = ()
+    baseline: Path | None = None
+    update_baseline: bool = False
+    settings: Settings = Settings()
+    cwd: Path | None = None
+
+
+@dataclass
+class Result:
+    mode: str
+    findings: list[Finding] = field(default_factory=list)  # to fix: neither pragma nor baseline allows them
+    allowed: list[Finding] = field(default_factory=list)
+    skipped: list[Blob] = field(default_factory=list)
+    scanned: int = 0
+    notes: list[str] = field(default_factory=list)  # per-file remarks for -v (e.g. read as Latin-1)
+    warnings: list[str] = field(default_factory=list)
+    values: Values = field(default_factory=Values)
+    needles: int = 0
+    baseline_path: str | None = None
+    baseline_written: int | None = None
+
+    @property
+    def files_with_findings(self) -> int:
+        return len({f.file for f in self.findings})
+
+
+def run(request: Request) -> Result:
+    """Scan what the request names; the caller renders the result and picks the exit code.
+
+    Git is asked as little as possible (it is most of a pre-commit run's cost): the repo root, the
+    staged list, one `cat-file --batch-check` + one `--batch` for every object needed (staged blobs,
+    the .env files and templates as committed at HEAD) and one `check-ignore`."""
+    settings = request.settings
+    cwd = (request.cwd or Path.cwd()).resolve()
+    root = Git.toplevel(cwd)
+    if (request.staged or request.all_files) and root is None:
+        raise InputError(f"{cwd}: not inside a git repository — --staged and --all read git's index; "
+                         "name FILES to scan instead")
+    git = Git(root) if root is not None else None
+    base = root or cwd
+    mode = "staged" if request.staged else "all" if request.all_files else "files"
+    result = Result(mode=mode)
+    config = load_config(request.config_path, cwd)
+    targets = list(config.targets.values()) if config is not None else []
+
+    sources = find_local_sources(base, targets, settings)
+    templates = template_names(base, targets, settings)
+    staged = git.staged() if git is not None and request.staged else []
+    tracked_all = set(git.tracked()) if git is not None and request.all_files else None
+    objects: Mapping[str, bytes | int | None] = {}
+    if git is not None:
+        inside = [n for n in sources if not Path(n).is_absolute()]
+        names = sorted({oid for _, oid in staged}) + [f"HEAD:{n}" for n in sorted(set(inside) | set(templates))]
+        objects = git.read_objects(names, settings.max_size)
+    for name in [n for n in sources if objects.get(f"HEAD:{n}") is not None]:
+        del sources[name]  # committed: its values are public (or leaked already, and --all reports the file)
+
+    if request.staged:
+        blobs = staged_blobs(staged, objects, settings)
+    elif request.all_files:
+        blobs = [disk_blob(base / name, name, settings) for name in sorted(tracked_all or ())]
+    else:
+        blobs = given_blobs([cwd / p for p in request.files], base, settings)
+    baseline_path = (cwd / request.baseline) if request.baseline else base / BASELINE_FILE
+    result.baseline_path = display_name(baseline_path, base)
+    blobs = [b for b in blobs if b.name != result.baseline_path]
+    env_files = {b.name for b in blobs if is_env_file(b.name, settings)}
+
+    local_sources = [n for n in sources if not Path(n).is_absolute()]
+    ignored = git.ignored(sorted(env_files | set(local_sources))) if git is not None else set()
+    for name in local_sources:
+        if name not in ignored and git is not None:
+            hint = "`.env*` and `!.env.example` (envsync init does)" if name.startswith(".env") else f"`{name}`"
+            result.warnings.append(f"{name} is not covered by .gitignore — add {hint} so `git add .` cannot stage it")
+
+    defaults = committed_defaults(templates, objects)
+    result.values = collect_values(request, config, sources, defaults, settings, result)
+    baseline = load_baseline(baseline_path)
+    allowed_ids = {e.identity for e in baseline}
+    matcher = Matcher(result.values.searched)
+    result.needles = matcher.needle_count
+
+    raw: list[Finding] = []
+    for blob in blobs:
+        if blob.name in env_files:
+            finding = _env_file_finding(blob.name, mode, blob.name in ignored or git is None)
+            raw.append(finding)
+            if entry_for(finding).identity not in allowed_ids:
+                continue  # a refused file is one finding; its lines are not reported one by one
+        if blob.data is None:
+            result.skipped.append(blob)
+            continue
+        text, encoding = decode(blob.data)
+        if encoding != "utf-8":
+            result.notes.append(f"{blob.name}: not valid UTF-8; scanned as {encoding}")
+        result.scanned += 1
+        raw.extend(scan_text(blob.name, text, matcher))
+
+    for finding in sorted(raw, key=lambda f: f.sort_key):
+        if finding.allowed_by is None and entry_for(finding).identity in allowed_ids:
+            finding.allowed_by = "baseline"
+        (result.allowed if finding.allowed_by else result.findings).append(finding)
+    if request.update_baseline:
+        update_baseline(result, baseline, baseline_path, {b.name for b in blobs}, base, tracked_all)
+    return result
+
+
+def _env_file_finding(name: str, mode: str, ignored: bool) -> Finding:
+    if mode == "staged":
+        detail = f"a .env file is staged — unstage it: git rm --cached -- {name}"
+    elif mode == "all":
+        detail = f"a .env file is tracked by git — untrack it (git rm --cached -- {name}) and rotate its values"
+    else:
+        detail = "a .env file — keep it out of git"
+    if not ignored:
+        pattern = ".env*` and `!.env.example" if name.rsplit("/", 1)[-1].startswith(".env") else "*.env"
+        detail += f"; .gitignore does not cover it: add `{pattern}`"
+    return Finding(file=name, line=None, column=None, rule=ENV_FILE, fingerprint=fingerprint(name, ENV_FILE, None, ""),
+                   detail=detail)

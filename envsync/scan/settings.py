@@ -1,0 +1,30 @@
+"""What the user can tune about a scan: the value-length floor, the file-size limit, the allowed .env files."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from envsync.errors import InputError
+
+DEFAULT_MIN_LENGTH = 8
+DEFAULT_MAX_SIZE = 5 * 1024 * 1024
+ALLOWED_ENV_FILES = (".env.example", ".env.sample", ".env.template")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the user tuned (command-line options or ENVSYNC_SCAN_* variables)."""
+
+    min_length: int = DEFAULT_MIN_LENGTH
+    max_size: int = DEFAULT_MAX_SIZE
+    allowed_env_files: tuple[str, ...] = ALLOWED_ENV_FILES
+    every_value: bool = False  # look for every value >= min_length, even ones that look like words or numbers
+
+
+def parse_size(text: str) -> int:
+    """`5MB`, `512k`, `1g` or a byte count -> bytes (units are powers of 1024)."""
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmg]?)i?b?\s*", text.lower())
+    if not found:
+        raise InputError(f"--max-size {text!r}: use a size such as 5MB, 512k or 1000000")
+    number, unit = found.groups()
+    return int(float(number) * {"": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}[unit])

@@ -1,0 +1,297 @@
+"""Where a scan's inputs come from: git (staged blobs, tracked files, ignore rules, objects at HEAD),
+the working tree, which files are .env files or templates, and the values of the local .env files,
+--values-from files and stores."""
+from __future__ import annotations
+
+import fnmatch
+import os
+import stat
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+from envsync.errors import InputError
+from envsync.scan.settings import Settings
+from envsync.scan.values import Values
+
+if TYPE_CHECKING:
+    from envsync.scan import Request, Result
+
+ENV_FILE_PATTERNS = (".env", ".env.*", "*.env")
+BINARY_SNIFF = 8000  # git's own heuristic: a NUL in the first 8000 bytes means binary
+
+
+@dataclass
+class Blob:
+    """A file to scan: its display name (repo-relative, '/'-separated) and content, or why it was skipped."""
+
+    name: str
+    data: bytes | None = None
+    skipped: str | None = None
+
+
+def is_env_file(name: str, settings: Settings) -> bool:
+    """A `.env`-like file that must not be committed (templates such as `.env.example` are allowed)."""
+    base = name.rsplit("/", 1)[-1].lower()  # `.ENV` is a .env file too (case-insensitive file systems)
+    if not any(fnmatch.fnmatchcase(base, p) for p in ENV_FILE_PATTERNS):
+        return False
+    return not any(fnmatch.fnmatchcase(name.lower() if "/" in p else base, p.lower()) for p in settings.allowed_env_files)
+
+
+def is_template(name: str, settings: Settings) -> bool:
+    """An allowed `.env`-like file such as `.env.example`: committed on purpose, values public."""
+    base = name.rsplit("/", 1)[-1].lower()
+    return any(fnmatch.fnmatchcase(base, p) for p in ENV_FILE_PATTERNS) and not is_env_file(name, settings)
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """(text, encoding): UTF-8 when valid, else Latin-1 — every byte maps to one character, so ASCII
+    values (most secrets) and Latin-1 values still match."""
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
+
+def _classify(blob: Blob, settings: Settings, size: int | None = None) -> Blob:
+    size = len(blob.data) if blob.data is not None else size
+    if size is not None and size > settings.max_size:
+        return Blob(blob.name, None, f"larger than {format_size(settings.max_size)} ({format_size(size)})")
+    if blob.data is not None and b"\0" in blob.data[:BINARY_SNIFF]:
+        return Blob(blob.name, None, "binary (NUL bytes)")
+    return blob
+
+
+def format_size(size: int) -> str:
+    for unit, scale in (("GB", 1024 ** 3), ("MB", 1024 ** 2), ("kB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.3g} {unit}"
+    return f"{size} bytes"
+
+
+class Git:
+    """The few git plumbing calls the guard needs, run in one repository."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @staticmethod
+    def toplevel(start: Path) -> Path | None:
+        try:
+            proc = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=start, capture_output=True)
+        except FileNotFoundError:
+            return None
+        if proc.returncode != 0:
+            return None
+        return Path(os.fsdecode(proc.stdout.strip()))
+
+    def run(self, *args: str, input: bytes | None = None, ok: tuple[int, ...] = (0,)) -> bytes:
+        try:
+            proc = subprocess.run(["git", *args], cwd=self.root, input=input, capture_output=True)
+        except FileNotFoundError:
+            raise InputError("git is not installed or not on PATH — the leak guard needs it for --staged and --all") from None
+        if proc.returncode not in ok:
+            message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise InputError(f"git {args[0]} failed: {message[-1] if message else f'exit {proc.returncode}'}")
+        return proc.stdout
+
+    def staged(self) -> list[tuple[str, str]]:
+        """(path, blob id) of every file added, copied, modified or renamed in the index."""
+        out = self.run("diff", "--cached", "--raw", "-z", "--no-renames", "--no-abbrev", "--diff-filter=ACMR",
+                       "--no-ext-diff", "--no-textconv")
+        fields = out.split(b"\0")
+        staged = []
+        for meta, path in zip(fields[0::2], fields[1::2]):
+            parts = meta.decode("ascii", "replace").lstrip(":").split()
+            if len(parts) >= 4 and parts[1] in ("100644", "100755", "120000"):
+                staged.append((os.fsdecode(path), parts[3]))
+        return staged
+
+    def tracked(self, paths: Sequence[str] = ()) -> list[str]:
+        out = self.run("ls-files", "-z", "--", *paths)
+        return [os.fsdecode(p) for p in out.split(b"\0") if p]
+
+    def ignored(self, paths: Sequence[str]) -> set[str]:
+        """The paths that .gitignore (or info/exclude, or the global excludes) cover, tracked or not."""
+        if not paths:
+            return set()
+        out = self.run("check-ignore", "--no-index", "-z", "--stdin", ok=(0, 1),
+                       input=b"".join(os.fsencode(p) + b"\0" for p in paths))
+        return {os.fsdecode(p) for p in out.split(b"\0") if p}
+
+    def read_objects(self, names: Sequence[str], max_size: int) -> dict[str, bytes | int | None]:
+        """Object name -> its bytes, its size when larger than `max_size`, or None when missing.
+
+        Two `git cat-file` calls in all: sizes first, then the contents worth reading."""
+        if not names:
+            return {}
+        wanted = [n for n in names if "\n" not in n]
+        checked = self.run("cat-file", "--batch-check", input="".join(n + "\n" for n in wanted).encode())
+        result: dict[str, bytes | int | None] = {}
+        to_read: list[tuple[str, str]] = []
+        for name, line in zip(wanted, checked.decode("utf-8", "replace").splitlines()):
+            parts = line.split()
+            if len(parts) != 3 or parts[1] != "blob":
+                result[name] = None
+            elif int(parts[2]) > max_size:
+                result[name] = int(parts[2])
+            else:
+                to_read.append((name, parts[0]))
+        if to_read:
+            out = self.run("cat-file", "--batch", input="".join(oid + "\n" for _, oid in to_read).encode())
+            cursor = 0
+            for name, _ in to_read:
+                header_end = out.index(b"\n", cursor)
+                size = int(out[cursor:header_end].split()[2])
+                result[name] = out[header_end + 1:header_end + 1 + size]
+                cursor = header_end + 1 + size + 1
+        return result
+
+
+def staged_blobs(staged: Sequence[tuple[str, str]], objects: Mapping[str, bytes | int | None],
+                 settings: Settings) -> list[Blob]:
+    """The staged files as Blobs, from (path, blob id) pairs and the objects read for them."""
+    blobs = []
+    for path, oid in staged:
+        content = objects.get(oid)
+        if isinstance(content, int):
+            blobs.append(_classify(Blob(path), settings, size=content))
+        elif content is None:
+            blobs.append(Blob(path, None, "not readable from the index"))
+        else:
+            blobs.append(_classify(Blob(path, content), settings))
+    return blobs
+
+
+def disk_blob(path: Path, name: str, settings: Settings) -> Blob:
+    """A working-tree file as a Blob: one lstat, then a read unless it is too large or not a file."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return Blob(name, None, "missing from the working tree")
+    except OSError as exc:
+        return Blob(name, None, f"unreadable ({exc.strerror})")
+    if not stat.S_ISREG(info.st_mode):
+        return Blob(name, None, "not a regular file")
+    if info.st_size > settings.max_size:
+        return _classify(Blob(name), settings, size=info.st_size)
+    try:
+        with open(path, "rb") as handle:
+            return _classify(Blob(name, handle.read()), settings)
+    except PermissionError:
+        return Blob(name, None, "permission denied")
+    except OSError as exc:
+        return Blob(name, None, f"unreadable ({exc.strerror})")
+
+
+def given_blobs(paths: Sequence[Path], root: Path, settings: Settings) -> list[Blob]:
+    """The files named on the command line; a folder means every file under it (but .git)."""
+    blobs = []
+    for path in paths:
+        if not path.exists() and not path.is_symlink():
+            raise InputError(f"{path}: no such file or folder")
+        if path.is_dir():
+            for folder, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if d != ".git")
+                for file in sorted(files):
+                    full = Path(folder) / file
+                    blobs.append(disk_blob(full, display_name(full, root), settings))
+        else:
+            blobs.append(disk_blob(path, display_name(path, root), settings))
+    return blobs
+
+
+def display_name(path: Path, root: Path) -> str:
+    try:
+        return Path(os.path.abspath(path)).relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def load_config(config_path: Path | None, cwd: Path):
+    from envsync import config as config_module
+
+    if config_path is not None:
+        return config_module.load(config_path)
+    found = config_module.find(cwd)
+    return config_module.load(found) if found is not None else None
+
+
+def find_local_sources(base: Path, targets: Sequence[Any], settings: Settings) -> dict[str, Path]:
+    """Display name -> path of the local .env files whose values are looked for: the root's .env-like
+    files and every target's `file` (the caller drops the ones git tracks)."""
+    sources: dict[str, Path] = {}
+    with os.scandir(base) as entries:
+        for entry in sorted(entries, key=lambda e: e.name):
+            if is_env_file(entry.name, settings) and entry.is_file():
+                sources[entry.name] = Path(entry.path)
+    for target in targets:
+        if target.file.is_file():
+            sources.setdefault(display_name(target.file, base), target.file)
+    return sources
+
+
+def template_names(base: Path, targets: Sequence[Any], settings: Settings) -> list[str]:
+    with os.scandir(base) as entries:
+        names = {e.name for e in entries if is_template(e.name, settings)}
+    names |= {display_name(t.schema, base) for t in targets if t.schema is not None}
+    return sorted(n for n in names if not Path(n).is_absolute())
+
+
+def committed_defaults(templates: Sequence[str], objects: Mapping[str, bytes | int | None]) -> dict[str, str]:
+    """Key -> value of the templates (.env.example, schemas) as committed at HEAD: public on purpose.
+    HEAD, not the index or the working tree — a secret pasted into a template now must not excuse itself."""
+    from envsync import dotenv_file
+
+    defaults: dict[str, str] = {}
+    for name in templates:
+        data = objects.get(f"HEAD:{name}")
+        if isinstance(data, bytes):
+            try:
+                defaults.update(dotenv_file.parse(data.decode("utf-8"), name).values())
+            except (InputError, UnicodeDecodeError):
+                continue
+    return defaults
+
+
+def collect_values(request: Request, config, sources: Mapping[str, Path], defaults: Mapping[str, str],
+                    settings: Settings, result: Result) -> Values:
+    """Every value worth looking for, from the local .env files, --values-from files and stores."""
+    from envsync import dotenv_file
+
+    files = dict(sources)
+    for path in request.values_from:
+        full = (request.cwd or Path.cwd()) / path
+        if not full.is_file():
+            raise InputError(f"--values-from {path}: file not found")
+        files[path.as_posix()] = full
+    expand = {t.file.resolve() for t in (config.targets.values() if config is not None else ()) if t.expand}
+    values = Values()
+    for name, path in files.items():
+        try:
+            document = dotenv_file.load(path, name)
+        except InputError as exc:
+            result.warnings.append(f"{exc} — its values are not looked for")
+            continue
+        pairs = document.values()
+        values.sources.append(name)
+        for key, value in pairs.items():
+            values.add(key, value, name, settings, defaults)
+        if path.resolve() in expand:
+            from envsync.engine import expand_variables
+
+            for key, value in expand_variables(pairs).items():
+                if value != pairs[key]:
+                    values.add(key, value, name, settings, defaults)
+    for store_name in request.stores:
+        if config is None:
+            raise InputError(f"--from-store {store_name}: no envsync.toml here or above — the store comes from a target")
+        from envsync.stores import open_store
+
+        target = config.select((store_name,))[0]
+        label = f"store:{target.name}"
+        values.sources.append(label)
+        for key, value in open_store(target).read().values.items():
+            values.add(key, value, label, settings, defaults)
+    return values
