@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
@@ -33,17 +32,20 @@ from botocore.exceptions import (
 )
 
 from envsync.dotenv_file import KEY_PATTERN
-from envsync.errors import ApplyError, ConflictError, EnvSyncError, InputError, StoreError
+from envsync.errors import ConflictError, EnvSyncError, InputError, StoreError
 from envsync.stores import bundle, resolve_layout
 from envsync.stores.base import (
     Change,
-    applied,
     Progress,
     Snapshot,
     StoreInfo,
     StoreOptions,
     VersionInfo,
+    applied,
+    collect_per_key,
     no_progress,
+    pool_map,
+    without_noops,
 )
 from envsync.stores.uri import StoreURI
 
@@ -144,7 +146,7 @@ class AwsStore:
             self._shards = 0
             return parsed
         self._shards = len(parsed)
-        pieces = _pool_map(lambda shard: _text(self._call(
+        pieces = _pool(lambda shard: _text(self._call(
             "GetSecretValue", shard.name, SecretId=shard.name, VersionId=shard.version), shard.name), parsed)
         return bundle.join(pieces, where)
 
@@ -193,13 +195,13 @@ class AwsStore:
             return rows
 
         found: dict[str, tuple[str, str]] = {}
-        for rows in _pool_map(fetch, batches):
+        for rows in _pool(fetch, batches):
             for arn, value, version in rows:
                 found[by_arn[arn].key] = (value, version)
         # A secret that moved between the list and the batch (or an emulator that answers
         # batches with a stale version) is read again by its AWSCURRENT stage.
         stale = [s for s in listed if s.key in found and found[s.key][1] != s.current]
-        for secret, response in zip(stale, _pool_map(self._get_current, stale)):
+        for secret, response in zip(stale, _pool(self._get_current, stale)):
             if response is None:
                 found.pop(secret.key, None)
             else:
@@ -236,7 +238,7 @@ class AwsStore:
         if self.layout == "bundle":
             return self._bundle_versions(wanted)
         pairs = list(wanted.items())
-        values = _pool_map(lambda pair: self._value_at(self._secret_name(pair[0]), pair[1]), pairs)
+        values = _pool(lambda pair: self._value_at(self._secret_name(pair[0]), pair[1]), pairs)
         return {key: value for (key, _), value in zip(pairs, values) if value is not None}
 
     def _bundle_versions(self, wanted: Mapping[str, str]) -> dict[str, str]:
@@ -262,7 +264,7 @@ class AwsStore:
 
     def apply(self, changes: Sequence[Change], expected: Snapshot,
               progress: Progress = no_progress) -> Snapshot:
-        changes = [c for c in changes if expected.values.get(c.key) != c.value]
+        changes = without_noops(changes, expected)
         if not changes:
             return expected
         if self.layout == "bundle":
@@ -313,7 +315,7 @@ class AwsStore:
                        VersionStages=[PENDING_STAGE])
             return bundle.Shard(name, token), _current(described)
 
-        return _pool_map(write, list(enumerate(pieces)))
+        return _pool(write, list(enumerate(pieces)))
 
     def _promote_shards(self, shards: list[tuple[bundle.Shard, str | None]]) -> None:
         def promote(pair: tuple[bundle.Shard, str | None]) -> None:
@@ -325,7 +327,7 @@ class AwsStore:
                 except (_StageMoved, EnvSyncError):
                     self.notes.append(f"{shard.name}: could not move AWSCURRENT to the version in use (harmless)")
 
-        _pool_map(promote, shards)
+        _pool(promote, shards)
 
     def _remove_shards_from(self, first_unused: int) -> None:
         """Delete shard secrets a smaller bundle no longer uses (they would still be billed)."""
@@ -355,23 +357,7 @@ class AwsStore:
             except EnvSyncError as exc:
                 return change, None, exc
 
-        results = _pool_map(write, list(changes))
-        values, versions = dict(expected.values), dict(expected.versions)
-        applied, failed = [], []
-        for change, version, error in results:
-            if error is not None:
-                failed.append((change.key, error))
-                continue
-            applied.append(change.key)
-            if change.is_delete:
-                values.pop(change.key, None)
-                versions.pop(change.key, None)
-            else:
-                values[change.key], versions[change.key] = change.value, version  # type: ignore[assignment]
-        if failed:
-            conflicts = [e for _, e in failed if isinstance(e, ConflictError)]
-            raise ApplyError(conflicts[0] if conflicts else failed[0][1], applied, [k for k, _ in failed])
-        return Snapshot(values=values, versions=versions)
+        return collect_per_key(expected, _pool(write, list(changes)))
 
     def _precheck(self, change: Change, listed: Listed | None, expected: str | None) -> None:
         """Refuse before any write: a stale plan, a secret pending deletion, or one we do not manage."""
@@ -479,7 +465,7 @@ class AwsStore:
         if self.layout == "bundle":
             return self._versions_of(self.name, None)
         keys = [key] if key else sorted(s.key for s in self._list(include_deleted=False))
-        per_key = _pool_map(lambda k: self._versions_of(self._secret_name(k), k), keys)
+        per_key = _pool(lambda k: self._versions_of(self._secret_name(k), k), keys)
         entries = [e for versions in per_key for e in versions]
         return sorted(entries, key=lambda e: (e.created is not None, e.created), reverse=True)
 
@@ -572,13 +558,6 @@ def _text(response: Mapping[str, Any], where: str) -> str:
     return response["SecretString"]
 
 
-def _pool_map(func: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
-    items = list(items)
-    if len(items) <= 1:
-        return [func(i) for i in items]
-    with ThreadPoolExecutor(max_workers=min(WORKERS, len(items))) as pool:
-        return list(pool.map(func, items))
-
 
 def _snake(operation: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in operation).lstrip("_")
@@ -636,3 +615,7 @@ def _to_aws(value: str) -> str:
 
 def _from_aws(text: str) -> str:
     return "" if text == EMPTY_VALUE else text
+
+
+def _pool(func: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
+    return pool_map(func, items, WORKERS)

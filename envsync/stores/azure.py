@@ -85,7 +85,7 @@ from azure.core.exceptions import (
 from azure.keyvault.secrets import SecretClient
 
 from envsync.dotenv_file import KEY_PATTERN
-from envsync.errors import ApplyError, ConflictError, EnvSyncError, InputError, StoreError
+from envsync.errors import ConflictError, EnvSyncError, InputError, StoreError
 from envsync.stores import bundle, resolve_layout
 from envsync.stores.base import (
     Change,
@@ -94,7 +94,11 @@ from envsync.stores.base import (
     StoreInfo,
     StoreOptions,
     VersionInfo,
+    applied,
+    collect_per_key,
     no_progress,
+    pool_map,
+    without_noops,
 )
 from envsync.stores.uri import StoreURI
 
@@ -474,16 +478,16 @@ class AzureStore:
                 raise StoreError(f"{where}: shard {shard.name} version {shard.version} is gone — the bundle "
                                  "cannot be read; push it again from a good copy") from None
 
-        return bundle.join(_pool_map(piece, parsed), where), len(parsed)
+        return bundle.join(_pool(piece, parsed), where), len(parsed)
 
     def read_versions(self, wanted: Mapping[str, str]) -> dict[str, str]:
         if self.layout == "bundle":
             ids = sorted(set(wanted.values()))
-            documents = dict(zip(ids, _pool_map(self._bundle_at, ids)))
+            documents = dict(zip(ids, _pool(self._bundle_at, ids)))
             return {key: documents[v][key] for key, v in wanted.items()  # type: ignore[index]
                     if documents[v] is not None and key in documents[v]}  # type: ignore[operator]
         pairs = [(k, v) for k, v in wanted.items() if VERSION_ID.match(v) and KEY_PATTERN.match(k)]
-        values = _pool_map(lambda pair: self._value_at(self._name(pair[0], strict=False), pair[1]), pairs)
+        values = _pool(lambda pair: self._value_at(self._name(pair[0], strict=False), pair[1]), pairs)
         return {key: value for (key, _), value in zip(pairs, values) if value is not None}
 
     def _bundle_at(self, version: str) -> dict[str, str] | None:
@@ -509,7 +513,7 @@ class AzureStore:
 
     def apply(self, changes: Sequence[Change], expected: Snapshot,
               progress: Progress = no_progress) -> Snapshot:
-        changes = [c for c in changes if expected.values.get(c.key) != c.value]
+        changes = without_noops(changes, expected)
         if not changes:
             return expected
         if self.layout == "bundle":
@@ -517,12 +521,7 @@ class AzureStore:
         return self._apply_per_key(changes, expected, progress)
 
     def _apply_bundle(self, changes: Sequence[Change], expected: Snapshot) -> Snapshot:
-        values = dict(expected.values)
-        for change in changes:
-            if change.is_delete:
-                values.pop(change.key, None)
-            else:
-                values[change.key] = change.value  # type: ignore[assignment]
+        values = applied(expected.values, changes)
         name = self.bundle_name
         current = self._current(name)
         self._compare(current, expected.revision, f"{self.uri}: the bundle secret {name} changed since it was "
@@ -563,7 +562,7 @@ class AzureStore:
             return bundle.Shard(name, self._set(name, piece, tags, None, None, "a bundle shard",
                                                 content_type="text/plain"))
 
-        return _pool_map(write, list(zip(names, pieces)))
+        return _pool(write, list(zip(names, pieces)))
 
     def _apply_per_key(self, changes: Sequence[Change], expected: Snapshot, progress: Progress) -> Snapshot:
         # Everything that can be refused is refused before the first write.
@@ -579,7 +578,7 @@ class AzureStore:
         creates = [c for c in changes if not c.is_delete and names[c.key].lower() not in live]
         gone = self._scan_deleted() if creates else {}
         present = [c for c in changes if names[c.key].lower() in live]
-        currents = dict(zip([c.key for c in present], _pool_map(lambda c: self._current(names[c.key]), present)))
+        currents = dict(zip([c.key for c in present], _pool(lambda c: self._current(names[c.key]), present)))
         plans: list[_Plan] = []
         for change in changes:
             name, want = names[change.key], expected.versions.get(change.key)
@@ -603,27 +602,9 @@ class AzureStore:
             except EnvSyncError as exc:
                 return plan.change, None, exc
 
-        values, versions = dict(expected.values), dict(expected.versions)
-        applied, failed = [], []
         planned = {plan.change.key for plan in plans}
-        for change in changes:  # deletions of keys already gone
-            if change.is_delete and change.key not in planned:
-                values.pop(change.key, None)
-                versions.pop(change.key, None)
-        for change, version, error in _pool_map(write, plans):
-            if error is not None:
-                failed.append((change.key, error))
-                continue
-            applied.append(change.key)
-            if change.is_delete:
-                values.pop(change.key, None)
-                versions.pop(change.key, None)
-            else:
-                values[change.key], versions[change.key] = change.value, version  # type: ignore[assignment]
-        if failed:
-            conflicts = [e for _, e in failed if isinstance(e, ConflictError)]
-            raise ApplyError(conflicts[0] if conflicts else failed[0][1], applied, [k for k, _ in failed])
-        return Snapshot(values=values, versions=versions)
+        already_gone = [(c, None, None) for c in changes if c.is_delete and c.key not in planned]
+        return collect_per_key(expected, already_gone + _pool(write, plans))
 
     def _refuse_collisions(self, changes: Sequence[Change], names: Mapping[str, str],
                            listed: list[_Listed]) -> None:
@@ -826,7 +807,7 @@ class AzureStore:
             item = self._classify(deleted.properties)
             if item is not None and item.key and item.key not in keys:
                 keys[item.key] = item.name
-        histories = _pool_map(lambda pair: self._key_history(*pair), sorted(keys.items()))
+        histories = _pool(lambda pair: self._key_history(*pair), sorted(keys.items()))
         entries = [entry for history in histories for entry in history]
         # stable: within one key, equal times keep their newest-first order
         return sorted(entries, key=lambda e: _epoch(e.created), reverse=True)
@@ -846,7 +827,7 @@ class AzureStore:
 
     def _bundle_key_history(self, events: list[_Event], key: str) -> list[VersionInfo]:
         ids = [e.version for e in events if e.kind == "v"]
-        documents = dict(zip(ids, _pool_map(self._bundle_at, ids)))
+        documents = dict(zip(ids, _pool(self._bundle_at, ids)))
         entries: list[VersionInfo] = []
         before: dict[str, str] | None = None
         for event in events:
@@ -980,9 +961,5 @@ def _wait_for(probe: Callable[[], Any], seconds: float) -> Any:
         delay = min(delay * 2, 2)
 
 
-def _pool_map(func: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
-    items = list(items)
-    if len(items) <= 1:
-        return [func(i) for i in items]
-    with ThreadPoolExecutor(max_workers=min(WORKERS, len(items))) as pool:
-        return list(pool.map(func, items))
+def _pool(func: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
+    return pool_map(func, items, WORKERS)

@@ -1,9 +1,12 @@
 """The store protocol every backend implements, and the data it speaks."""
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable, Mapping, Protocol, Sequence
+from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
+
+from envsync.errors import ApplyError, ConflictError, EnvSyncError
 
 # Called with the number of items just done; lets the CLI draw a progress bar.
 Progress = Callable[[int], None]
@@ -48,6 +51,44 @@ def applied(values: Mapping[str, str], changes: Sequence[Change]) -> dict[str, s
         else:
             result[change.key] = change.value
     return result
+
+
+def without_noops(changes: Sequence[Change], expected: Snapshot) -> list[Change]:
+    """Drop changes the store already holds: a re-run writes (and versions) nothing."""
+    return [c for c in changes if expected.values.get(c.key) != c.value]
+
+
+def pool_map(func: Callable[[Any], Any], items: Iterable[Any], workers: int) -> list[Any]:
+    """`map` on a bounded thread pool (in order); inline for a single item."""
+    items = list(items)
+    if len(items) <= 1:
+        return [func(i) for i in items]
+    with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
+        return list(pool.map(func, items))
+
+
+def collect_per_key(expected: Snapshot,
+                    results: Iterable[tuple[Change, str | None, EnvSyncError | None]]) -> Snapshot:
+    """The snapshot after a per-key batch, from (change, new version, error) per key;
+    if any key failed, an ApplyError that names exactly what was and was not applied
+    (a conflict, if there was one, is the cause: it is what the user must act on)."""
+    values, versions = dict(expected.values), dict(expected.versions)
+    applied: list[str] = []
+    failed: list[tuple[str, EnvSyncError]] = []
+    for change, version, error in results:
+        if error is not None:
+            failed.append((change.key, error))
+            continue
+        applied.append(change.key)
+        if change.value is None:
+            values.pop(change.key, None)
+            versions.pop(change.key, None)
+        else:
+            values[change.key], versions[change.key] = change.value, version  # type: ignore[assignment]
+    if failed:
+        conflicts = [e for _, e in failed if isinstance(e, ConflictError)]
+        raise ApplyError(conflicts[0] if conflicts else failed[0][1], applied, [k for k, _ in failed])
+    return Snapshot(values=values, versions=versions)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from envsync.stores.base import (
     VersionInfo,
     applied,
     no_progress,
+    without_noops,
 )
 from envsync.stores.uri import StoreURI
 
@@ -96,8 +97,7 @@ class FileStore:
 
     def apply(self, changes: Sequence[Change], expected: Snapshot,
               progress: Progress = no_progress) -> Snapshot:
-        # A change the store already holds is no change: a re-run adds no version.
-        changes = [c for c in changes if expected.values.get(c.key) != c.value]
+        changes = without_noops(changes, expected)
         if not changes:
             return expected
         try:

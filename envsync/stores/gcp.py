@@ -93,7 +93,6 @@ import re
 import secrets as _secrets
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
@@ -115,7 +114,11 @@ from envsync.stores.base import (
     StoreInfo,
     StoreOptions,
     VersionInfo,
+    applied,
+    collect_per_key,
     no_progress,
+    pool_map,
+    without_noops,
 )
 from envsync.stores.uri import StoreURI
 
@@ -382,7 +385,7 @@ class GcpStore:
             return secret, found
 
         values, versions = {}, {}
-        for secret, found in _pool_map(fetch, listed):
+        for secret, found in _pool(fetch, listed):
             if found is not None:
                 values[secret.key], versions[secret.key] = found
         return Snapshot(values=values, versions=versions)
@@ -407,7 +410,7 @@ class GcpStore:
             name = self._version_name(shard.name, shard.version)
             return self._text(self._call("AccessSecretVersion", name), name)
 
-        return bundle.join(_pool_map(piece, parsed), where), len(parsed)
+        return bundle.join(_pool(piece, parsed), where), len(parsed)
 
     def _text(self, response: Any, where: str) -> str:
         data = self._verified(response, where)
@@ -488,7 +491,7 @@ class GcpStore:
         wanted = {k: v for k, v in wanted.items() if isinstance(v, str) and VERSION_ID.match(v)}
         if self.layout == "bundle":
             versions = sorted(set(wanted.values()))
-            documents = dict(zip(versions, _pool_map(self._bundle_at, versions)))
+            documents = dict(zip(versions, _pool(self._bundle_at, versions)))
             return {k: documents[v][k] for k, v in wanted.items()  # type: ignore[index]
                     if documents[v] is not None and k in documents[v]}  # type: ignore[operator]
 
@@ -501,7 +504,7 @@ class GcpStore:
                 return None
 
         pairs = list(wanted.items())
-        return {key: value for (key, _), value in zip(pairs, _pool_map(fetch, pairs)) if value is not None}
+        return {key: value for (key, _), value in zip(pairs, _pool(fetch, pairs)) if value is not None}
 
     def _bundle_at(self, version: str) -> dict[str, str] | None:
         try:
@@ -514,7 +517,7 @@ class GcpStore:
 
     def apply(self, changes: Sequence[Change], expected: Snapshot,
               progress: Progress = no_progress) -> Snapshot:
-        changes = [c for c in changes if expected.values.get(c.key) != c.value]
+        changes = without_noops(changes, expected)
         if not changes:
             return expected
         if self.layout == "bundle":
@@ -539,7 +542,7 @@ class GcpStore:
                                self._per_key_annotations(change.key))
 
         claims, errors = [], []
-        for held, error in _pool_map(claim, changes):
+        for held, error in _pool(claim, changes):
             if held is not None:
                 claims.append(held)
             if error is not None:
@@ -554,25 +557,12 @@ class GcpStore:
             progress(1)
             return outcome
 
-        values, versions = dict(expected.values), dict(expected.versions)
-        applied, failed = [], []
-        for outcome in _pool_map(write, claims):
-            change = outcome.claim.change
-            assert change is not None
+        results = []
+        for outcome in _pool(write, claims):
             for warning in outcome.warnings:
                 self._note(warning)
-            if outcome.error is not None:
-                failed.append((change.key, outcome.error))
-                continue
-            applied.append(change.key)
-            if change.is_delete:
-                values.pop(change.key, None)
-                versions.pop(change.key, None)
-            else:
-                values[change.key], versions[change.key] = change.value, outcome.version  # type: ignore[assignment]
-        if failed:
-            raise ApplyError(failed[0][1], applied, [k for k, _ in failed])
-        return Snapshot(values=values, versions=versions)
+            results.append((outcome.claim.change, outcome.version, outcome.error))
+        return collect_per_key(expected, results)
 
     def _check_batch(self, changes: Sequence[Change]) -> dict[str, str]:
         """Secret ids of the changed keys; refuses, before any call, what cannot be written."""
@@ -723,7 +713,7 @@ class GcpStore:
                 self._note(f"{held.secret_id}: could not undo EnvSync's write lock; it expires by itself within "
                            f"{LOCK_SECONDS} s")
 
-        _pool_map(undo, claims)
+        _pool(undo, claims)
 
     def _update(self, name: str, etag: str, labels: dict[str, str], annotations: dict[str, str]) -> Any:
         return self._call("UpdateSecret", name, request={
@@ -745,12 +735,7 @@ class GcpStore:
     # -- the bundle --------------------------------------------------------------
 
     def _apply_bundle(self, changes: Sequence[Change], expected: Snapshot) -> Snapshot:
-        values = dict(expected.values)
-        for change in changes:
-            if change.is_delete:
-                values.pop(change.key, None)
-            else:
-                values[change.key] = change.value  # type: ignore[assignment]
+        values = applied(expected.values, changes)
         try:
             main: Listed | None = self._as_listed(self._call("GetSecret", self._secret_name(self.bundle_id)))
         except _Missing:
@@ -825,7 +810,7 @@ class GcpStore:
             version = self._add(name, piece.encode("ascii"))
             return bundle.Shard(sid, _number(version.name))
 
-        return _pool_map(write, list(enumerate(pieces, 1)))
+        return _pool(write, list(enumerate(pieces, 1)))
 
     # -- history and shape ---------------------------------------------------
 
@@ -838,7 +823,7 @@ class GcpStore:
             except InputError:
                 return []
         listed = self._list()
-        entries = [e for found in _pool_map(lambda s: self._key_history(s.name, s.key), listed) for e in found]
+        entries = [e for found in _pool(lambda s: self._key_history(s.name, s.key), listed) for e in found]
         return sorted(entries, key=lambda e: (e.created is not None, e.created), reverse=True)
 
     def _key_history(self, name: str, key: str) -> list[VersionInfo]:
@@ -867,7 +852,7 @@ class GcpStore:
                        for i, v in enumerate(versions) if v.state.name != "DESTROYED"]
             return list(reversed(entries))
         readable = [v for v in versions if v.state.name == "ENABLED"]
-        documents = _pool_map(lambda v: self._bundle_at(_number(v.name)), readable)
+        documents = _pool(lambda v: self._bundle_at(_number(v.name)), readable)
         entries, previous = [], None
         for version, document in zip(readable, documents):
             if document is None:
@@ -1033,13 +1018,10 @@ def _when(version: Any) -> Any:
     return created if created else None
 
 
-def _pool_map(func: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
-    items = list(items)
-    if len(items) <= 1:
-        return [func(i) for i in items]
-    with ThreadPoolExecutor(max_workers=min(WORKERS, len(items))) as pool:
-        return list(pool.map(func, items))
-
 
 def _snake(operation: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in operation).lstrip("_")
+
+
+def _pool(func: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
+    return pool_map(func, items, WORKERS)
