@@ -284,15 +284,17 @@ def _confirm(name: str, plan: Plan) -> bool:
         raise InputError("not applying without confirmation and there is no terminal to ask on — "
                          "review the plan and re-run with --yes")
     pushes, pulls = len(plan.remote_changes()), len(plan.local_changes())
-    return click.confirm(f"Apply to {name}: {pushes} to the store, {pulls} to the local file?", default=False)
+    # Prompts go to stderr so that --json output on stdout stays parseable.
+    return click.confirm(f"Apply to {name}: {pushes} to the store, {pulls} to the local file?", default=False,
+                         err=True)
 
 
 def _ask(item: Item) -> str:
-    click.echo(f"\n{item.key}: {item.reason}")
+    click.echo(f"\n{item.key}: {item.reason}", err=True)
     click.echo(f"  local: {report.mask(item.local)}   store: {report.mask(item.remote)}   "
-               f"last sync: {report.mask(item.base)}")
+               f"last sync: {report.mask(item.base)}", err=True)
     choice = click.prompt("  keep [l]ocal, [r]emote, try [m]erge, or [s]kip?",
-                          type=click.Choice(["l", "r", "m", "s"]), show_choices=False)
+                          type=click.Choice(["l", "r", "m", "s"]), show_choices=False, err=True)
     return {"l": "local", "r": "remote", "m": "merge", "s": "skip"}[choice]
 
 
