@@ -43,6 +43,7 @@ from envsync.stores.base import (
     VersionInfo,
     applied,
     collect_per_key,
+    key_changes,
     no_progress,
     pool_map,
     without_noops,
@@ -57,6 +58,7 @@ SHARD_LIMIT = 60_000  # leaves room below the limit
 LIST_PAGE = 100
 BATCH_GET = 20
 WORKERS = 8
+HISTORY_DEPTH = 100  # bundle versions read to tell when one key changed (AWS keeps ~100)
 PENDING_STAGE = "ENVSYNC_PENDING"  # our own label: never disturbs a rotation's AWSPENDING
 MANAGED_TAG = {"Key": "managed-by", "Value": "envsync"}
 KEY_TAG = "envsync-key"
@@ -137,18 +139,25 @@ class AwsStore:
                                  f"`aws secretsmanager restore-secret --secret-id {self.name}` and run again") from None
             raise refused from None
         version = response["VersionId"]
-        values = self._bundle_values(response, self.name)
+        values, self._shards = self._bundle_values(response, self.name)
         return Snapshot(values=values, versions={k: version for k in values}, revision=version)
 
-    def _bundle_values(self, response: Mapping[str, Any], where: str) -> dict[str, str]:
+    def _bundle_values(self, response: Mapping[str, Any], where: str) -> tuple[dict[str, str], int]:
+        """A bundle version's values, and how many shards hold them."""
         parsed = bundle.parse(_text(response, where), where)
         if isinstance(parsed, dict):
-            self._shards = 0
-            return parsed
-        self._shards = len(parsed)
+            return parsed, 0
         pieces = _pool(lambda shard: _text(self._call(
             "GetSecretValue", shard.name, SecretId=shard.name, VersionId=shard.version), shard.name), parsed)
-        return bundle.join(pieces, where)
+        return bundle.join(pieces, where), len(parsed)
+
+    def _bundle_at(self, version: str) -> dict[str, str] | None:
+        """The bundle's values at an older version, or None if AWS no longer serves it."""
+        try:
+            response = self._call("GetSecretValue", self.name, SecretId=self.name, VersionId=version)
+            return self._bundle_values(response, f"{self.name}@{version}")[0]
+        except StoreError:
+            return None
 
     def _list(self, include_deleted: bool) -> list[Listed]:
         prefix = self.name + "/"
@@ -242,13 +251,8 @@ class AwsStore:
         return {key: value for (key, _), value in zip(pairs, values) if value is not None}
 
     def _bundle_versions(self, wanted: Mapping[str, str]) -> dict[str, str]:
-        documents: dict[str, dict[str, str] | None] = {}
-        for version in set(wanted.values()):
-            try:
-                response = self._call("GetSecretValue", self.name, SecretId=self.name, VersionId=version)
-                documents[version] = self._bundle_values(response, f"{self.name}@{version}")
-            except (_Missing, StoreError):
-                documents[version] = None
+        versions = sorted(set(wanted.values()))
+        documents = dict(zip(versions, _pool(self._bundle_at, versions)))
         return {key: documents[v][key] for key, v in wanted.items()  # type: ignore[index]
                 if documents[v] is not None and key in documents[v]}  # type: ignore[operator]
 
@@ -463,7 +467,11 @@ class AwsStore:
 
     def history(self, key: str | None = None) -> list[VersionInfo]:
         if self.layout == "bundle":
-            return self._versions_of(self.name, None)
+            versions = self._versions_of(self.name, None)
+            if key is None:
+                return versions
+            recent = list(reversed(versions[:HISTORY_DEPTH]))  # oldest first
+            return key_changes(list(zip(recent, _pool(lambda v: self._bundle_at(v.version), recent))), key)
         keys = [key] if key else sorted(s.key for s in self._list(include_deleted=False))
         per_key = _pool(lambda k: self._versions_of(self._secret_name(k), k), keys)
         entries = [e for versions in per_key for e in versions]

@@ -103,6 +103,24 @@ class VersionInfo:
     key: str | None = None  # set when one listing covers several keys (per-key layout)
 
 
+def key_changes(bundle_versions: Sequence[tuple[VersionInfo, Mapping[str, str] | None]],
+                key: str) -> list[VersionInfo]:
+    """A key's history from a bundle's versions (oldest first, each with its values, or None
+    where they cannot be read): the versions where the key was added, changed or deleted,
+    newest first."""
+    entries, before = [], None
+    for info, values in bundle_versions:
+        if values is None:
+            continue
+        after = values.get(key)
+        if after != before:
+            action = "added" if before is None else ("deleted" if after is None else "changed")
+            entries.append(VersionInfo(info.version, info.created, info.author, action,
+                                       None if after is None else len(after), key=key))
+        before = after
+    return list(reversed(entries))
+
+
 @dataclass(frozen=True)
 class StoreOptions:
     """What the user allowed for this run, beyond the changes themselves."""

@@ -29,6 +29,7 @@ from envsync.stores.base import (
     StoreOptions,
     VersionInfo,
     applied,
+    key_changes,
     no_progress,
     without_noops,
 )
@@ -165,14 +166,12 @@ class FileStore:
         if self.layout == "per-key":
             entries = [info for k in self._keys() for info in self._key_history(k)]
             return sorted(entries, key=lambda i: (i.created is not None, i.created), reverse=True)
-        entries, previous = [], None
-        for version in _versions(self._bundle_dir()):
-            document = self._document(self._bundle_dir(), version)
-            info = _bundle_entry(version, document, previous, key)
-            if info is not None:
-                entries.append(info)
-            previous = document["values"]
-        return sorted(entries, key=lambda i: int(i.version), reverse=True)
+        documents = [(v, self._document(self._bundle_dir(), v)) for v in _versions(self._bundle_dir())]
+        infos = [VersionInfo(str(v), _when(d), d.get("author"), "added" if i == 0 else "changed", len(d["values"]))
+                 for i, (v, d) in enumerate(documents)]
+        if key is not None:
+            return key_changes([(info, d["values"]) for info, (_, d) in zip(infos, documents)], key)
+        return list(reversed(infos))
 
     def _key_history(self, key: str) -> list[VersionInfo]:
         entries, existed = [], False
@@ -225,20 +224,6 @@ class FileStore:
     def _stamp(document: dict[str, Any]) -> dict[str, Any]:
         return {"envsync": FORMAT, "created": datetime.now(timezone.utc).isoformat(),
                 "author": _author(), **document}
-
-
-def _bundle_entry(version: int, document: dict[str, Any], previous: dict[str, str] | None,
-                  key: str | None) -> VersionInfo | None:
-    values = document["values"]
-    if key is None:
-        action = "added" if previous is None else "changed"
-        return VersionInfo(str(version), _when(document), document.get("author"), action, len(values))
-    before, after = (previous or {}).get(key), values.get(key)
-    if before == after:
-        return None
-    action = "added" if before is None else ("deleted" if after is None else "changed")
-    return VersionInfo(str(version), _when(document), document.get("author"), action,
-                       None if after is None else len(after))
 
 
 def _well_formed(document: Any, layout: str) -> bool:

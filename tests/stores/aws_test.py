@@ -807,3 +807,24 @@ def test_version_ids_do_not_depend_on_the_value(aws: Aws) -> None:
     a = apply(first, {"DEBUG": "true"}, EMPTY)
     b = apply(second, {"DEBUG": "true"}, EMPTY)
     assert a.revision != b.revision
+
+
+def test_reading_an_old_sharded_version_does_not_change_the_secret_count(aws: Aws, secret) -> None:
+    store = aws.open()
+    smaller = apply(store, big_values(secret, 200 * 1024, "small"), EMPTY)
+    apply(store, big_values(secret, 300 * 1024, "large"), smaller)
+    reader = aws.open()
+    now = reader.read()
+    count = reader.info(now).secrets
+    key = next(iter(smaller.values))
+    assert reader.read_versions({key: smaller.revision}) == {key: smaller.values[key]}  # type: ignore[dict-item]
+    assert reader.info(now).secrets == count > 5
+
+
+def test_bundle_history_of_a_key_lists_only_its_changes(aws: Aws) -> None:
+    store = aws.open()
+    one = apply(store, {"A": "1", "B": "1"}, EMPTY)
+    two = apply(store, {"B": "2"}, one)
+    apply(store, {"A": "3"}, two)
+    assert [e.action for e in store.history("B")] == ["changed", "added"]
+    assert len(store.history()) == 3

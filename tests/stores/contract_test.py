@@ -30,11 +30,9 @@ KNOWN_GAPS: list[Gap] = [
     Gap("aws", PER_KEY, "test_read_versions_returns_old_values",
         "AWS refuses GetSecretValue on a secret scheduled for deletion, so a deleted key's old "
         "versions cannot be read back as a merge base until it is restored"),
-    Gap("aws", BOTH, "test_history_of_a_key",
-        "history(KEY) has no 'deleted' entry for a deleted key (per-key: the deletion is not a "
-        "version; bundle: history(KEY) lists every bundle version, not the ones where KEY changed)"),
-    Gap("aws", ("bundle",), "test_history_of_a_readded_key",
-        "bundle history(KEY) lists every bundle version, not KEY's added/deleted/added"),
+    Gap("aws", PER_KEY, "test_history_of_a_key",
+        "history(KEY) has no 'deleted' entry for a deleted key: in the per-key layout AWS records "
+        "a deletion as no version at all"),
     Gap("aws", PER_KEY, "test_history_of_a_readded_key",
         "a pruned key written again is restored from its recovery window: AWS keeps its versions "
         "and records no deletion, so history shows added/changed/changed"),
