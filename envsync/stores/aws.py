@@ -14,6 +14,7 @@ re-run adds no version because unchanged keys are not written at all.
 """
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from dataclasses import dataclass, field
@@ -52,6 +53,18 @@ from envsync.stores.uri import StoreURI
 
 if TYPE_CHECKING:
     from envsync.config import Target
+
+class _NoBodies(logging.Filter):
+    """botocore logs whole request parameters and response bodies at DEBUG, and for
+    Secrets Manager those are secret values: drop them, whatever logging the host
+    application turned on. Other botocore debug output (retries, endpoints) stays."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.DEBUG
+
+
+for _logger in ("botocore.endpoint", "botocore.parsers", "botocore.awsrequest"):
+    logging.getLogger(_logger).addFilter(_NoBodies())
 
 VALUE_LIMIT = 65_536  # bytes in one SecretString
 SHARD_LIMIT = 60_000  # leaves room below the limit

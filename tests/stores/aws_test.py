@@ -7,6 +7,7 @@ boto3 client (`aws.sm`). See tests/aws_server.py for the emulator and its patche
 """
 from __future__ import annotations
 
+import logging
 import json
 import math
 import os
@@ -828,3 +829,18 @@ def test_bundle_history_of_a_key_lists_only_its_changes(aws: Aws) -> None:
     apply(store, {"A": "3"}, two)
     assert [e.action for e in store.history("B")] == ["changed", "added"]
     assert len(store.history()) == 3
+
+
+@pytest.mark.parametrize("layout", ["bundle", "per-key"])
+def test_sdk_debug_logging_never_carries_a_value(aws: Aws, layout: str, secret, caplog) -> None:
+    """botocore logs request params and response bodies at DEBUG; EnvSync drops those records."""
+    caplog.set_level(logging.DEBUG)
+    store = aws.open(layout=layout)
+    value = secret("logged")
+    written = apply(store, {"K": value}, EMPTY)
+    store.read()
+    store.read_versions(dict(written.versions))
+    store.history("K")
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert any(r.name.startswith("botocore") for r in caplog.records), "debug logging was on"
+    assert value not in text
