@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import tempfile
+import time
 from pathlib import Path
 
 PRIVATE_FILE_MODE = 0o600
@@ -51,6 +53,7 @@ def exclusive_write(path: Path, data: bytes) -> bool:
 
 def _write_temp(path: Path, data: bytes, mode: int) -> str:
     """A fully written, fsynced temp file beside `path`; removed again if writing fails."""
+    _sweep_stale_temps(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -63,6 +66,20 @@ def _write_temp(path: Path, data: bytes, mode: int) -> str:
             os.unlink(tmp)
         raise
     return tmp
+
+
+STALE_TEMP_SECONDS = 300
+
+
+def _sweep_stale_temps(path: Path) -> None:
+    """Remove temp files a killed run left beside `path` (a SIGKILL leaves no chance to clean
+    up). Only old ones: a younger temp file may belong to a writer still at work."""
+    cutoff = time.time() - STALE_TEMP_SECONDS
+    with contextlib.suppress(OSError):
+        for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+            with contextlib.suppress(OSError):
+                if leftover.stat().st_mtime < cutoff:
+                    leftover.unlink()
 
 
 def make_private_dir(path: Path) -> None:

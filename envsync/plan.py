@@ -137,6 +137,11 @@ def _two_way(item: Item, mode: Mode, prune: bool, was_synced: bool) -> Item:
     one_sided = item.local is None or item.remote is None
     if one_sided and not was_synced:
         return _toward_remote(item, prune) if item.remote is None else _toward_local(item, prune)
+    if was_synced and item.remote is None:
+        return replace(item, action=Action.CONFLICT,
+                       reason="deleted from the store since the last sync, and its old value can no longer "
+                              "be read there to tell whether you changed it: --on-conflict remote drops it "
+                              "here, --on-conflict local pushes it back")
     if was_synced:
         return replace(item, action=Action.CONFLICT,
                        reason="its value at the last sync can no longer be read from the store, "
