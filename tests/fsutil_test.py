@@ -29,8 +29,8 @@ def test_exclusive_write_lets_one_writer_win(tmp_path: Path):
 
 def test_temp_files_of_a_killed_run_are_swept_by_the_next_write(tmp_path: Path):
     """A SIGKILL between the temp write and the rename leaves the temp file behind."""
-    stale = tmp_path / ".env.abc123.tmp"
-    young = tmp_path / ".env.def456.tmp"
+    stale = tmp_path / "..env.abc123.tmp"  # mkstemp(prefix=".{name}.", suffix=".tmp")
+    young = tmp_path / "..env.def456.tmp"
     unrelated = tmp_path / ".other.ghi789.tmp"
     for leftover in (stale, young, unrelated):
         leftover.write_bytes(b"half")
