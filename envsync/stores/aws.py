@@ -446,7 +446,12 @@ class AwsStore:
             self._call("UpdateSecretVersionStage", name, SecretId=secret_id, VersionStage="AWSCURRENT",
                        MoveToVersionId=token, RemoveFromVersionId=expected)
         except _StageMoved:
-            raise ConflictError(f"{self.uri}: {name} changed since it was read (another push won); run again to re-plan") from None
+            # If the answer to our first attempt was lost, botocore's retry is refused because
+            # AWSCURRENT already moved — to our own version. That is success, not a conflict.
+            described = self._describe(secret_id)
+            if described is None or _current(described) != token:
+                raise ConflictError(f"{self.uri}: {name} changed since it was read (another push won); "
+                                    "run again to re-plan") from None
         return token
 
     def _delete(self, secret_id: str, name: str) -> None:
