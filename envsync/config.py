@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ AUTH_KEYS = {
     "azure_tenant_id", "azure_client_id", "audience", "id_token_variable",
 }
 TOP_KEYS = {"targets"}
+MAX_CONFIG_BYTES = 1024 * 1024  # a config is a few targets; anything this big is the wrong file
+NAME_MAX = 255  # bytes in one path component on the usual file systems
 
 
 @dataclass(frozen=True)
@@ -98,9 +101,12 @@ def load(path: Path | None = None, start: Path | None = None) -> Config:
     path = Path(path).resolve()
     data = _read_toml(path)
     if path.name == PYPROJECT:
-        data = data.get("tool", {}).get("envsync")
+        tool = data.get("tool", {})
+        data = tool.get("envsync") if isinstance(tool, dict) else None
         if data is None:
             raise InputError(f"{path.name}: no [tool.envsync] table")
+        if not isinstance(data, dict):
+            raise InputError(f"{path.name}: tool.envsync must be a table ([tool.envsync.targets.NAME])")
     return parse(data, path)
 
 
@@ -141,6 +147,12 @@ def _parse_target(name: str, table: Any, root: Path, where: str) -> Target:
         raise InputError(f"{where}.auth: must be a table")
     _reject_unknown(auth, AUTH_KEYS, f"{where}.auth", "")
     schema = _string(table, "schema", where) if "schema" in table else None
+    description = table.get("description", "")
+    if not isinstance(description, str):
+        raise InputError(f"{where}.description: must be a string")
+    for key, value in (("file", file), ("schema", schema)):
+        if value is not None:
+            _check_local_path(root, value, f"{where}.{key}")
     return Target(
         name=name,
         file=(root / file),
@@ -149,7 +161,7 @@ def _parse_target(name: str, table: Any, root: Path, where: str) -> Target:
         schema=(root / schema) if schema else None,
         layout=layout,
         expand=expand,
-        description=str(table.get("description", "")),
+        description=description,
         auth={k: str(v) for k, v in auth.items()},
     )
 
@@ -158,7 +170,35 @@ def _string(table: dict[str, Any], key: str, where: str) -> str:
     value = table[key]
     if not isinstance(value, str) or not value.strip():
         raise InputError(f"{where}.{key}: must be a non-empty string")
+    if re.search(r"[\x00-\x1f\x7f]", value):
+        raise InputError(f"{where}.{key}: contains a control character (NUL, newline, tab…) — remove it")
     return value
+
+
+def _check_local_path(root: Path, value: str, where: str) -> None:
+    """A file the target reads and writes: each name short enough for the file system, and
+    no symlink on the way that leads out of the project folder (a committed `.env` symlink
+    must not make a push upload, or a pull overwrite, a file elsewhere). A path written
+    outside the folder in the config itself (`../shared/.env`) is the config's own choice."""
+    for part in Path(value).parts:
+        if len(os.fsencode(part)) > NAME_MAX:
+            raise InputError(f"{where}: the name {part[:40]!r}… is over {NAME_MAX} bytes — too long for a file name")
+    lexical = Path(os.path.normpath(root / value))
+    if not _within(lexical, root):
+        return
+    try:
+        real = lexical.resolve()
+    except (OSError, RuntimeError):
+        return  # a symlink loop: reading it fails with its own clear error
+    if not _within(real, root.resolve()):
+        raise InputError(
+            f"{where}: {value} leads through a symlink to {real}, outside the project folder {root} — "
+            f"refusing to read or write through it; if that file is meant, write its path in {where.rsplit('.', 1)[-1]!r}"
+        )
+
+
+def _within(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
 
 
 def _reject_unknown(table: dict[str, Any], allowed: set[str], where: str, prefix: str) -> None:
@@ -175,18 +215,26 @@ def _suggest(word: str, choices: Any) -> str:
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
-            return tomllib.load(handle)
+            data = handle.read(MAX_CONFIG_BYTES + 1)
+        if len(data) > MAX_CONFIG_BYTES:
+            raise InputError(f"{path.name}: over {MAX_CONFIG_BYTES // 1024 // 1024} MiB — too large for a config file; "
+                             "is this the right file?")
+        return tomllib.loads(data.decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path.name}: invalid TOML — {exc}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path.name}: not valid UTF-8") from None
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise InputError(f"{path.name} line {line}: not valid UTF-8") from None
+    except RecursionError:
+        raise InputError(f"{path.name}: invalid TOML — arrays or tables nested too deeply") from None
     except OSError as exc:
         raise InputError(f"{path.name}: cannot read ({exc.strerror})") from None
 
 
 def _has_tool_table(path: Path) -> bool:
     try:
-        return "envsync" in _read_toml(path).get("tool", {})
+        tool = _read_toml(path).get("tool", {})
+        return isinstance(tool, dict) and "envsync" in tool
     except InputError:
         return False
 

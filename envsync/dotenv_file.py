@@ -11,7 +11,9 @@ line ending).
 from __future__ import annotations
 
 import io
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,6 +51,10 @@ class DotenvDocument:
     entries: list[Entry] = field(default_factory=list)
     bom: bool = False
     warnings: list[str] = field(default_factory=list)
+    # Caches that keep a run of edits linear (pulling 100,000 keys into a new file):
+    # key -> its winning binding, and whether every binding says `export `.
+    _index: dict[str, Entry] | None = field(default=None, init=False, repr=False, compare=False)
+    _exported: bool | None = field(default=None, init=False, repr=False, compare=False)
 
     # -- reading -------------------------------------------------------------
 
@@ -74,9 +80,8 @@ class DotenvDocument:
         """Set `key`; an existing binding keeps its place and style, a new one goes
         at the end (or right after the key `after`)."""
         _check_key(self.name, key)
-        existing = [e for e in self.entries if e.key == key]
-        if existing:
-            entry = existing[-1]
+        entry = self._bindings().get(key)
+        if entry is not None:
             entry.body = _rewrite_value(entry.body, value)
             entry.value = value
             return
@@ -84,6 +89,9 @@ class DotenvDocument:
 
     def unset(self, key: str) -> bool:
         """Remove every binding of `key` (blank lines before it stay); False if absent."""
+        if key not in self._bindings():
+            return False
+        self._index = self._exported = None
         found = False
         for index in reversed(range(len(self.entries))):
             entry = self.entries[index]
@@ -110,14 +118,26 @@ class DotenvDocument:
             if previous.text and not previous.text.endswith(("\n", "\r")):
                 previous.body += newline
         self.entries.insert(position, entry)
+        self._bindings()[entry.key] = entry  # type: ignore[index]
+
+    def _bindings(self) -> dict[str, Entry]:
+        if self._index is None:
+            self._index = {e.key: e for e in self.entries if e.key is not None}
+        return self._index
 
     def _newline(self) -> str:
-        match = re.search(r"\r\n|\n|\r", self.render())
-        return match.group(0) if match else "\n"
+        for entry in self.entries:  # the first line ending of the file, found without rendering it all
+            match = re.search(r"\r\n|\n|\r", entry.text)
+            if match:
+                return match.group(0)
+        return "\n"
 
     def _all_exported(self) -> bool:
-        bodies = [e.body.lstrip() for e in self.entries if e.key is not None]
-        return bool(bodies) and all(re.match(r"export[^\S\r\n]", b) for b in bodies)
+        # An insert keeps the answer (it copies the style), so it is computed once per run of edits.
+        if self._exported is None:
+            bodies = [e.body.lstrip() for e in self.entries if e.key is not None]
+            self._exported = bool(bodies) and all(re.match(r"export[^\S\r\n]", b) for b in bodies)
+        return self._exported
 
 
 # -- parsing -----------------------------------------------------------------
@@ -160,9 +180,13 @@ def load(path: Path, name: str | None = None) -> DotenvDocument:
 
 def read_bytes(path: Path, name: str) -> bytes:
     path = Path(path)
-    if path.is_dir():
-        raise InputError(f"{name}: is a directory, not a .env file")
     try:
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
+            raise InputError(f"{name}: is a directory, not a .env file")
+        if not stat.S_ISREG(mode):
+            # a FIFO would block the read forever, a device (/dev/zero) would never end
+            raise InputError(f"{name}: not a regular file (a pipe, socket or device) — point the target at a .env file")
         return path.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{name}: file not found") from None
@@ -189,8 +213,9 @@ def _line_at(data: bytes, offset: int) -> int:
 
 
 def write(document: DotenvDocument, path: Path, *, expected: bytes | None = None) -> None:
-    """Write atomically; with `expected`, refuse if the file changed since it was read."""
-    path = Path(path)
+    """Write atomically; with `expected`, refuse if the file changed since it was read.
+    A symlinked `.env` stays a symlink: the file it points at is the one rewritten."""
+    path = Path(os.path.realpath(path))
     if expected is not None:
         try:
             current = path.read_bytes()
@@ -198,10 +223,28 @@ def write(document: DotenvDocument, path: Path, *, expected: bytes | None = None
             current = b""
         if current != expected:
             raise ConflictError(f"{document.name}: changed on disk while EnvSync was working; run again")
+    _check_writable(path, document.name)
     try:
         atomic_write(path, document.render().encode("utf-8"))
+    except PermissionError:
+        raise InputError(f"{document.name}: cannot write (permission denied) — check the file's and its "
+                         "folder's owner and mode; the file was not changed") from None
     except OSError as exc:
-        raise InputError(f"{document.name}: cannot write ({exc.strerror or exc})") from None
+        raise InputError(f"{document.name}: cannot write ({exc.strerror or exc}); the file was not changed") from None
+
+
+def _check_writable(path: Path, name: str) -> None:
+    """A read-only `.env` is not replaced: the atomic rename needs only the folder to be
+    writable, so without this check a `chmod a-w .env` would be silently overridden."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise InputError(f"{name}: cannot write ({exc.strerror or exc}); the file was not changed") from None
+    if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(path, os.W_OK):
+        raise InputError(f"{name}: the file is read-only (mode {stat.S_IMODE(mode):04o}) — make it writable "
+                         "(chmod u+w) to pull into it; the file was not changed")
 
 
 # -- values ------------------------------------------------------------------
@@ -255,8 +298,9 @@ def _split_value(body: str) -> tuple[str, str, str]:
 def _check_key(name: str, key: str, line: int | None = None) -> None:
     if not KEY_PATTERN.match(key):
         where = f"{name} line {line}" if line else name
+        shown = key if len(key) <= 40 else key[:40] + "…"
         raise InputError(
-            f"{where}: invalid key name — keys are letters, digits, '_', '.' and '-', "
+            f"{where}: invalid key name {shown!r} — keys are letters, digits, '_', '.' and '-', "
             "and must not start with a digit"
         )
 

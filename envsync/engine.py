@@ -95,6 +95,8 @@ def prepare(target: Target, *, must_exist: bool, progress: Progress = no_progres
     store = open_store(target, options)
     remote = store.read(progress)
     versions = state.base_versions(target.root, target.name, store.uri, store.layout)
+    if not local.exists:
+        versions = None  # no file at all is a fresh start (a new clone, `rm .env`), not a deletion of every key
     base = read_base(store, remote, versions) if versions is not None else None
     warnings = list(local.document.warnings) + list(store.notes)
     return Context(target, store, local, remote, versions, base, warnings)
@@ -155,6 +157,11 @@ def apply(context: Context, plan: Plan, progress: Progress = no_progress) -> Out
             raise
     local_after = local_values(document, context.target)
     versions = state.next_versions(context.base_versions, local_after, remote)
-    state.record(context.target.root, context.target.name, context.store.uri, context.store.layout, versions)
+    try:
+        state.record(context.target.root, context.target.name, context.store.uri, context.store.layout, versions)
+    except OSError as exc:
+        raise InputError(f"{state.state_path(context.target.root)}: cannot record this sync ({exc.strerror or exc}); "
+                         "the store and the file were updated, so the next run sees them in agreement "
+                         "or re-plans the difference") from None
     return Outcome(len(remote_changes), len(local_changes), context.store.info(remote),
                    tuple(context.store.notes[notes_before:]))

@@ -313,3 +313,14 @@ def test_help_and_version(run_envsync):
     assert "Quick start" in run_envsync("--help").stdout
     assert run_envsync("--version").stdout.startswith("envsync, version")
     assert "--on-conflict" in run_envsync("sync", "--help").stdout
+
+
+def test_pull_recreates_a_deleted_env_file(run_envsync, team, secret):
+    """No file at all is a fresh start, not the deletion of every key."""
+    alice, _ = team
+    value = secret("v")
+    (alice / ".env").write_text(f"A={value}\n")
+    run_envsync("push", "-y", cwd=alice)
+    (alice / ".env").unlink()
+    assert run_envsync("pull", "-y", cwd=alice).code == 0
+    assert env_values(alice) == {"A": value}
