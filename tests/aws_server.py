@@ -9,7 +9,9 @@
   developer's shell, empty AWS config files, no instance-metadata lookups, no region.
 - `IamMotoServer`: a second moto server in a subprocess that enforces IAM (moto's
   `INITIAL_NO_AUTH_ACTION_COUNT`), and `AwsErrorProxy`, which hands its AccessDenied
-  answers to the SDK in Secrets Manager's real wire format (JSON, not moto's XML).
+  answers to the SDK in Secrets Manager's real wire format (JSON, not moto's XML) and can
+  refuse requests itself (`check=`, e.g. tests/oidc_fake.check_web_identity: the token
+  checks AWS STS makes and moto does not).
 - `share_botocore_loader`: in-process speed-up (botocore's model files read once).
 """
 from __future__ import annotations
@@ -21,7 +23,7 @@ import subprocess
 import sys
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 
@@ -213,7 +215,7 @@ class AwsErrorProxy:
     with `{"__type": "AccessDeniedException", "Message": ...}`, which is what botocore parses
     into `Error.Code`. So moto decides what is denied, and the SDK sees AWS's wire format."""
 
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, check: Callable[[bytes], tuple[str, str] | None] | None = None) -> None:
         import http.client
         import threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -231,6 +233,18 @@ class AwsErrorProxy:
 
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                refusal = check(body) if check else None
+                if refusal is not None:
+                    self._answer(400, [("Content-Type", "text/xml")], _xml_error(*refusal))
+                    return
+                if b"Action=AssumeRoleWithWebIdentity" in body and "Authorization" not in self.headers:
+                    with proxy._unsigned_lock:  # see _let_one_unsigned_call_through
+                        proxy._let_one_unsigned_call_through()
+                        self._forward(body)
+                    return
+                self._forward(body)
+
+            def _forward(self, body: bytes) -> None:
                 upstream_conn = http.client.HTTPConnection(target.hostname, target.port, timeout=10)
                 headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
                 upstream_conn.request(self.command, self.path, body=body, headers=headers)
@@ -246,8 +260,11 @@ class AwsErrorProxy:
                     payload = json.dumps({"__type": "AccessDeniedException", "Message": denied}).encode()
                     out_headers = [("Content-Type", "application/x-amz-json-1.1"),
                                    ("x-amzn-ErrorType", "AccessDeniedException:")]
+                self._answer(status, out_headers, payload)
+
+            def _answer(self, status: int, headers: list[tuple[str, str]], payload: bytes) -> None:
                 self.send_response(status)
-                for key, value in out_headers:
+                for key, value in headers:
                     self.send_header(key, value)
                 self.send_header("Content-Length", str(len(payload)))
                 self.send_header("Connection", "close")
@@ -255,6 +272,8 @@ class AwsErrorProxy:
                 self.wfile.write(payload)
                 self.close_connection = True
 
+        self._upstream = upstream
+        self._unsigned_lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -262,9 +281,27 @@ class AwsErrorProxy:
         self._thread.start()
         self.endpoint = "http://127.0.0.1:%d" % self._server.server_address[1]
 
+    def _let_one_unsigned_call_through(self) -> None:
+        """AssumeRoleWithWebIdentity is unsigned on AWS (the ID token is the proof), but moto
+        enforcing IAM wants a signature on every call. Once the token has passed `check`,
+        tell moto to let exactly the next call in unauthenticated."""
+        request = urllib.request.Request(f"{self._upstream}/moto-api/reset-auth", data=b"1", method="POST",
+                                         headers={"Content-Type": "text/plain"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            response.read()
+
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+def _xml_error(code: str, message: str) -> bytes:
+    """An error in the query protocol's wire format (STS, IAM)."""
+    from xml.sax.saxutils import escape
+
+    return (f'<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
+            f"<Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error>"
+            "<RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ErrorResponse>").encode()
 
 
 def _xml_access_denied(payload: bytes) -> str | None:

@@ -43,7 +43,7 @@ import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -148,6 +148,9 @@ class FakeAzure:
             self.tokens: set[str] = set()
             self.calls: collections.Counter[str] = collections.Counter()
             self.token_requests: list[dict[str, str]] = []
+            # Entra's check of a federated client assertion: None to accept any, or a
+            # function giving the AADSTS error description (tests/oidc_fake.check_azure_assertion).
+            self.assertion_check: Callable[[str], str | None] | None = None
             self.role: str | None = None  # None: every data action allowed
             self.purge_protection = False
             self.latency = 0.0  # seconds added to each data-plane request (a round trip)
@@ -442,6 +445,9 @@ class FakeAzure:
         if "client_assertion" in form:
             if not form["client_assertion"].strip():
                 return _json(401, {"error": "invalid_client", "error_description": "AADSTS50027: empty assertion"})
+            problem = self.assertion_check(form["client_assertion"]) if self.assertion_check else None
+            if problem:
+                return _json(400, {"error": "invalid_client", "error_description": problem})
         elif form.get("client_secret") != CLIENT_SECRET:
             return _json(401, {"error": "invalid_client",
                                "error_description": "AADSTS7000215: Invalid client secret provided."})

@@ -25,7 +25,8 @@ What it does as GCP does (checked against GCP's documentation and observed behav
 - List versions (newest first, paged), Enable/Disable/Destroy (etag checked; DESTROYED is
   terminal: enable/disable of a destroyed version is FAILED_PRECONDITION).
 
-Test hooks: `deny()` (PERMISSION_DENIED in GCP's wording, naming permission and
+Test hooks: `require_bearer()` (UNAUTHENTICATED unless a call carries one of the given
+OAuth bearer tokens; `bearers` lists those presented), `deny()` (PERMISSION_DENIED in GCP's wording, naming permission and
 resource), `fail()` (any status code for the next N calls of a method), `delay()`,
 `corrupt()` (wrong crc32c on access), `calls` (a per-method counter) and `reset()`.
 
@@ -156,6 +157,8 @@ class FakeSecretManager:
         self.peak: collections.Counter[str] = collections.Counter()  # most calls of a method in flight at once
         self._in_flight: collections.Counter[str] = collections.Counter()
         self._denied: list[tuple[str, str]] = []
+        self._bearer_tokens: set[str] | None = None
+        self.bearers: list[str] = []  # bearer tokens presented, in order
         self._faults: list[Fault] = []
         self._delays: dict[str, float] = {}
         self.latency = 0.0  # seconds added to every call, outside the state lock (a network round trip)
@@ -190,6 +193,8 @@ class FakeSecretManager:
         with self._lock:
             self._secrets.clear()
             self._denied.clear()
+            self._bearer_tokens = None
+            self.bearers.clear()
             self._faults.clear()
             self._delays.clear()
             self._corrupt.clear()
@@ -306,6 +311,7 @@ class FakeSecretManager:
                     time.sleep(delay)
                 if fault is not None:
                     context.abort(fault.code, fault.message)
+                self._authenticate(context)
                 self._authorize(method, request)
                 with self._lock:
                     return handler(request)
@@ -316,6 +322,24 @@ class FakeSecretManager:
                     self._in_flight[method] -= 1
 
         return call
+
+    def _authenticate(self, context: grpc.ServicerContext) -> None:
+        """With `require_bearer` set, every call must carry one of those bearer tokens."""
+        metadata = dict(context.invocation_metadata() or ())
+        presented = metadata.get("authorization", "")
+        with self._lock:
+            if presented:
+                self.bearers.append(presented.removeprefix("Bearer "))
+            wanted = self._bearer_tokens
+        if wanted is not None and presented.removeprefix("Bearer ") not in wanted:
+            raise Abort(grpc.StatusCode.UNAUTHENTICATED,
+                        "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie "
+                        "or other valid authentication credential.")
+
+    def require_bearer(self, tokens: set[str] | None) -> None:
+        """Accept only calls with one of these bearer tokens (a live set: tokens added later count)."""
+        with self._lock:
+            self._bearer_tokens = tokens
 
     def _authorize(self, method: str, request: Any) -> None:
         resource = self._resource(method, request)

@@ -32,6 +32,7 @@ from botocore.exceptions import (
     ProfileNotFound,
 )
 
+from envsync import ci
 from envsync.dotenv_file import KEY_PATTERN
 from envsync.errors import ConflictError, EnvSyncError, InputError, StoreError
 from envsync.stores import bundle, resolve_layout
@@ -86,17 +87,18 @@ def open_store(uri: StoreURI, target: Target, options: StoreOptions) -> AwsStore
     recovery = uri.option("recovery_days", "7") or "7"
     if not recovery.isdigit() or not 7 <= int(recovery) <= 30:
         raise InputError(f"store {uri.text!r}: recovery_days must be 7 to 30 (AWS's recovery window)")
-    client = _client(uri)
+    client = _client(uri, target)
     return AwsStore(uri.text, name, resolve_layout(uri, target), client, options, int(recovery))
 
 
-def _client(uri: StoreURI):
+def _client(uri: StoreURI, target: Target):
     config = Config(retries={"mode": "adaptive", "max_attempts": 8}, max_pool_connections=WORKERS * 2,
                     connect_timeout=5, read_timeout=30, user_agent_extra="envsync")
     try:
         # botocore reads AWS_DEFAULT_REGION; many CI set-ups export only AWS_REGION.
-        region = uri.option("region") or os.environ.get("AWS_REGION") or None
-        session = boto3.session.Session(profile_name=uri.option("profile"), region_name=region)
+        region = uri.option("region") or ci.setting(target, "aws_region") or os.environ.get("AWS_REGION") or None
+        keys = ci.aws_credentials(target, region=region, endpoint=uri.option("endpoint")) or {}
+        session = boto3.session.Session(profile_name=uri.option("profile"), region_name=region, **keys)
         return session.client("secretsmanager", endpoint_url=uri.option("endpoint"), config=config)
     except ProfileNotFound:
         raise InputError(f"store {uri.text!r}: AWS profile {uri.option('profile')!r} is not in your AWS config") from None

@@ -65,6 +65,7 @@ bounded thread pool.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import time
@@ -84,6 +85,7 @@ from azure.core.exceptions import (
 )
 from azure.keyvault.secrets import SecretClient
 
+from envsync import ci
 from envsync.dotenv_file import KEY_PATTERN
 from envsync.errors import ConflictError, EnvSyncError, InputError, StoreError
 from envsync.stores import bundle, resolve_layout
@@ -175,12 +177,19 @@ def open_store(uri: StoreURI, target: Target, options: StoreOptions) -> AzureSto
 
 
 def _credential(target: Target) -> Any:
-    """Workload identity when the target names the app and a federated token is at hand;
-    else DefaultAzureCredential, steered by whatever ids the target gives."""
+    """This CI's OIDC token when the target names the app and the run has one; else workload
+    identity when a federated token file is at hand (AKS); else DefaultAzureCredential,
+    steered by whatever ids the target gives."""
     from azure.identity import DefaultAzureCredential, WorkloadIdentityCredential
 
-    tenant = os.environ.get("ENVSYNC_AZURE_TENANT_ID") or target.auth.get("azure_tenant_id") or None
-    client_id = os.environ.get("ENVSYNC_AZURE_CLIENT_ID") or target.auth.get("azure_client_id") or None
+    # azure-identity logs each failed attempt at WARNING; with no logging set up, Python
+    # would print those to stderr beside EnvSync's own one-line error.
+    logging.getLogger("azure.identity").addHandler(logging.NullHandler())
+    federated = ci.azure_credential(target)
+    if federated is not None:
+        return federated
+    tenant = ci.setting(target, "azure_tenant_id")
+    client_id = ci.setting(target, "azure_client_id")
     token_file = os.environ.get("AZURE_FEDERATED_TOKEN_FILE")
     if tenant and client_id and token_file:
         return WorkloadIdentityCredential(tenant_id=tenant, client_id=client_id, token_file_path=token_file)
@@ -909,11 +918,16 @@ class AzureStore:
     def _auth_error(self, exc: ClientAuthenticationError) -> EnvSyncError:
         summary = "; ".join(line.strip() for line in str(exc.message or exc).splitlines()
                             if line.strip() and "troubleshoot" not in line)[:600]
+        if "ClientAssertionCredential" in summary:
+            return StoreError(
+                f"Entra refused this CI job's OIDC token for Key Vault {self.vault} ({summary}) — the app's federated "
+                f"credential must match the token's issuer, subject and audience ({ci.AZURE_AUDIENCE} unless "
+                "`audience` is set)")
         return StoreError(
             f"no usable Azure credential for Key Vault {self.vault} ({summary}) — sign in with `az login`, or set "
             "AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET; in CI set azure_tenant_id and "
-            "azure_client_id in the target's auth table (or ENVSYNC_AZURE_TENANT_ID / ENVSYNC_AZURE_CLIENT_ID) "
-            "and provide the federated token in AZURE_FEDERATED_TOKEN_FILE")
+            "azure_client_id in the target's auth table (or ENVSYNC_AZURE_TENANT_ID / ENVSYNC_AZURE_CLIENT_ID): "
+            "EnvSync then uses the job's OIDC token (on AKS, the AZURE_FEDERATED_TOKEN_FILE)")
 
 
 class _Missing(ConflictError):

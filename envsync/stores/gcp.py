@@ -104,6 +104,7 @@ from google.cloud.secretmanager_v1.services.secret_manager_service.transports im
     SecretManagerServiceGrpcTransport,
 )
 
+from envsync import ci
 from envsync.dotenv_file import KEY_PATTERN
 from envsync.errors import ApplyError, ConflictError, EnvSyncError, InputError, StoreError
 from envsync.stores import bundle, resolve_layout
@@ -187,7 +188,8 @@ def open_store(uri: StoreURI, target: Target, options: StoreOptions) -> GcpStore
     if given and given != "-" and not PROJECT_ID.match(given):
         raise InputError(f"store {uri.text!r}: {given!r} is not a GCP project id (6-30 lowercase letters, digits "
                          "and '-') or number")
-    client, project = _client(uri, given if given not in ("", "-") else None, endpoint, insecure)
+    client, project = _client(uri, given if given not in ("", "-") else None, endpoint, insecure,
+                              ci.gcp_credentials(target))
     name = prefix or DEFAULT_BUNDLE
     if layout == "bundle" and len(name) + len(SHARD_MARK) + 3 > 255:
         raise InputError(f"store {uri.text!r}: PREFIX is too long for a GCP secret id (255 characters)")
@@ -229,30 +231,55 @@ def _env_project() -> str | None:
     return next((os.environ[v] for v in PROJECT_VARIABLES if os.environ.get(v)), None)
 
 
-def _client(uri: StoreURI, given: str | None, endpoint: str | None, insecure: bool) -> tuple[Any, str]:
+def _client(uri: StoreURI, given: str | None, endpoint: str | None, insecure: bool,
+            federated: Any | None) -> tuple[Any, str]:
     if insecure:
         project = given or _env_project()
         if not project:
             raise InputError(f"store {uri.text!r}: no GCP project — put it in the URI (gcp-sm://PROJECT/...) "
                              "or set GOOGLE_CLOUD_PROJECT")
         channel = grpc.insecure_channel(endpoint, options=[("grpc.max_receive_message_length", 32 * 1024 * 1024)])
+        if federated is not None:
+            channel = grpc.intercept_channel(channel, _BearerToken(federated))
         transport = SecretManagerServiceGrpcTransport(channel=channel)
         return secretmanager_v1.SecretManagerServiceClient(transport=transport), project
-    import google.auth
-    from google.auth.exceptions import DefaultCredentialsError
-
-    try:
-        credentials, adc_project = google.auth.default(scopes=[CLOUD_PLATFORM])
-    except DefaultCredentialsError:
-        raise StoreError("no Google credentials found — run `gcloud auth application-default login`, or set "
-                         "GOOGLE_APPLICATION_CREDENTIALS (a service-account or workload-identity-federation "
-                         "JSON file); in CI configure workload identity federation") from None
+    credentials, adc_project = (federated, None) if federated is not None else _default_credentials()
     project = given or _env_project() or adc_project
     if not project:
         raise InputError(f"store {uri.text!r}: no GCP project — put it in the URI (gcp-sm://PROJECT/...), set "
                          "GOOGLE_CLOUD_PROJECT, or `gcloud config set project PROJECT`")
     options = {"api_endpoint": endpoint} if endpoint else None
     return secretmanager_v1.SecretManagerServiceClient(credentials=credentials, client_options=options), project
+
+
+def _default_credentials() -> tuple[Any, str | None]:
+    import google.auth
+    from google.auth.exceptions import DefaultCredentialsError
+
+    try:
+        return google.auth.default(scopes=[CLOUD_PLATFORM])
+    except DefaultCredentialsError:
+        raise StoreError("no Google credentials found — run `gcloud auth application-default login`, or set "
+                         "GOOGLE_APPLICATION_CREDENTIALS (a service-account or workload-identity-federation "
+                         "JSON file); in CI set gcp_workload_identity_provider") from None
+
+
+class _BearerToken(grpc.UnaryUnaryClientInterceptor):
+    """Credentials on a plaintext channel (an emulator or a local proxy): gRPC attaches call
+    credentials only to TLS channels, so add the `authorization` header here; google-auth
+    refreshes the token when it is due."""
+
+    def __init__(self, credentials: Any) -> None:
+        from google.auth.transport.requests import Request
+
+        self._credentials = credentials
+        self._request = Request()
+
+    def intercept_unary_unary(self, continuation, client_call_details, request):
+        headers: dict[str, str] = {}
+        self._credentials.before_request(self._request, "POST", "", headers)
+        metadata = list(client_call_details.metadata or []) + [(k.lower(), v) for k, v in headers.items()]
+        return continuation(client_call_details._replace(metadata=metadata), request)
 
 
 # -- values on the wire -----------------------------------------------------------
