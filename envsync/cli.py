@@ -2,16 +2,20 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 import click
 
 from envsync import __version__, config as config_module, drift, dotenv_file, engine, export as export_module, report
+from envsync import schema_push
+from envsync import ci_report
 from envsync.errors import EXIT_CLEAN, EXIT_DRIFT, EnvSyncError, InputError
 from envsync.fsutil import atomic_write
 from envsync.plan import Item, Mode, Plan
@@ -86,6 +90,39 @@ def targets_argument(func):
 
 def json_option(func):
     return click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")(func)
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    """The report files a command was asked to write (each optional)."""
+
+    report: Path | None = None
+    junit: Path | None = None
+    codequality: Path | None = None
+    summary: Path | None = None
+
+
+def report_options(func):
+    """--report, --junit, --codequality and --summary, handed to the command as one `reports` argument."""
+
+    @functools.wraps(func)
+    def command(*args, report_file, junit, codequality, summary, **kwargs):
+        return func(*args, reports=ReportFiles(report_file, junit, codequality, summary), **kwargs)
+
+    file = click.Path(dir_okay=False, path_type=Path)
+    command = click.option("--summary", type=file, metavar="FILE",
+                           help="Write a Markdown summary (values masked) to FILE. On GitHub it is also appended "
+                                "to $GITHUB_STEP_SUMMARY, unasked.")(command)
+    command = click.option("--codequality", type=file, metavar="FILE",
+                           help="Write a GitLab code-quality report, e.g. `--codequality gl-code-quality.json` "
+                                "with `artifacts: reports: codequality: gl-code-quality.json`.")(command)
+    command = click.option("--junit", type=file, metavar="FILE",
+                           help="Write JUnit XML (a test per key, a failure per finding), e.g. `--junit "
+                                "envsync.xml` with `artifacts: reports: junit: envsync.xml`.")(command)
+    command = click.option("--report", "report_file", type=file, metavar="FILE",
+                           help="Also write the --json document to FILE (mode 0600), e.g. `--report "
+                                "envsync.json` for the GitHub Action's `report` output.")(command)
+    return command
 
 
 def load_config(ctx: click.Context) -> config_module.Config:
@@ -191,29 +228,51 @@ def apply_options(func):
 @click.option("--mode", type=click.Choice([m.value for m in Mode]), default="sync", show_default=True,
               help="Plan a push, a pull or a two-way sync.")
 @json_option
+@report_options
 @click.pass_context
-def plan_command(ctx, targets, all_targets, on_conflict, prune, force, verbose, mode, as_json) -> int:
+def plan_command(ctx, targets, all_targets, on_conflict, prune, force, verbose, mode, as_json, reports) -> int:
     """Show what push, pull or sync would change. Values are masked.
+
+    \b
+    In a CI job, with reports for GitLab:
+      envsync plan --all --junit envsync.xml --codequality gl-code-quality.json
 
     Exit status 0 when in sync, 1 when something would change or conflicts.
     """
     return _sync(ctx, Mode(mode), targets, all_targets, on_conflict=on_conflict, prune=prune, force=force,
-                 verbose=verbose, dry_run=True, yes=False, as_json=as_json, options=StoreOptions())
+                 verbose=verbose, dry_run=True, yes=False, as_json=as_json, options=StoreOptions(), reports=reports)
 
 
-def _make_sync_command(mode: Mode, summary: str):
+def push_source_options(func):
+    """`push` only: take the values from the schema and/or the CI's variables instead of the file."""
+    func = click.option("--allow-missing", is_flag=True,
+                        help="With --from-schema: leave out (with a warning) keys that have no value anywhere, "
+                             "instead of failing.")(func)
+    func = click.option("--from-env", "from_env", metavar="PREFIX",
+                        help="Values from the environment variables PREFIX<KEY> (the CI's secrets); "
+                             "they win over the store and the schema.")(func)
+    func = click.option("--from-schema", is_flag=True,
+                        help="Make the store's keys match the target's schema: new keys from --from-env or "
+                             "the schema's default, keys no longer listed pruned. The .env file is not read.")(func)
+    return func
+
+
+def _make_sync_command(mode: Mode, summary: str, extra_options=None):
     @targets_argument
     @sync_options
     @apply_options
     @json_option
+    @report_options  # hands `reports` on through **source
     @click.pass_context
     def command(ctx, targets, all_targets, on_conflict, prune, force, verbose, dry_run, yes, force_delete,
-                adopt, as_json) -> int:
+                adopt, as_json, **source) -> int:
         return _sync(ctx, mode, targets, all_targets, on_conflict=on_conflict, prune=prune, force=force,
                      verbose=verbose, dry_run=dry_run, yes=yes, as_json=as_json,
-                     options=StoreOptions(force_delete=force_delete, adopt=adopt))
+                     options=StoreOptions(force_delete=force_delete, adopt=adopt), **source)
 
     command.__doc__ = summary
+    if extra_options is not None:
+        command = extra_options(command)
     return cli.command(mode.value)(command)
 
 
@@ -222,7 +281,19 @@ _make_sync_command(Mode.PUSH, """Publish local changes to the store.
 Keys changed locally since the last sync are written to the store; keys
 that changed only in the store are left alone (pull them). Without an
 earlier sync, the store is made to match the file. Deletions need --prune.
-""")
+
+\b
+Push on merge, in CI (no .env file needed):
+  envsync push --all --yes --from-schema --from-env CI_SECRET_
+
+--from-schema makes each store's key set match the target's schema
+(.env.example): a new key gets its --from-env variable ($CI_SECRET_<KEY>
+above), else the schema's default; a key the store holds keeps its value
+unless that variable is set; a key no longer in the schema is pruned (soft
+delete). A key with no value
+anywhere fails the push, naming it, unless --allow-missing. --from-env
+PREFIX alone pushes every $PREFIX<KEY> variable (deletions need --prune).
+""", push_source_options)
 _make_sync_command(Mode.PULL, """Bring the store's changes into the local file.
 
 Keys changed in the store since the last sync are written to the file;
@@ -237,23 +308,32 @@ conflict, settled by --on-conflict (fail by default).
 
 
 def _sync(ctx, mode: Mode, names, all_targets, *, on_conflict, prune, force, verbose, dry_run, yes,
-          as_json, options: StoreOptions) -> int:
+          as_json, options: StoreOptions, from_schema: bool = False, from_env: str | None = None,
+          allow_missing: bool = False, reports: ReportFiles = ReportFiles()) -> int:
     out = Output(as_json)
+    ci_run = CiRun(f"plan ({mode.value})" if dry_run else mode.value, reports, data_on_stdout=as_json)
     targets = load_config(ctx).select(names, all_targets)
+    request = schema_push.make_request(from_schema, from_env, allow_missing)
+    schemas = _schemas(targets) if request and request.from_schema else {}
+    if request:  # the given values are what the store must hold
+        prune, force = request.prune(prune), True
     if on_conflict == "ask" and not sys.stdin.isatty():
         raise InputError("--on-conflict ask needs a terminal to ask on — use fail, local, remote or merge")
     results, exit_code = [], EXIT_CLEAN
     for target in targets:
         with progress(f"reading {target.name}") as tick:
-            context = engine.prepare(target, must_exist=mode is Mode.PUSH, progress=tick, options=options)
+            context = (engine.prepare(target, must_exist=mode is Mode.PUSH, progress=tick, options=options)
+                       if request is None else _prepare_given(target, request, schemas.get(target.name), tick, options))
+        ci_run.mask_context(context)
         for message in context.warnings:
             warn(message)
         plan = engine.plan(context, mode, prune=prune, force=force, on_conflict=on_conflict,
                            choose=_ask if on_conflict == "ask" else None)
-        title = f"{target.name}: {target.display_file()} <-> {context.store.uri} ({context.store.layout})"
+        title = f"{target.name}: {context.local.document.name} <-> {context.store.uri} ({context.store.layout})"
         out.show(report.plan_text(title, plan, verbose), lambda: report.plan_table(title, plan, verbose))
-        result = report.plan_json(target.name, target.display_file(), plan, context.info(), verbose)
+        result = report.plan_json(target.name, context.local.document.name, plan, context.info(), verbose)
         results.append(result)
+        ci_run.add_plan(context, plan, result, dry_run)
         if plan.conflicts:
             exit_code = EXIT_DRIFT
             out.note(f"{target.name}: not applied — {len(plan.conflicts)} conflict(s); "
@@ -275,8 +355,33 @@ def _sync(ctx, mode: Mode, names, all_targets, *, on_conflict, prune, force, ver
             warn(message)
         if plan.has_changes:
             out.note(f"{target.name}: pushed {outcome.pushed}, pulled {outcome.pulled}")
-    out.emit_json({"targets": results})
+    payload = {"targets": results}
+    ci_run.finish(payload)
+    out.emit_json(payload)
     return exit_code
+
+
+def _schemas(targets: list[config_module.Target]) -> dict[str, dict[str, str | None]]:
+    """Each target's schema keys and defaults, all read before any store is touched."""
+    schemas = {}
+    for target in targets:
+        if target.schema is None:
+            raise InputError(f"target {target.name}: --from-schema needs a schema, and the target has none — "
+                             f"set `schema = \".env.example\"` in [targets.{target.name}]")
+        schemas[target.name] = schema_push.schema_defaults(_schema_document(target))
+    return schemas
+
+
+def _prepare_given(target: config_module.Target, request: schema_push.Request,
+                   schema: dict[str, str | None] | None, tick: Progress, options: StoreOptions) -> engine.Context:
+    """A push whose values come from the schema and/or the CI's variables, never from the .env file."""
+    store, remote = engine.read_store(target, progress=tick, options=options)
+    schema_name = target.display_schema() or ""
+    try:
+        values, notes = schema_push.values_for(request, schema, remote.values, os.environ, schema_name)
+    except InputError as exc:
+        raise InputError(f"target {target.name}: {exc}") from None
+    return engine.prepare_given(target, store, remote, values, request.source(schema_name), notes)
 
 
 def _confirm(name: str, plan: Plan) -> bool:
@@ -305,61 +410,82 @@ def _ask(item: Item) -> str:
 @targets_argument
 @click.option("--offline", is_flag=True, help="Compare the local file with the schema only; no store call.")
 @json_option
+@report_options
 @click.pass_context
-def check(ctx, targets, all_targets, offline, as_json) -> int:
+def check(ctx, targets, all_targets, offline, as_json, reports) -> int:
     """Detect drift: schema vs store, local file vs store (keys and values).
 
     The schema (e.g. .env.example) lists the keys a target must have. With
     --offline, the local file is compared with the schema only. Values are
     never printed. Exit status 1 on any drift.
+
+    \b
+    In CI (on GitHub, annotations and the step summary come unasked):
+      envsync check --all --report envsync.json --junit envsync.xml
     """
     out = Output(as_json)
+    ci_run = CiRun("check", reports, data_on_stdout=as_json)
     findings: list[drift.Finding] = []
     for target in load_config(ctx).select(targets, all_targets):
-        findings += _check_target(target, offline)
+        findings += _check_target(target, offline, ci_run)
     if findings:
         out.show(report.findings_text(findings), lambda: report.findings_table(findings, "Drift"))
         out.note(f"{len(findings)} drift finding(s)")
     else:
         out.note("No drift.")
-    out.emit_json({"drift": bool(findings), "findings": report.findings_json(findings)})
+    payload = {"drift": bool(findings), "findings": report.findings_json(findings)}
+    ci_run.finish(payload)
+    out.emit_json(payload)
     return EXIT_DRIFT if findings else EXIT_CLEAN
 
 
-def _check_target(target: config_module.Target, offline: bool) -> list[drift.Finding]:
+def _check_target(target: config_module.Target, offline: bool, ci_run: CiRun) -> list[drift.Finding]:
     schema = _schema_side(target)
     if offline and schema is None:
         raise InputError(f"target {target.name}: --offline compares with a schema, and the target has none — "
                          "set `schema = \".env.example\"`")
     local = engine.read_local(target, must_exist=False)
+    ci_run.mask(local.values.values())
     for message in local.document.warnings:
         warn(message)
     local_side = None
     if local.exists:
         keys = local.document.keys() if offline else list(local.values)
-        lines = {k: local.document.line_of(k) or 0 for k in keys}
+        known = local.document.lines()
+        lines = {k: known.get(k) or 0 for k in keys}
         local_side = drift.Side(target.display_file(), target.display_file(), keys, lines)
     remote_values = None
     if not offline:
         store = open_store(target)
         with progress(f"reading {target.name}") as tick:
             remote_values = dict(store.read(tick).values)
+        ci_run.mask(remote_values.values())
         for message in store.notes:
             warn(message)
-    return drift.compare(target.name, schema=schema, local=local_side,
-                         remote_keys=list(remote_values) if remote_values is not None else None,
-                         local_values=local.values, remote_values=remote_values)
+    found = drift.compare(target.name, schema=schema, local=local_side,
+                          remote_keys=list(remote_values) if remote_values is not None else None,
+                          local_values=local.values, remote_values=remote_values)
+    checked = [*(schema.keys if schema else ()), *(local_side.keys if local_side else ()), *(remote_values or ())]
+    ci_run.add_findings(target.name, checked, found)
+    return found
 
 
 def _schema_side(target: config_module.Target) -> drift.Side | None:
     if target.schema is None:
         return None
     name = target.display_schema() or str(target.schema)
+    document = _schema_document(target)
+    keys = document.keys()
+    known = document.lines()
+    return drift.Side(name, name, keys, {k: known.get(k) or 0 for k in keys})
+
+
+def _schema_document(target: config_module.Target) -> dotenv_file.DotenvDocument:
+    assert target.schema is not None
+    name = target.display_schema() or str(target.schema)
     if not target.schema.exists():
         raise InputError(f"{name}: schema file not found (targets.{target.name}.schema)")
-    document = dotenv_file.load(target.schema, name)
-    keys = document.keys()
-    return drift.Side(name, name, keys, {k: document.line_of(k) or 0 for k in keys})
+    return dotenv_file.load(target.schema, name)
 
 
 # -- export / run ------------------------------------------------------------
@@ -384,22 +510,45 @@ def _values(ctx, name: str | None, source: str) -> dict[str, str]:
 
 @cli.command("export")
 @click.argument("target", required=False)
-@click.option("-f", "--format", "fmt", type=click.Choice(export_module.FORMATS), default="dotenv", show_default=True)
+@click.option("-f", "--format", "fmt", type=click.Choice(export_module.FORMATS), default="dotenv", show_default=True,
+              help="github-env: append to $GITHUB_ENV for later steps; gitlab-dotenv: for `artifacts: reports: "
+                   "dotenv:` (see below).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file (mode 0600, atomically) instead of stdout.")
+              help="Write to this file (mode 0600, atomically) instead of stdout; github-env appends to it "
+                   "instead of $GITHUB_ENV.")
 @click.option("--reveal", is_flag=True, help="Allow printing values to a terminal.")
 @source_option
 @click.pass_context
 def export_command(ctx, target, fmt, output, reveal, source) -> int:
-    """Print a target's values for another tool: dotenv, json or shell.
+    """Hand a target's values to another tool or a CI job.
+
+    \b
+      envsync export prod -f json -o secrets.json
+      envsync export prod -f github-env                  # GitHub: later steps of the job get them
+      envsync export prod -f gitlab-dotenv -o deploy.env # GitLab: later jobs get them
 
     This is the one command that reveals values, so it refuses to print them
-    to a terminal unless --reveal is given; redirect it or use --output.
+    to a terminal unless --reveal is given; redirect it or use --output. On
+    GitHub every value is masked (`::add-mask::`) before it goes anywhere.
+
+    github-env appends `KEY<<DELIMITER` blocks (multi-line values too) to
+    $GITHUB_ENV, or to --output FILE; it never prints a value.
+
+    gitlab-dotenv writes `KEY=value` lines. GitLab's dotenv report cannot carry
+    a multi-line value (such a key is refused, by name), and GitLab has no
+    runtime mask command: declare those variables masked in the project's CI/CD
+    settings, or keep the file a short-lived artifact (`expire_in: 1 hour`).
     """
     values = _values(ctx, target, source)
-    if fmt == "shell":
+    if fmt not in ("dotenv", "json"):  # the others set environment variables: names only
         export_module.shell_safe_keys(values)
     text = export_module.render(values, fmt)
+    if fmt == export_module.GITHUB_ENV:
+        return _append_github_env(values, text, output)
+    if output is None and sys.stdout.isatty() and not reveal:
+        raise InputError("refusing to print secret values to a terminal — redirect the output, "
+                         "use --output FILE, or pass --reveal")
+    CiRun("export", data_on_stdout=output is None).mask(values.values())
     if output:
         try:
             atomic_write(output, text.encode("utf-8"))
@@ -407,10 +556,19 @@ def export_command(ctx, target, fmt, output, reveal, source) -> int:
             raise InputError(f"{output}: cannot write ({exc.strerror})") from None
         click.echo(f"Wrote {len(values)} values to {output}", err=True)
         return EXIT_CLEAN
-    if sys.stdout.isatty() and not reveal:
-        raise InputError("refusing to print secret values to a terminal — redirect the output, "
-                         "use --output FILE, or pass --reveal")
     click.echo(text, nl=False)
+    return EXIT_CLEAN
+
+
+def _append_github_env(values: dict[str, str], text: str, output: Path | None) -> int:
+    """Mask, then append to $GITHUB_ENV (the runner's file: appended to, never replaced)."""
+    destination = output or os.environ.get("GITHUB_ENV")
+    if not destination:
+        raise InputError("--format github-env appends to $GITHUB_ENV, which is not set (not in a GitHub Actions "
+                         "step?) — pass --output FILE, or use --format dotenv")
+    CiRun("export").mask(values.values())
+    ci_report.append(Path(destination), text)
+    click.echo(f"Appended {len(values)} values to {output or '$GITHUB_ENV'}", err=True)
     return EXIT_CLEAN
 
 
@@ -425,11 +583,13 @@ def run(ctx, source, no_override, args) -> int:
     \b
       envsync run -- npm start
       envsync run prod -- ./manage.py migrate
-    The command's exit status is passed on.
+    The command's exit status is passed on. On GitHub, each value is
+    masked (`::add-mask::`) before COMMAND starts.
     """
     name, command = _split_run_args(args)
     values = _values(ctx, name, source)
     export_module.shell_safe_keys(values)
+    CiRun("run").mask(values.values())
     env = dict(os.environ)
     for key, value in values.items():
         if not (no_override and key in env):
@@ -496,6 +656,56 @@ def targets(ctx, as_json) -> int:
     out.show("\n".join(f"{r['target']}\t{r['file']}\t{r['store']}" for r in rows))
     out.emit_json(rows)
     return EXIT_CLEAN
+
+
+@cli.command()
+@targets_argument
+@json_option
+@click.pass_context
+def doctor(ctx, targets, all_targets, as_json) -> int:
+    """Check each target's access: who am I, can I read, may I write.
+
+    Signs in the way push and pull would (OIDC federation in CI, your own
+    credentials locally), reads the store, and probes write permission
+    without writing anything. Missing permissions are named. With no target
+    given, every target is checked. Exit status 3 if any check fails.
+
+    \b
+    Example:  envsync doctor prod --json
+    """
+    from envsync import doctor as doctor_module
+
+    config = load_config(ctx)
+    chosen = config.select(targets, all_targets or not targets)
+    out = Output(as_json)
+    diagnoses = []
+    for target in chosen:
+        with progress(f"checking {target.name}"):
+            diagnosis = doctor_module.diagnose(target)
+        diagnoses.append(diagnosis)
+        out.show(_doctor_text(diagnosis), lambda d=diagnosis: _doctor_table(d))
+    out.emit_json({"healthy": all(d.healthy for d in diagnoses), "targets": [d.as_json() for d in diagnoses]})
+    return max(d.exit_code for d in diagnoses)
+
+
+def _doctor_table(diagnosis):
+    from rich.table import Table
+
+    styles = {"ok": "green", "failed": "bold red", "skipped": "dim"}
+    table = Table(title=f"{diagnosis.target}: {diagnosis.store}", caption=f"federation: {diagnosis.federation}",
+                  title_justify="left", caption_justify="left")
+    for column in ("check", "status", "detail"):
+        table.add_column(column, overflow="fold")
+    for check in diagnosis.checks:
+        table.add_row(check.name, f"[{styles[check.status]}]{check.status}[/]", check.detail)
+    return table
+
+
+def _doctor_text(diagnosis) -> str:
+    marks = {"ok": "ok", "failed": "FAILED", "skipped": "skipped"}
+    lines = [f"{diagnosis.target}: {diagnosis.store}", f"  federation: {diagnosis.federation}"]
+    lines += [f"  {check.name:<9} {marks[check.status]:<8} {check.detail}" for check in diagnosis.checks]
+    return "\n".join(lines)
 
 
 # -- scan (the leak guard) -----------------------------------------------------
@@ -571,6 +781,91 @@ def scan_command(ctx, files, staged, all_files, stores, values_from, baseline, u
     else:
         click.echo(json.dumps(leak_guard.render_gitlab(result), indent=2))
     return EXIT_DRIFT if result.findings else EXIT_CLEAN
+
+
+# -- CI reporting ----------------------------------------------------------------
+
+
+class CiRun:
+    """What one command tells the CI it runs in: masks and annotations as it goes (GitHub),
+    and at the end the report files asked for and the GitHub step summary.
+
+    Masking rule: on GitHub, every value a command reads (local file, store, the last
+    sync's base, a merged value) is masked before anything else is printed for its
+    target. These commands never print a value themselves; the masks protect the rest
+    of the job (a later `echo`, a crash dump, `set -x`). Workflow commands go to stdout
+    before any other output, except where stdout carries a document (--json, export
+    to stdout): there they go to stderr, which the runner parses for workflow commands
+    just as it does stdout (actions/runner ScriptHandler feeds both streams to an
+    OutputManager), so `--json | jq` and `export > file` keep working and stay masked.
+    """
+
+    def __init__(self, command: str, reports: ReportFiles = ReportFiles(), *, data_on_stdout: bool = False) -> None:
+        from envsync import ci  # loads urllib and ssl: only for the commands that report
+
+        self.command, self.reports = command, reports
+        self.github = ci.provider() == ci.GITHUB
+        self.err = data_on_stdout
+        self.masked: set[str] = set()
+        self.findings: list[drift.Finding] = []
+        self.checked: dict[str, list[str]] = {}  # target -> keys looked at (JUnit test cases)
+        self.sections: list[tuple[str, Plan, dict[str, Any], bool]] = []
+
+    def mask(self, values: Iterable[str]) -> None:
+        if not self.github:
+            return
+        fresh = [v for v in values if v not in self.masked]
+        self.masked.update(fresh)
+        for line in ci_report.add_mask_lines(fresh):
+            click.echo(line, err=self.err)
+
+    def mask_context(self, context: engine.Context) -> None:
+        base = [v for v in (context.base or {}).values() if isinstance(v, str)]
+        self.mask([*context.local.values.values(), *context.remote.values.values(), *base])
+
+    def add_findings(self, target: str, keys: Iterable[str], findings: list[drift.Finding]) -> None:
+        self.checked.setdefault(target, []).extend(keys)
+        self.findings += findings
+        if self.github:
+            for line in ci_report.annotations(findings):
+                click.echo(line, err=self.err)
+
+    def add_plan(self, context: engine.Context, plan: Plan, result: dict[str, Any], dry_run: bool) -> None:
+        """One target's plan; `result` is its JSON entry, read again at the end for what was applied."""
+        self.mask(i.merged for i in plan.items if i.merged)
+        document = context.local.document
+        known = document.lines()
+        lines = {i.key: known.get(i.key) for i in plan.items}
+        name = context.target.name
+        self.add_findings(name, [i.key for i in plan.items],
+                          ci_report.plan_findings(name, document.name, plan, lines, dry_run=dry_run))
+        self.sections.append((name, plan, result, dry_run))
+
+    def finish(self, payload: Any) -> None:
+        """Write the reports asked for, and on GitHub append the job summary."""
+        files = self.reports
+        if files.report:
+            ci_report.write_private(files.report, ci_report.json_text(payload))
+        if files.junit:
+            ci_report.write_private(files.junit, ci_report.junit_xml(self.checked, self.findings,
+                                                                      f"envsync {self.command}"))
+        if files.codequality:
+            issues = ci_report.codequality(self.findings)
+            ci_report.write_private(files.codequality, json.dumps(issues, indent=2) + "\n")
+        step_summary = os.environ.get("GITHUB_STEP_SUMMARY") if self.github else None
+        if files.summary or step_summary:
+            markdown = self.markdown()
+            if files.summary and not (step_summary and Path(step_summary).resolve() == files.summary.resolve()):
+                ci_report.write_private(files.summary, markdown)
+            if step_summary:
+                ci_report.append(Path(step_summary), markdown)
+
+    def markdown(self) -> str:
+        if self.command == "check":
+            return ci_report.check_markdown(list(self.checked), self.findings)
+        sections = [ci_report.PlanSection(name, plan, result.get("applied"), dry_run)
+                    for name, plan, result, dry_run in self.sections]
+        return ci_report.plan_markdown(self.command, sections)
 
 
 # -- entry point -------------------------------------------------------------

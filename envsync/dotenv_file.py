@@ -71,6 +71,10 @@ class DotenvDocument:
         found = [e.line for e in self.entries if e.key == key]
         return found[-1] if found else None
 
+    def lines(self) -> dict[str, int]:
+        """Key -> the line of its winning binding, for every key (one pass: use it for many keys)."""
+        return {e.key: e.line for e in self.entries if e.key is not None}
+
     def render(self) -> str:
         return (BOM if self.bom else "") + "".join(e.text for e in self.entries)
 

@@ -48,6 +48,7 @@ class Context:
     base_versions: dict[str, str] | None
     base: dict[str, str | Unknown] | None
     warnings: list[str] = field(default_factory=list)
+    given: bool = False  # the local side is values given by the caller, not the target's file (see prepare_given)
 
     def info(self) -> StoreInfo:
         return self.store.info(self.remote)
@@ -92,14 +93,37 @@ def prepare(target: Target, *, must_exist: bool, progress: Progress = no_progres
             options: StoreOptions | None = None) -> Context:
     """Read the local file, the store and the base of the last sync."""
     local = read_local(target, must_exist=must_exist)
-    store = open_store(target, options)
-    remote = store.read(progress)
+    store, remote = read_store(target, progress=progress, options=options)
     versions = state.base_versions(target.root, target.name, store.uri, store.layout)
     if not local.exists:
         versions = None  # no file at all is a fresh start (a new clone, `rm .env`), not a deletion of every key
     base = read_base(store, remote, versions) if versions is not None else None
     warnings = list(local.document.warnings) + list(store.notes)
     return Context(target, store, local, remote, versions, base, warnings)
+
+
+def read_store(target: Target, *, progress: Progress = no_progress,
+               options: StoreOptions | None = None) -> tuple[Store, Snapshot]:
+    """Open the target's store and read its snapshot."""
+    store = open_store(target, options)
+    return store, store.read(progress)
+
+
+def prepare_given(target: Target, store: Store, remote: Snapshot, values: dict[str, str], source: str,
+                  notes: list[str] | tuple[str, ...] = ()) -> Context:
+    """A Context whose local side is `values` from `source` (the schema, the CI's variables)
+    instead of the target's file, which is never read nor written.
+
+    It has no base: the values say what the store must hold, so plan it with `force`.
+    Applying it writes the store only and records no base in the state file. The state
+    is the base of this checkout's file and the store; these values are not that file.
+    Left alone, it still names the versions the developer's own file last agreed on, so
+    their next `sync` sees this push as a change made in the store (as if a teammate had
+    pushed) and pulls it. Recording it would claim their file holds keys it lacks: that
+    sync would never pull them, and `sync --prune` would delete them from the store.
+    """
+    local = Local(target.file, DotenvDocument(name=source), None, dict(values))
+    return Context(target, store, local, remote, None, None, [*notes, *store.notes], given=True)
 
 
 def read_base(store: Store, remote: Snapshot, versions: dict[str, str]) -> dict[str, str | Unknown]:
@@ -133,6 +157,8 @@ def apply(context: Context, plan: Plan, progress: Progress = no_progress) -> Out
     names the old base, so the next run sees the difference and converges.
     """
     remote_changes, local_changes = plan.remote_changes(), plan.local_changes()
+    if context.given and local_changes:
+        raise ValueError("a plan for given values must not write the local file (plan it as a push)")
     notes_before = len(context.store.notes)
     remote = context.remote
     if remote_changes:
@@ -142,6 +168,8 @@ def apply(context: Context, plan: Plan, progress: Progress = no_progress) -> Out
             raise
         except EnvSyncError as exc:
             raise ApplyError(exc, [], [c.key for c in remote_changes]) from None
+    if context.given:  # no file to write, no base to record (see prepare_given)
+        return Outcome(len(remote_changes), 0, context.store.info(remote), tuple(context.store.notes[notes_before:]))
     document = context.local.document
     if local_changes:
         for change in local_changes:

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import json
 import shlex
+import uuid
 from typing import Mapping
 
 from envsync.dotenv_file import encode_value
 from envsync.errors import InputError
 
-FORMATS = ("dotenv", "json", "shell")
+FORMATS = ("dotenv", "json", "shell", "github-env", "gitlab-dotenv")
+GITHUB_ENV = "github-env"  # appended to $GITHUB_ENV, never printed: see cli.export_command
 
 
 def render(values: Mapping[str, str], fmt: str) -> str:
@@ -19,6 +21,10 @@ def render(values: Mapping[str, str], fmt: str) -> str:
         return json.dumps({k: values[k] for k in keys}, indent=2, ensure_ascii=False) + "\n"
     if fmt == "shell":
         return "".join(f"export {k}={shlex.quote(values[k])}\n" for k in keys)
+    if fmt == GITHUB_ENV:
+        return "".join(github_env_block(k, values[k]) for k in keys)
+    if fmt == "gitlab-dotenv":
+        return "".join(f"{k}={gitlab_dotenv_value(k, values[k])}\n" for k in keys)
     raise InputError(f"unknown export format {fmt!r} — use one of {', '.join(FORMATS)}")
 
 
@@ -27,3 +33,27 @@ def shell_safe_keys(values: Mapping[str, str]) -> None:
     for key in values:
         if not key.replace("_", "a").isalnum() or key[0].isdigit():
             raise InputError(f"{key}: not a valid environment variable name (only letters, digits and '_')")
+
+
+def github_env_block(key: str, value: str) -> str:
+    """`KEY<<DELIM`, the value, `DELIM`: the $GITHUB_ENV form that carries any value, multi-line too.
+
+    The delimiter is random per value and checked not to occur in it, so a
+    value can never end its block early and inject another variable.
+    """
+    delimiter = f"ghadelimiter_{uuid.uuid4()}"
+    while delimiter in value or delimiter in key:
+        delimiter = f"ghadelimiter_{uuid.uuid4()}"
+    return f"{key}<<{delimiter}\n{value}\n{delimiter}\n"
+
+
+def gitlab_dotenv_value(key: str, value: str) -> str:
+    """A value as GitLab's dotenv report takes it: verbatim on one line (GitLab keeps quotes
+    as they are and trims surrounding blanks, so neither can be encoded away)."""
+    if "\n" in value or "\r" in value:
+        raise InputError(f"{key}: the value spans several lines, and GitLab's dotenv report cannot carry that — "
+                         "use --format json or dotenv into a file artifact, or store it base64-encoded")
+    if value != value.strip():
+        raise InputError(f"{key}: the value starts or ends with blanks, which GitLab's dotenv report would trim — "
+                         "use --format json or dotenv into a file artifact")
+    return value

@@ -41,6 +41,10 @@ TRUST = {"Version": "2012-10-17", "Statement": [{
     "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"}}]}
 SECRETS_POLICY = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": "secretsmanager:*", "Resource": "*"}]}
+READER_ROLE = "arn:aws:iam::123456789012:role/envsync-reader"
+READER_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Resource": "*", "Action": [
+    "secretsmanager:ListSecrets", "secretsmanager:BatchGetSecretValue", "secretsmanager:GetSecretValue",
+    "secretsmanager:DescribeSecret"]}]}
 
 
 def project(tmp_path: Path, store: str, text: str) -> Path:
@@ -63,17 +67,20 @@ def assert_only_masks_hold_values(result, values) -> None:
 
 @pytest.fixture(scope="module")
 def iam_sts() -> Iterator[AwsErrorProxy]:
-    """moto enforcing IAM after two set-up calls (the CI role and its policy), behind a proxy
-    that checks AssumeRoleWithWebIdentity tokens as AWS STS does (moto does not)."""
+    """moto enforcing IAM after four set-up calls (a CI role that may do anything with secrets,
+    a reader role), behind a proxy that checks AssumeRoleWithWebIdentity tokens as AWS STS
+    does (moto does not)."""
     import boto3
 
-    server = IamMotoServer(free_requests=2)
+    server = IamMotoServer(free_requests=4)
     proxy = None
     try:
         iam = boto3.client("iam", region_name="us-east-1", endpoint_url=server.endpoint,
                            aws_access_key_id="setup", aws_secret_access_key="setup")
         iam.create_role(RoleName="envsync-ci", AssumeRolePolicyDocument=json.dumps(TRUST))
         iam.put_role_policy(RoleName="envsync-ci", PolicyName="secrets", PolicyDocument=json.dumps(SECRETS_POLICY))
+        iam.create_role(RoleName="envsync-reader", AssumeRolePolicyDocument=json.dumps(TRUST))
+        iam.put_role_policy(RoleName="envsync-reader", PolicyName="read", PolicyDocument=json.dumps(READER_POLICY))
         proxy = AwsErrorProxy(server.endpoint, check=check_web_identity)
         yield proxy
     finally:
@@ -244,3 +251,73 @@ def test_azure_wrong_audience_is_refused(azure_fake: FakeAzure, azure_env, run_e
     assert result.code == 3, result.output
     assert "AADSTS700212" in result.stderr
     assert result.stderr.count("\n") == 1
+
+
+# -- doctor: who am I, can I read, may I write -----------------------------------------------
+
+
+def doctor(run_envsync, folder: Path, env: dict[str, str]) -> tuple[int, dict]:
+    result = run_envsync("doctor", "--json", cwd=folder, env=env)
+    return result.code, json.loads(result.stdout)["targets"][0]
+
+
+def checks(report: dict) -> dict[str, tuple[str, str]]:
+    return {c["name"]: (c["status"], c["detail"]) for c in report["checks"]}
+
+
+@pytest.mark.parametrize("role, writable", [(ROLE, True), (READER_ROLE, False)], ids=["writer", "reader"])
+def test_doctor_on_aws_names_the_role_and_the_missing_permission(aws_project, github_oidc: GitHubOidcServer,
+                                                                 run_envsync, secret, role: str,
+                                                                 writable: bool) -> None:
+    make, env = aws_project
+    folder = make(f"API_TOKEN={secret()}\n")
+    code, report = doctor(run_envsync, folder, {**env, **github_oidc.env(), "ENVSYNC_AWS_ROLE_ARN": role})
+    found = checks(report)
+    assert report["federation"] == f"github OIDC -> AWS role {role}"
+    assert found["identity"] == ("ok", f"arn:aws:sts::123456789012:assumed-role/{role.rsplit('/', 1)[1]}/"
+                                       "envsync-" + found["identity"][1].rsplit("envsync-", 1)[1])
+    assert found["read"] == ("ok", "0 keys")
+    if writable:
+        assert code == 0 and found["write"][0] == "ok"
+    else:
+        assert code == 3
+        assert found["write"][0] == "failed" and "secretsmanager:PutSecretValue" in found["write"][1]
+
+
+def test_doctor_when_the_token_is_refused(aws_project, github_oidc: GitHubOidcServer, run_envsync, secret) -> None:
+    make, env = aws_project
+    folder = make(f"API_TOKEN={secret()}\n")
+    code, report = doctor(run_envsync, folder, {**env, **github_oidc.env(), "ENVSYNC_AUDIENCE": "wrong"})
+    assert code == 3
+    found = checks(report)
+    assert found["identity"][0] == "failed" and "Incorrect token audience" in found["identity"][1]
+    assert found["read"][0] == found["write"][0] == "skipped"
+
+
+def test_doctor_on_gcp(gcp_fake, gcp_sts: GcpStsServer, gcp_env, run_envsync, secret, tmp_path: Path) -> None:
+    gcp_fake.require_bearer(gcp_sts.impersonated)
+    gcp_fake.deny("AddSecretVersion")
+    folder = project(tmp_path, gcp_fake.uri("ci", "per-key"), f"API_TOKEN={secret()}\n")
+    env = {**gcp_env, "ENVSYNC_GCP_SERVICE_ACCOUNT": GCP_SERVICE_ACCOUNT}
+    code, report = doctor(run_envsync, folder, env)
+    found = checks(report)
+    assert code == 3
+    assert found["identity"] == ("ok", f"workload identity {GCP_PROVIDER} as {GCP_SERVICE_ACCOUNT}")
+    assert found["read"] == ("ok", "0 keys")
+    assert found["write"][0] == "failed" and "secretmanager.versions.add" in found["write"][1]
+    assert not gcp_fake.secret_ids()  # the probe wrote nothing
+
+
+def test_doctor_on_azure(azure_fake: FakeAzure, azure_env, run_envsync, secret, tmp_path: Path) -> None:
+    azure_fake.assign("Key Vault Secrets User")
+    folder = project(tmp_path, azure_fake.uri("ci", "per-key", retries="0"), f"API_TOKEN={secret()}\n")
+    code, report = doctor(run_envsync, folder, azure_env)
+    found = checks(report)
+    assert code == 3
+    assert found["identity"] == ("ok", "ClientAssertionCredential (signed in)")
+    assert found["read"] == ("ok", "0 keys")
+    assert found["write"][0] == "failed" and "Key Vault Secrets Officer" in found["write"][1]
+    azure_fake.assign(None)
+    code, report = doctor(run_envsync, folder, azure_env)
+    assert code == 0, report
+    assert not azure_fake.secrets  # the probe wrote nothing

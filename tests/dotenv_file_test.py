@@ -237,6 +237,11 @@ def test_key_without_equals_is_a_key_without_value():
 )
 def test_line_of(text, key, line):
     assert parse(text).line_of(key) == line
+    assert parse(text).lines().get(key) == line  # the one-pass form agrees
+
+
+def test_lines_give_the_winning_binding_of_a_duplicate():
+    assert parse("A=1\nB=2\nA=3\n").lines() == {"A": 3, "B": 2}
 
 
 # -- editing -------------------------------------------------------------------

@@ -114,3 +114,22 @@ def test_no_change_run_records_the_base(tmp_path: Path):
     outcome = run(target)
     assert (outcome.pushed, outcome.pulled) == (0, 0)
     assert state.base_versions(tmp_path, "dev", store.uri, "bundle") == {"A": "1"}
+
+
+def test_given_values_write_the_store_only(tmp_path: Path, secret):
+    """push --from-schema / --from-env: no file is read or written, no base recorded."""
+    target = make_target(tmp_path)
+    (tmp_path / ".env").write_text("NOT_READ=1\n")
+    before = (tmp_path / ".env").read_bytes()
+    store, remote = engine.read_store(target)
+    value = secret()
+    context = engine.prepare_given(target, store, remote, {"A": value}, ".env.example")
+    assert engine.apply(context, engine.plan(context, Mode.PUSH, force=True)).pushed == 1
+    assert dict(open_store(target).read().values) == {"A": value}
+    assert (tmp_path / ".env").read_bytes() == before and not state.state_path(tmp_path).exists()
+
+    store, remote = engine.read_store(target)
+    context = engine.prepare_given(target, store, remote, {}, ".env.example")
+    with pytest.raises(ValueError, match="must not write the local file"):
+        engine.apply(context, engine.plan(context, Mode.PULL))
+    assert (tmp_path / ".env").read_bytes() == before

@@ -37,6 +37,10 @@ _COMMON_SECRETS = {"password", "password1", "password12", "password123", "passw0
 _SECRETISH_QUERY = re.compile(r"(?i)(?:key|token|secret|sig|signature|password|pass|pwd|auth|credential)")
 
 
+def is_boolean_word(value: str) -> bool:
+    return value.strip().lower() in _BOOLEANS
+
+
 def skip_reason(value: str, settings: Settings = Settings()) -> str | None:
     """Why `value` is not worth looking for (too short or too common to be a secret), or None."""
     if not value.strip():

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
+from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
@@ -77,6 +79,8 @@ PENDING_STAGE = "ENVSYNC_PENDING"  # our own label: never disturbs a rotation's 
 MANAGED_TAG = {"Key": "managed-by", "Value": "envsync"}
 KEY_TAG = "envsync-key"
 OPTIONS = {"region", "profile", "endpoint", "layout", "recovery_days"}
+NAME_LIMIT = 512  # characters in a secret name
+REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}\Z|local\Z")  # eu-west-1, us-gov-east-1, cn-north-1
 
 
 def open_store(uri: StoreURI, target: Target, options: StoreOptions) -> AwsStore:
@@ -84,11 +88,29 @@ def open_store(uri: StoreURI, target: Target, options: StoreOptions) -> AwsStore
     name = uri.location.strip("/")
     if not name:
         raise InputError(f"target {target.name}: aws-sm:// needs a secret name or prefix")
+    _check_endpoint_and_region(uri)
     recovery = uri.option("recovery_days", "7") or "7"
     if not recovery.isdigit() or not 7 <= int(recovery) <= 30:
         raise InputError(f"store {uri.text!r}: recovery_days must be 7 to 30 (AWS's recovery window)")
-    client = _client(uri, target)
-    return AwsStore(uri.text, name, resolve_layout(uri, target), client, options, int(recovery))
+    session, client = _client(uri, target)
+    store = AwsStore(uri.text, name, resolve_layout(uri, target), client, options, int(recovery))
+    store.session, store.endpoint = session, uri.option("endpoint")
+    return store
+
+
+def _check_endpoint_and_region(uri: StoreURI) -> None:
+    endpoint, region = uri.option("endpoint"), uri.option("region")
+    if endpoint is not None:
+        parts = urlsplit(endpoint)
+        try:
+            port_ok = parts.port is None or parts.port > 0
+        except ValueError:
+            port_ok = False
+        if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+            raise InputError(f"store {uri.text!r}: endpoint={endpoint!r} must be a URL like http://localhost:4566 "
+                             "(scheme, host and an optional port up to 65535)")
+    if region is not None and not REGION.match(region):
+        raise InputError(f"store {uri.text!r}: region={region!r} is not an AWS region name (e.g. eu-west-1)")
 
 
 def _client(uri: StoreURI, target: Target):
@@ -99,7 +121,7 @@ def _client(uri: StoreURI, target: Target):
         region = uri.option("region") or ci.setting(target, "aws_region") or os.environ.get("AWS_REGION") or None
         keys = ci.aws_credentials(target, region=region, endpoint=uri.option("endpoint")) or {}
         session = boto3.session.Session(profile_name=uri.option("profile"), region_name=region, **keys)
-        return session.client("secretsmanager", endpoint_url=uri.option("endpoint"), config=config)
+        return session, session.client("secretsmanager", endpoint_url=uri.option("endpoint"), config=config)
     except ProfileNotFound:
         raise InputError(f"store {uri.text!r}: AWS profile {uri.option('profile')!r} is not in your AWS config") from None
     except NoRegionError:
@@ -131,6 +153,28 @@ class AwsStore:
         self.recovery_days = recovery_days
         self.notes: list[str] = []
         self._shards = 0
+        self.session: Any = None  # the boto3 session the client came from (for `doctor`)
+        self.endpoint: str | None = None
+
+    # -- doctor ----------------------------------------------------------------
+
+    def identity(self) -> str:
+        sts = self.session.client("sts", endpoint_url=self.endpoint, config=Config(user_agent_extra="envsync"))
+        try:
+            return sts.get_caller_identity()["Arn"]
+        except (ClientError, BotoCoreError) as exc:
+            raise _translate(exc, "GetCallerIdentity", "your identity") from None
+
+    def probe_write(self) -> None:
+        """PutSecretValue on a name that does not exist: AWS authorises the call before it looks
+        the secret up, so "not found" means writes are allowed and nothing is written."""
+        probe = f"{self.name}/envsync-doctor-{uuid.uuid4().hex[:12]}"
+        try:
+            self._call("PutSecretValue", probe, SecretId=probe, SecretString="probe",
+                       ClientRequestToken=str(uuid.uuid4()))
+        except _Missing:
+            return
+        raise StoreError(f"{probe} unexpectedly exists — delete it")  # pragma: no cover - a random name
 
     # -- reading -------------------------------------------------------------
 
@@ -364,6 +408,10 @@ class AwsStore:
             if change.value is not None and len(_to_aws(change.value).encode("utf-8")) > VALUE_LIMIT:
                 raise InputError(f"{change.key}: the value is over AWS's 64 KiB limit for one secret — "
                                  "nothing was pushed; use the bundle layout or shorten it")
+            if len(self._secret_name(change.key)) > NAME_LIMIT:
+                raise InputError(f"{change.key}: its secret name would be {len(self._secret_name(change.key))} "
+                                 f"characters, over AWS's {NAME_LIMIT} — nothing was pushed; shorten the key or "
+                                 "the prefix, or use the bundle layout")
         listed = {s.key: s for s in self._list(include_deleted=True)}
         for change in changes:
             self._precheck(change, listed.get(change.key), expected.versions.get(change.key))

@@ -173,7 +173,9 @@ def open_store(uri: StoreURI, target: Target, options: StoreOptions) -> AzureSto
         kwargs["connection_verify"] = ca_bundle
     credential = _credential(target)
     client = SecretClient(vault_url, credential, **kwargs)
-    return AzureStore(uri.text, host, vault_url, prefix, resolve_layout(uri, target), client, options)
+    store = AzureStore(uri.text, host, vault_url, prefix, resolve_layout(uri, target), client, options)
+    store.credential = credential
+    return store
 
 
 def _credential(target: Target) -> Any:
@@ -200,6 +202,18 @@ def _credential(target: Target) -> Any:
         kwargs.update(workload_identity_tenant_id=tenant, shared_cache_tenant_id=tenant,
                       visual_studio_code_tenant_id=tenant)
     return DefaultAzureCredential(**kwargs)
+
+
+def _claims(token: str) -> dict[str, Any]:
+    """An access token's claims, read without verifying (only to say who it names)."""
+    import base64
+
+    try:
+        part = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    except (IndexError, ValueError):
+        return {}
+    return claims if isinstance(claims, dict) else {}
 
 
 # -- key names ------------------------------------------------------------------
@@ -407,6 +421,31 @@ class AzureStore:
         self.notes: list[str] = []
         self.bundle_name = prefix or DEFAULT_BUNDLE
         self._shards = 0
+        self.credential: Any = None  # what the client signs in with (for `doctor`)
+
+    # -- doctor ----------------------------------------------------------------
+
+    def identity(self) -> str:
+        try:
+            token = self.credential.get_token("https://vault.azure.net/.default").token
+        except ClientAuthenticationError as exc:
+            raise self._auth_error(exc) from None
+        kind = type(self.credential).__name__
+        claims = _claims(token)
+        if not claims:
+            return f"{kind} (signed in)"
+        who = claims.get("upn") or claims.get("unique_name") or claims.get("appid") or claims.get("azp") or "?"
+        return f"{kind}: {who} (object {claims.get('oid', '?')}, tenant {claims.get('tid', '?')})"
+
+    def probe_write(self) -> None:
+        """Update the properties of a name that does not exist: Key Vault checks the data action
+        before it looks the secret up, so "not found" means writes are allowed (the roles that
+        may update may also set) and nothing is written."""
+        probe = f"{self.prefix}-envsync-doctor" if self.prefix else "envsync-doctor-probe"
+        try:
+            self._call("write", probe, self.client.update_secret_properties, probe, enabled=True)
+        except _Missing:
+            return
 
     # -- reading -------------------------------------------------------------
 

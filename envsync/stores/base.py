@@ -171,3 +171,11 @@ class Store(Protocol):
     def info(self, snapshot: Snapshot) -> StoreInfo:
         """Shape and billable secret count of this store."""
         ...
+
+    def identity(self) -> str:
+        """Who this store's calls run as (for `envsync doctor`); never a credential."""
+        ...
+
+    def probe_write(self) -> None:
+        """Raise StoreError if this identity may not write here; write nothing."""
+        ...

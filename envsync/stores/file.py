@@ -41,11 +41,20 @@ if TYPE_CHECKING:
 FORMAT = 1
 
 
+NAME_MAX, PATH_MAX = 255, 4096  # bytes, as Linux and macOS file systems allow (Windows is stricter)
+
+
 def open_store(uri: StoreURI, target: Target, options: StoreOptions | None = None) -> FileStore:
     uri.require_known_options({"layout"})
     path = Path(os.path.expanduser(uri.location))
     if not path.is_absolute():
         path = target.root / path
+    too_long = next((part for part in path.parts if len(os.fsencode(part)) > NAME_MAX), None)
+    if too_long is not None or len(os.fsencode(str(path))) > PATH_MAX:
+        shown = uri.location if len(uri.location) <= 60 else uri.location[:60] + "…"
+        raise InputError(f"target {target.name}: store path {shown!r}: "
+                         + ("a name in it is over 255 bytes" if too_long else "over 4,096 bytes")
+                         + ", longer than the file system allows")
     for folder in (path, *path.parents):
         if folder.exists() and not folder.is_dir():
             raise InputError(f"target {target.name}: store path {uri.location!r}: {folder} is a file, not a folder")
@@ -58,6 +67,18 @@ class FileStore:
         self.path = path
         self.layout = layout
         self.notes: list[str] = []
+
+    # -- doctor --------------------------------------------------------------
+
+    def identity(self) -> str:
+        return f"local user {_author()}"
+
+    def probe_write(self) -> None:
+        folder = self.path
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent  # a store not written yet: its nearest existing folder
+        if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+            raise StoreError(f"{self.uri}: {folder} is not a folder you may write to")
 
     # -- reading -------------------------------------------------------------
 
@@ -119,6 +140,10 @@ class FileStore:
     def _apply_per_key(self, changes: Sequence[Change], expected: Snapshot, progress: Progress) -> Snapshot:
         # Check every key first, so a stale snapshot is refused before anything is written;
         # the exclusive create of each new version still catches a writer racing us.
+        for change in changes:
+            if len(os.fsencode(change.key)) > NAME_MAX:
+                raise InputError(f"{change.key[:40]}…: a key over {NAME_MAX} bytes cannot be a folder name in "
+                                 "the per-key layout — nothing was pushed; shorten it or use the bundle layout")
         latest = {c.key: self._check_key(c.key, expected.versions.get(c.key)) for c in changes}
         values, versions = dict(expected.values), dict(expected.versions)
         applied: list[str] = []

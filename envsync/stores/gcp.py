@@ -188,13 +188,29 @@ def open_store(uri: StoreURI, target: Target, options: StoreOptions) -> GcpStore
     if given and given != "-" and not PROJECT_ID.match(given):
         raise InputError(f"store {uri.text!r}: {given!r} is not a GCP project id (6-30 lowercase letters, digits "
                          "and '-') or number")
-    client, project = _client(uri, given if given not in ("", "-") else None, endpoint, insecure,
-                              ci.gcp_credentials(target))
+    federated = ci.gcp_credentials(target)
+    client, project, credentials = _client(uri, given if given not in ("", "-") else None, endpoint, insecure,
+                                           federated)
     name = prefix or DEFAULT_BUNDLE
     if layout == "bundle" and len(name) + len(SHARD_MARK) + 3 > 255:
         raise InputError(f"store {uri.text!r}: PREFIX is too long for a GCP secret id (255 characters)")
-    return GcpStore(uri.text, project, prefix, layout, client, options, keep=keep, timeout=timeout,
-                    endpoint=endpoint or "secretmanager.googleapis.com")
+    store = GcpStore(uri.text, project, prefix, layout, client, options, keep=keep, timeout=timeout,
+                     endpoint=endpoint or "secretmanager.googleapis.com")
+    store.who, store.credentials = _describe_credentials(target, credentials), credentials
+    return store
+
+
+def _describe_credentials(target: Target, credentials: Any | None) -> str:
+    if credentials is None:
+        return "anonymous (plaintext emulator endpoint)"
+    if ci.setting(target, "gcp_workload_identity_provider"):
+        account = ci.setting(target, "gcp_service_account")
+        provider = ci.setting(target, "gcp_workload_identity_provider")
+        return f"workload identity {provider}" + (f" as {account}" if account else " (direct access)")
+    account = getattr(credentials, "service_account_email", None)
+    if account and account != "default":
+        return f"service account {account}"
+    return f"application default credentials ({type(credentials).__module__.rsplit('.', 1)[-1]})"
 
 
 def _prefix(raw: str, uri: StoreURI) -> str:
@@ -232,7 +248,7 @@ def _env_project() -> str | None:
 
 
 def _client(uri: StoreURI, given: str | None, endpoint: str | None, insecure: bool,
-            federated: Any | None) -> tuple[Any, str]:
+            federated: Any | None) -> tuple[Any, str, Any | None]:
     if insecure:
         project = given or _env_project()
         if not project:
@@ -242,14 +258,15 @@ def _client(uri: StoreURI, given: str | None, endpoint: str | None, insecure: bo
         if federated is not None:
             channel = grpc.intercept_channel(channel, _BearerToken(federated))
         transport = SecretManagerServiceGrpcTransport(channel=channel)
-        return secretmanager_v1.SecretManagerServiceClient(transport=transport), project
+        return secretmanager_v1.SecretManagerServiceClient(transport=transport), project, federated
     credentials, adc_project = (federated, None) if federated is not None else _default_credentials()
     project = given or _env_project() or adc_project
     if not project:
         raise InputError(f"store {uri.text!r}: no GCP project — put it in the URI (gcp-sm://PROJECT/...), set "
                          "GOOGLE_CLOUD_PROJECT, or `gcloud config set project PROJECT`")
     options = {"api_endpoint": endpoint} if endpoint else None
-    return secretmanager_v1.SecretManagerServiceClient(credentials=credentials, client_options=options), project
+    client = secretmanager_v1.SecretManagerServiceClient(credentials=credentials, client_options=options)
+    return client, project, credentials
 
 
 def _default_credentials() -> tuple[Any, str | None]:
@@ -393,11 +410,34 @@ class GcpStore:
         self.keep = keep
         self.timeout = timeout
         self.endpoint = endpoint
+        self.who = ""  # who the calls run as (for `doctor`)
+        self.credentials: Any | None = None
         self.notes: list[str] = []
         self.bundle_id = prefix or DEFAULT_BUNDLE
         self._shards = 0
         self._notes_lock = threading.Lock()
         self._retry = gretry.Retry(predicate=_transient, initial=0.1, maximum=2.0, multiplier=2.0, timeout=timeout)
+
+    # -- doctor ----------------------------------------------------------------
+
+    def identity(self) -> str:
+        if self.credentials is not None:
+            from google.auth.transport.requests import Request
+
+            try:
+                self.credentials.refresh(Request())  # proves the sign-in (token exchange) works
+            except _auth_errors() as exc:
+                raise self._error(exc, "sign-in", self.project) from None
+        return self.who
+
+    def probe_write(self) -> None:
+        """AddSecretVersion to a secret that does not exist: GCP checks the permission first,
+        so "not found" means writes are allowed and nothing is written."""
+        parent = f"projects/{self.project}/secrets/{self.prefix or 'envsync'}-doctor-probe"
+        try:
+            self._call("AddSecretVersion", parent, {"parent": parent, "payload": {"data": b"probe"}})
+        except _Missing:
+            return
 
     # -- reading -------------------------------------------------------------
 
