@@ -152,8 +152,8 @@ def test_config_corpus_is_refused(envsync, tmp_path, isolated_clouds, name):
     assert snapshot(tmp_path) == before
 
 
-KNOWN_BUGS = {
-    # store URI options that reach the SDK unchecked: an internal error (exit 3), not exit 2
+STORE_URI_CHECKS = {
+    # store URI options checked before the SDK sees them (once an internal error, exit 3)
     "aws-endpoint-port-out-of-range": "aws-sm://app?region=us-east-1&endpoint=http://127.0.0.1:99999",
     "aws-endpoint-without-scheme": "aws-sm://app?region=us-east-1&endpoint=localhost:4566",
     "aws-region-with-space": "aws-sm://app?region=eu%20west",
@@ -162,14 +162,18 @@ KNOWN_BUGS = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="bug outside dotenv_file/config: envsync/stores/aws.py, file.py do not "
-                                       "validate these URI options (internal error, exit 3)")
-@pytest.mark.parametrize("name", sorted(KNOWN_BUGS))
-def test_store_uri_options_checked_before_use(envsync, tmp_path, isolated_clouds, name):
-    (tmp_path / "envsync.toml").write_text(f'[targets.dev]\nfile = ".env"\nstore = "{KNOWN_BUGS[name]}"\n')
+@pytest.mark.parametrize("name, message", [
+    ("aws-endpoint-port-out-of-range", "must be a URL like http://localhost:4566"),
+    ("aws-endpoint-without-scheme", "must be a URL like http://localhost:4566"),
+    ("aws-region-with-space", "is not an AWS region name"),
+    ("file-store-path-too-long", "longer than the file system allows"),
+])
+def test_store_uri_options_checked_before_use(envsync, tmp_path, isolated_clouds, name, message):
+    (tmp_path / "envsync.toml").write_text(f'[targets.dev]\nfile = ".env"\nstore = "{STORE_URI_CHECKS[name]}"\n')
     (tmp_path / ".env").write_text("A=1\n")
-    run = envsync("push", "-y", cwd=tmp_path)
-    assert run.code == 2, run.stderr
+    before = snapshot(tmp_path)
+    envsync("push", "-y", cwd=tmp_path).one_line_error(message)
+    assert snapshot(tmp_path) == before
 
 
 def test_oversized_config_is_refused(envsync, tmp_path):
@@ -439,8 +443,6 @@ def test_aws_per_key_value_over_64_kib(envsync, aws, tmp_path, secret):
     assert content() == [] and snapshot(folder) == before
 
 
-@pytest.mark.xfail(strict=True, reason="finding: EnvSync does not check AWS's 512-character secret-name limit "
-                                       "before writing (moto accepts such names; AWS refuses them mid-batch)")
 def test_aws_per_key_name_over_the_secret_name_limit(envsync, aws, tmp_path):
     """AWS secret names end at 512 characters; a longer key must be refused up front."""
     from tests.aws_server import store_uri
@@ -450,7 +452,16 @@ def test_aws_per_key_name_over_the_secret_name_limit(envsync, aws, tmp_path):
     before = snapshot(folder)
     run = envsync("push", "-y", cwd=folder)
     assert content() == [] and snapshot(folder) == before
-    run.one_line_error("KKKKKKKK")
+    run.one_line_error("characters, over AWS's 512")
+
+
+def test_file_per_key_key_over_the_folder_name_limit(envsync, tmp_path):
+    """A per-key file store keeps each key in a folder of its name; names end at 255 bytes."""
+    (tmp_path / "envsync.toml").write_text('[targets.dev]\nfile = ".env"\nstore = "file://s?layout=per-key"\n')
+    (tmp_path / ".env").write_text(f"A=1\n{'K' * 300}=1\n")
+    before = snapshot(tmp_path)
+    envsync("push", "-y", cwd=tmp_path).one_line_error("a key over 255 bytes cannot be a folder name")
+    assert snapshot(tmp_path) == before
 
 
 @pytest.fixture

@@ -279,9 +279,12 @@ class Run:
 
 
 def run_child(argv: list[str], cwd: Path, env: dict[str, str], kill_after: float | None,
-              timeout: float = 180.0) -> Run:
-    """Run `argv`; SIGKILL it `kill_after` seconds after start if it is still running."""
+              timeout: float = 180.0, after_plan: bool = False) -> Run:
+    """Run `argv`; SIGKILL it `kill_after` seconds after start (or, with `after_plan`, after
+    the plan was printed: a kill meant for the apply phase then lands there however slow
+    the machine is today) if it is still running."""
     start = time.monotonic()
+    plan_printed = threading.Event()
     proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out: list[bytes] = []
     err: list[bytes] = []
@@ -292,6 +295,7 @@ def run_child(argv: list[str], cwd: Path, env: dict[str, str], kill_after: float
         for line in iter(proc.stdout.readline, b""):
             now = time.monotonic() - start
             marks.setdefault("plan", now)
+            plan_printed.set()
             if b": pushed " in line:
                 marks.setdefault("done", now)
             out.append(line)
@@ -307,6 +311,10 @@ def run_child(argv: list[str], cwd: Path, env: dict[str, str], kill_after: float
     try:
         if kill_after is not None:
             try:
+                if after_plan:
+                    while not plan_printed.wait(0.01) and proc.poll() is None:
+                        if time.monotonic() - start > timeout:
+                            raise subprocess.TimeoutExpired(argv, timeout)
                 proc.wait(timeout=kill_after)
             except subprocess.TimeoutExpired:
                 proc.send_signal(signal.SIGKILL)
@@ -404,8 +412,8 @@ class Case:
             found += [p for p in self.state_dir.rglob("*") if p.name.endswith(TEMP_SUFFIX)]
         return sorted(found)
 
-    def run(self, *args: str, kill_after: float | None = None) -> Run:
-        result = run_child([self.envsync, *args], self.root, self.env, kill_after)
+    def run(self, *args: str, kill_after: float | None = None, after_plan: bool = False) -> Run:
+        result = run_child([self.envsync, *args], self.root, self.env, kill_after, after_plan=after_plan)
         self.outputs.append((f"envsync {' '.join(args)}", result.stdout + result.stderr))
         return result
 
@@ -514,24 +522,25 @@ class Case:
         self.after_convergence(command)
         return result
 
-    def draw_delay(self, command: str) -> float:
-        """A delay that lands in one of the phases of the uninterrupted run, phase chosen at random."""
+    def draw_delay(self, command: str) -> tuple[float, bool]:
+        """A delay that lands in one of the phases of the uninterrupted run, phase chosen at
+        random: (seconds, counted from the plan's printing rather than from the start)."""
         cal = self.calibration[command]
         plan = cal.plan_at or cal.ended_at * 0.5
         done = cal.done_at or cal.ended_at
         phase = self.rng.choice(["read", "apply", "apply", "finish"])
         if phase == "read":
-            return self.rng.uniform(plan * 0.5, plan)
+            return self.rng.uniform(plan * 0.5, plan), False
         if phase == "apply":
-            return self.rng.uniform(plan, done)
-        return self.rng.uniform(done - 0.15 * (done - plan), min(cal.ended_at, done + 0.05))
+            return self.rng.uniform(0, done - plan), True
+        return self.rng.uniform(0.85 * (done - plan), min(cal.ended_at, done + 0.05) - plan), True
 
     def kill_cycle(self, command: str) -> None:
         t = self.tally
         before = self.prepare(command)
         temps_before = set(self.temp_files())
-        delay = self.draw_delay(command)
-        result = self.run(command, "--yes", "--prune", kill_after=delay)
+        delay, after_plan = self.draw_delay(command)
+        result = self.run(command, "--yes", "--prune", kill_after=delay, after_plan=after_plan)
         if not result.killed:
             t.finished_before_kill += 1
             self.check(result.code == 0, f"{command} (not killed) exited {result.code}: {result.stderr[-1500:]}")
@@ -544,7 +553,8 @@ class Case:
                 t.during_apply += 1
             else:
                 t.after_apply += 1
-        where = f"{command} killed at {delay:.3f}s" if result.killed else f"{command} (finished)"
+        when = f"{delay:.3f}s after the plan" if after_plan else f"{delay:.3f}s"
+        where = f"{command} killed at {when}" if result.killed else f"{command} (finished)"
         self.check_local(before, where)
         self.check_remote(before, where)
         left = set(self.temp_files()) - temps_before
@@ -594,11 +604,15 @@ class Case:
         locks = self.backend.live_locks()
         if locks and not self.lock_refusal_checked:
             # documented: a killed run's lock holds its secrets for its 60 s lease
+            writes = self.backend.write_calls()
             refused = self.run(command, "--yes", "--prune")
-            self.check(refused.code != 0 and "another EnvSync run is writing" in refused.stdout + refused.stderr,
-                       f"{where}: re-run with a killed run's lock on {locks[:3]} exited {refused.code}")
-            t.stale_lock_reruns_refused += 1
-            self.lock_refusal_checked = True
+            if refused.code == 0 and self.backend.write_calls() == writes:
+                pass  # the killed run had written everything: nothing to write, so no lock needed
+            else:
+                self.check(refused.code != 0 and "another EnvSync run is writing" in refused.stdout + refused.stderr,
+                           f"{where}: re-run with a killed run's lock on {locks[:3]} exited {refused.code}")
+                t.stale_lock_reruns_refused += 1
+                self.lock_refusal_checked = True
         if locks:
             t.locks_aged += self.backend.age_locks()
         t.reruns += 1
