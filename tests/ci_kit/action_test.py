@@ -1,0 +1,242 @@
+"""action.yml run by a real GitHub Actions runner: nektos/act on the host executor.
+
+Each test builds a consumer repo (envsync.toml, schemas, a workflow) with a copy of this
+project in `envsync-action/` (`uses: ./envsync-action`), commits it, and runs
+`act push -P ubuntu-latest=-self-hosted --json`. The stores are `file://` folders outside
+the repo, so no cloud is needed. Most runs reuse the test venv through ENVSYNC_VENV; one
+goes through the action's own install (venv + pip, with a session-wide pip cache).
+
+act's --json log holds each `::add-mask::` (and `$GITHUB_ENV`) argument in clear, which the
+real runner never shows: of those events only the displayed message is kept, the masked
+values are collected, and everything else act logged is checked for secret values.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.ci_kit.conftest import clean_env, commit_all, tool
+
+ACT_TIMEOUT = 300
+HANDED_TO_THE_RUNNER = ("add-mask", "set-env")
+WORKFLOW = """\
+name: envsync-test
+on: push
+permissions:
+  contents: read
+  id-token: write
+jobs:
+  envsync:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - id: es
+        uses: ./envsync-action
+        with:
+{with_lines}
+      - name: record
+        if: always()
+        env:
+          DRIFT: ${{{{ steps.es.outputs.drift }}}}
+          REPORT: ${{{{ steps.es.outputs.report }}}}
+          OUTCOME: ${{{{ steps.es.outcome }}}}
+        run: |
+          printf '{{"drift": "%s", "report": "%s", "outcome": "%s"}}\\n' "$DRIFT" "$REPORT" "$OUTCOME" > "$RESULT_DIR/result.json"
+          if [ -n "$REPORT" ] && [ -f "$REPORT" ]; then cp "$REPORT" "$RESULT_DIR/report.json"; fi
+{extra_steps}"""
+
+
+@dataclass
+class ActRun:
+    code: int
+    events: list[dict]
+    log: str  # everything the runner logged, but the add-mask arguments
+    masks: set[str] = field(default_factory=set)
+    result: dict = field(default_factory=dict)
+    report: dict | None = None
+
+    @property
+    def job_result(self) -> str | None:
+        return next((e["jobResult"] for e in self.events if "jobResult" in e), None)
+
+    def commands(self, name: str, step: tuple[str, ...] = ("es", "run")) -> list[dict]:
+        return [e for e in self.events if e.get("command") == name and tuple(e.get("stepID", ())) == step]
+
+    @property
+    def summary(self) -> str:
+        return "".join(e.get("content", "") for e in self.commands("summary"))
+
+    def output(self, name: str) -> str | None:
+        found = [e["arg"] for e in self.commands("set-output", ("es",)) if e.get("name") == name]
+        return found[-1] if found else None
+
+
+def write_workflow(repo: Path, with_: dict[str, str], extra_steps: str = "") -> None:
+    lines = "\n".join(f"          {key}: {json.dumps(value)}" for key, value in with_.items())
+    (repo / ".github" / "workflows").mkdir(parents=True, exist_ok=True)
+    (repo / ".github" / "workflows" / "envsync.yml").write_text(
+        WORKFLOW.format(with_lines=lines or "          command: check", extra_steps=extra_steps))
+
+
+def run_act(repo: Path, tmp_path: Path, leak_watch, env: dict[str, str] | None = None,
+            act_env: dict[str, str] | None = None) -> ActRun:
+    """Commit the repo and run its workflow with act; `env` goes to the job (--env)."""
+    result_dir = tmp_path / "result"
+    result_dir.mkdir(exist_ok=True)
+    commit_all(repo)
+    args = [tool("act"), "push", "-P", "ubuntu-latest=-self-hosted", "--json",
+            "-W", ".github/workflows/envsync.yml"]
+    for key, value in {"RESULT_DIR": str(result_dir), **(env or {})}.items():
+        args += ["--env", f"{key}={value}"]
+    proc = subprocess.run(args, cwd=repo, capture_output=True, text=True, timeout=ACT_TIMEOUT,
+                          env=clean_env(XDG_CACHE_HOME=str(tmp_path / "act-cache"), **(act_env or {})))
+    events, kept, masks = [], [], set()
+    for line in proc.stdout.splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
+            kept.append(line)
+            continue
+        events.append(event)
+        if event.get("command") in HANDED_TO_THE_RUNNER:
+            # The argument is the value itself, given to the runner to mask or to export;
+            # the runner shows only the message (masked).
+            if event["command"] == "add-mask":
+                masks.add(event.get("arg", ""))
+            kept.append(str(event.get("msg", "")))
+        else:
+            kept.append(line)
+    log = "\n".join(kept) + "\n" + proc.stderr
+    leak_watch.outputs.append(("act's log (add-mask arguments set aside)", log))
+    run = ActRun(proc.returncode, events, log, masks)
+    if (result_dir / "result.json").exists():
+        run.result = json.loads((result_dir / "result.json").read_text())
+    if (result_dir / "report.json").exists():
+        leak_watch.files.append(result_dir / "report.json")
+        run.report = json.loads((result_dir / "report.json").read_text())
+    return run
+
+
+def messages(run: ActRun) -> str:
+    """The runner's log as act prints it, for assertion messages (masks already set aside)."""
+    out = []
+    for event in run.events:
+        if event.get("command") != "add-mask" and event.get("msg"):
+            out.append(str(event["msg"]).rstrip())
+    return "\n".join(out[-80:])
+
+
+@pytest.fixture
+def action_repo(app, project_copy):
+    """The consumer repo with the action beside it, as `uses: ./envsync-action` finds it."""
+
+    def make(extra_toml: str = ""):
+        root, stores, values = app(extra_toml)
+        shutil.copytree(project_copy, root / "envsync-action")
+        return root, stores, values
+
+    return make
+
+
+def test_drift_fails_the_job_with_annotations_a_summary_and_masked_values(action_repo, tmp_path, leak_watch,
+                                                                          installed_venv):
+    repo, _, values = action_repo()
+    write_workflow(repo, {"targets": "drifted"})
+    run = run_act(repo, tmp_path, leak_watch, env={"ENVSYNC_VENV": installed_venv})
+    log = messages(run)
+    assert run.code != 0 and run.job_result == "failure", log
+    assert run.result == {"drift": "true", "report": run.result["report"], "outcome": "failure"}, log
+    assert run.result["report"] and run.output("drift") == "true", log
+    # One error annotation for the key missing from the store, pinned to the schema's line.
+    errors = run.commands("error")
+    assert any(e["kvPairs"].get("file") == "schemas/drifted.env.example" and e["kvPairs"].get("line") == "4"
+               and "NEW_FLAG" in e["arg"] for e in errors), log
+    assert "envsync check" in run.summary and "NEW_FLAG" in run.summary, log
+    # Every value envsync read was handed to the masker; none reached the log.
+    assert values["drifted"] in run.masks, log
+    assert values["drifted"] not in run.log
+    assert run.report is not None
+
+
+def test_fail_on_drift_false_passes_and_still_says_drift(action_repo, tmp_path, leak_watch, installed_venv):
+    repo, _, _ = action_repo()
+    write_workflow(repo, {"targets": "drifted", "fail-on-drift": "false"})
+    run = run_act(repo, tmp_path, leak_watch, env={"ENVSYNC_VENV": installed_venv})
+    log = messages(run)
+    assert run.code == 0 and run.job_result == "success", log
+    assert run.result["drift"] == "true" and run.result["outcome"] == "success", log
+    assert run.commands("error"), log  # the annotations are still there
+    assert any("fail-on-drift is false" in e.get("arg", "") for e in run.commands("warning")), log
+
+
+def test_clean_target_passes_with_no_drift(action_repo, tmp_path, leak_watch, installed_venv):
+    repo, _, values = action_repo()
+    write_workflow(repo, {"targets": "clean"})
+    run = run_act(repo, tmp_path, leak_watch, env={"ENVSYNC_VENV": installed_venv})
+    log = messages(run)
+    assert run.code == 0 and run.job_result == "success", log
+    assert run.result["drift"] == "false" and run.result["outcome"] == "success", log
+    assert not run.commands("error"), log
+    assert "No drift" in run.summary, log
+    assert values["clean"] in run.masks and values["clean"] not in run.log
+
+
+def test_inputs_are_data_not_script(action_repo, tmp_path, leak_watch, installed_venv):
+    """A hostile `targets` / `args` input reaches envsync as arguments; the shell never runs it."""
+    repo, _, _ = action_repo()
+    canary = tmp_path / "pwned"
+    write_workflow(repo, {"targets": f"clean $(touch {canary})", "args": f"'; touch {canary}; #'"})
+    run = run_act(repo, tmp_path, leak_watch, env={"ENVSYNC_VENV": installed_venv})
+    assert not canary.exists(), messages(run)
+    assert run.code != 0 and run.result["drift"] == "false", messages(run)  # an input error, not drift
+
+
+def test_push_from_schema_creates_the_key_with_its_default(action_repo, tmp_path, leak_watch, installed_venv,
+                                                           run_envsync):
+    repo, _, _ = action_repo()
+    write_workflow(repo, {"command": "push", "targets": "drifted", "args": "--from-schema"})
+    run = run_act(repo, tmp_path, leak_watch, env={"ENVSYNC_VENV": installed_venv})
+    assert run.code == 0 and run.result["drift"] == "false", messages(run)
+    assert run.report is not None
+    after = run_envsync("check", "drifted", cwd=repo)
+    assert after.code == 0, after.output
+    exported = run_envsync("export", "drifted", "--format", "json", cwd=repo, reveals=True)
+    assert json.loads(exported.stdout)["NEW_FLAG"] == "on"
+
+
+def test_export_hands_masked_values_to_later_steps(action_repo, tmp_path, leak_watch, installed_venv):
+    repo, _, values = action_repo()
+    later = ("      - name: use\n"
+             "        run: |\n"
+             "          echo \"key is $API_KEY\"\n"
+             "          test \"${#API_KEY}\" -gt 10\n")
+    write_workflow(repo, {"command": "export", "targets": "clean"}, extra_steps=later)
+    run = run_act(repo, tmp_path, leak_watch, env={"ENVSYNC_VENV": installed_venv})
+    assert run.code == 0 and run.job_result == "success", messages(run)
+    assert values["clean"] in run.masks
+    assert "key is ***" in run.log and values["clean"] not in run.log
+
+
+def test_action_builds_its_venv_with_only_the_sdks_the_targets_need(action_repo, tmp_path, leak_watch,
+                                                                    pip_cache):
+    """The full install path: venv under RUNNER_TEMP, core from the action's checkout; the
+    `prod` target is on AWS but not selected, so no boto3."""
+    repo, _, _ = action_repo('[targets.prod]\nfile = ".env.prod"\nstore = "aws-sm://app/prod?region=eu-west-1"\n')
+    probe = ("      - name: probe\n"
+             "        if: always()\n"
+             "        run: |\n"
+             "          \"$RUNNER_TEMP/envsync-venv/bin/envsync\" --version\n"
+             "          if \"$RUNNER_TEMP/envsync-venv/bin/python\" -c 'import boto3' 2>/dev/null; then\n"
+             "            echo 'boto3 was installed'; exit 1\n"
+             "          fi\n")
+    write_workflow(repo, {"targets": "clean", "python": "python3"}, extra_steps=probe)
+    run = run_act(repo, tmp_path, leak_watch, env={"PIP_CACHE_DIR": str(pip_cache)})
+    log = messages(run)
+    assert run.code == 0 and run.job_result == "success", log
+    assert run.result["drift"] == "false", log
+    assert "Installing the cloud SDKs" not in run.log, log

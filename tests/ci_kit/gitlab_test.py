@@ -1,0 +1,135 @@
+"""gitlab/envsync.yml run by gitlab-ci-local on the host (shell executor).
+
+Each test commits a consumer repo whose .gitlab-ci.yml does `include: local:` of the
+template with `inputs:` (`package:` is a snapshot of this project), then runs a job with
+`gitlab-ci-local --force-shell-executor`. Stores are `file://` folders outside the repo.
+gitlab-ci-local runs a job named on its command line whatever its rules say, so the rules
+are checked apart, with `--list-json`. Merge-request and schedule pipelines are simulated
+with CI_PIPELINE_SOURCE (and, for a merge request, no CI_COMMIT_BRANCH, as on GitLab).
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from tests.ci_kit.conftest import clean_env, commit_all, tool
+
+GLCI_TIMEOUT = 300
+MERGE_REQUEST = {"CI_PIPELINE_SOURCE": "merge_request_event", "CI_COMMIT_BRANCH": ""}
+
+
+def include(project_copy: Path, **inputs: str) -> str:
+    lines = "".join(f"      {key}: {json.dumps(value)}\n" for key, value in {"package": str(project_copy),
+                                                                             **inputs}.items())
+    return f"include:\n  - local: gitlab/envsync.yml\n    inputs:\n{lines}"
+
+
+@pytest.fixture
+def gitlab_repo(app, project_copy):
+    def make(**inputs: str):
+        root, stores, values = app()
+        (root / "gitlab").mkdir()
+        shutil.copy2(project_copy / "gitlab" / "envsync.yml", root / "gitlab" / "envsync.yml")
+        (root / ".gitlab-ci.yml").write_text(include(project_copy, **inputs))
+        commit_all(root)
+        return root, stores, values
+
+    return make
+
+
+def glci(repo: Path, tmp_path: Path, *args: str, variables: dict[str, str] | None = None,
+         leak_watch=None) -> subprocess.CompletedProcess:
+    tool("rsync")  # gitlab-ci-local copies the repo with it
+    command = [tool("gitlab-ci-local"), "--force-shell-executor", "--home", str(tmp_path / "glci-home")]
+    for key, value in (variables or {}).items():
+        command += ["--variable", f"{key}={value}"]
+    overridden = ",".join(k for k in (variables or {}) if k.startswith("CI_"))
+    env = clean_env(GCL_IGNORE_PREDEFINED_VARS=overridden) if overridden else clean_env()
+    proc = subprocess.run([*command, *args], cwd=repo, env=env, capture_output=True, text=True,
+                          timeout=GLCI_TIMEOUT)
+    if leak_watch is not None:
+        leak_watch.outputs.append((f"gitlab-ci-local {' '.join(args)}", proc.stdout + proc.stderr))
+        for log in (repo / ".gitlab-ci-local" / "output").glob("*.log"):
+            leak_watch.files.append(log)
+    return proc
+
+
+def jobs_in(repo: Path, tmp_path: Path, variables: dict[str, str]) -> set[str]:
+    """The jobs a pipeline with these variables would run (rules applied)."""
+    proc = glci(repo, tmp_path, "--list-json", variables=variables)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    listing = json.loads(proc.stdout[proc.stdout.index("["):])
+    return {job["name"] for job in listing if job.get("when") != "never"}
+
+
+def test_rules_check_on_merge_requests_and_schedules_push_on_the_default_branch(gitlab_repo, tmp_path):
+    repo, _, _ = gitlab_repo()
+    assert jobs_in(repo, tmp_path, MERGE_REQUEST) == {"envsync-check"}
+    assert jobs_in(repo, tmp_path, {"CI_PIPELINE_SOURCE": "schedule"}) == {"envsync-check"}
+    assert jobs_in(repo, tmp_path, {"CI_PIPELINE_SOURCE": "push"}) == {"envsync-push"}
+    assert jobs_in(repo, tmp_path, {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "feature"}) == set()
+
+
+def _reports(repo: Path, leak_watch) -> tuple[ET.Element, list[dict], dict]:
+    junit, quality, report = (repo / "envsync-junit.xml", repo / "envsync-codequality.json",
+                              repo / "envsync-report.json")
+    for path in (junit, quality, report):
+        assert path.exists(), f"{path.name} was not written"
+        leak_watch.files.append(path)
+    return ET.parse(junit).getroot(), json.loads(quality.read_text()), json.loads(report.read_text())
+
+
+def test_check_on_a_drifted_target_fails_with_junit_and_codequality(gitlab_repo, tmp_path, leak_watch,
+                                                                    installed_venv):
+    repo, _, values = gitlab_repo(targets="drifted")
+    proc = glci(repo, tmp_path, "envsync-check", leak_watch=leak_watch,
+                variables={**MERGE_REQUEST, "ENVSYNC_VENV": installed_venv})
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "FAIL" in output and "envsync-check" in output, output
+    junit, quality, _ = _reports(repo, leak_watch)
+    failures = [case for case in junit.iter("testcase") if case.find("failure") is not None]
+    assert [case.get("name") for case in failures] == ["NEW_FLAG"], ET.tostring(junit, encoding="unicode")
+    assert sum(int(s.get("failures")) for s in junit.iter("testsuite")) == 1
+    assert len(quality) == 1 and "NEW_FLAG" in quality[0]["description"], quality
+    issue = quality[0]
+    assert issue["location"]["path"] == "schemas/drifted.env.example"
+    assert issue["location"]["lines"]["begin"] == 4
+    assert issue["severity"] in {"info", "minor", "major", "critical", "blocker"} and issue["fingerprint"]
+    assert values["drifted"] not in output
+
+
+def test_check_on_a_clean_target_passes_after_installing_envsync(gitlab_repo, tmp_path, leak_watch, pip_cache):
+    """The template's own install (venv + pip install of `package`, only the SDKs needed)."""
+    repo, _, values = gitlab_repo(targets="clean")
+    proc = glci(repo, tmp_path, "envsync-check", leak_watch=leak_watch,
+                variables={**MERGE_REQUEST, "PIP_CACHE_DIR": str(pip_cache)})
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0 and "PASS" in output, output
+    assert "Installing the cloud SDKs" not in output, output
+    junit, quality, report = _reports(repo, leak_watch)
+    assert quality == []
+    assert sum(int(s.get("failures")) for s in junit.iter("testsuite")) == 0
+    assert {case.get("name") for case in junit.iter("testcase")} == {"API_KEY", "DEBUG"}
+    assert values["clean"] not in output
+
+
+def test_push_on_the_default_branch_creates_a_key_from_its_schema_default(gitlab_repo, tmp_path, leak_watch,
+                                                                          installed_venv, run_envsync):
+    repo, _, values = gitlab_repo(targets="drifted")
+    before = run_envsync("check", "drifted", cwd=repo)
+    assert before.code == 1, before.output
+    proc = glci(repo, tmp_path, "envsync-push", leak_watch=leak_watch,
+                variables={"ENVSYNC_VENV": installed_venv})
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0 and "PASS" in output, output
+    assert "NEW_FLAG" in output and values["drifted"] not in output
+    after = run_envsync("check", "drifted", cwd=repo)
+    assert after.code == 0, after.output
+    exported = run_envsync("export", "drifted", "--format", "json", cwd=repo, reveals=True)
+    data = json.loads(exported.stdout)
+    assert data["NEW_FLAG"] == "on" and data["API_KEY"] == values["drifted"]
