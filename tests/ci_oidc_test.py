@@ -14,7 +14,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.aws_server import AwsErrorProxy, IamMotoServer, store_uri
+from tests.aws_server import AwsErrorProxy, store_uri
 from tests.azure_fake import FakeAzure, azure_fake, azure_fake_server  # noqa: F401 - fixtures
 from tests.gcp_fake import PROJECT, gcp_fake, gcp_server  # noqa: F401 - fixtures
 from tests.oidc_fake import (  # noqa: F401 - fixtures
@@ -25,26 +25,17 @@ from tests.oidc_fake import (  # noqa: F401 - fixtures
     GCP_SERVICE_ACCOUNT,
     GITLAB_ISSUER,
     GcpStsServer,
+    READER_ROLE,
+    ROLE,
     GitHubOidcServer,
     check_azure_assertion,
-    check_web_identity,
+    federated_aws,
     gcp_sts,
     gcp_sts_server,
     github_oidc,
     github_oidc_server,
     mint,
 )
-
-ROLE = "arn:aws:iam::123456789012:role/envsync-ci"
-TRUST = {"Version": "2012-10-17", "Statement": [{
-    "Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
-    "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"}}]}
-SECRETS_POLICY = {"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Action": "secretsmanager:*", "Resource": "*"}]}
-READER_ROLE = "arn:aws:iam::123456789012:role/envsync-reader"
-READER_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Resource": "*", "Action": [
-    "secretsmanager:ListSecrets", "secretsmanager:BatchGetSecretValue", "secretsmanager:GetSecretValue",
-    "secretsmanager:DescribeSecret"]}]}
 
 
 def project(tmp_path: Path, store: str, text: str) -> Path:
@@ -67,26 +58,8 @@ def assert_only_masks_hold_values(result, values) -> None:
 
 @pytest.fixture(scope="module")
 def iam_sts() -> Iterator[AwsErrorProxy]:
-    """moto enforcing IAM after four set-up calls (a CI role that may do anything with secrets,
-    a reader role), behind a proxy that checks AssumeRoleWithWebIdentity tokens as AWS STS
-    does (moto does not)."""
-    import boto3
-
-    server = IamMotoServer(free_requests=4)
-    proxy = None
-    try:
-        iam = boto3.client("iam", region_name="us-east-1", endpoint_url=server.endpoint,
-                           aws_access_key_id="setup", aws_secret_access_key="setup")
-        iam.create_role(RoleName="envsync-ci", AssumeRolePolicyDocument=json.dumps(TRUST))
-        iam.put_role_policy(RoleName="envsync-ci", PolicyName="secrets", PolicyDocument=json.dumps(SECRETS_POLICY))
-        iam.create_role(RoleName="envsync-reader", AssumeRolePolicyDocument=json.dumps(TRUST))
-        iam.put_role_policy(RoleName="envsync-reader", PolicyName="read", PolicyDocument=json.dumps(READER_POLICY))
-        proxy = AwsErrorProxy(server.endpoint, check=check_web_identity)
+    with federated_aws() as proxy:
         yield proxy
-    finally:
-        if proxy is not None:
-            proxy.stop()
-        server.stop()
 
 
 @pytest.fixture

@@ -13,12 +13,15 @@
   that the subject token's audience is the workload identity provider's resource name.
 - `check_web_identity`: the check AWS STS makes of `AssumeRoleWithWebIdentity` (moto makes
   none), for `AwsErrorProxy(check=...)` in tests/aws_server.py.
+- `federated_aws`: moto enforcing IAM with a CI role (and a read-only one) behind a proxy
+  that makes `check_web_identity`'s checks.
 - `check_azure_assertion`: the check Entra makes of a federated client assertion, for the
   Azure fake's `assertion_check` hook.
 """
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -201,6 +204,44 @@ def check_web_identity(body: bytes) -> tuple[str, str] | None:
     if "audience" in problem:
         return "InvalidIdentityToken", "Incorrect token audience"
     return "InvalidIdentityToken", f"Couldn't verify the web identity token: {problem}"
+
+
+ROLE = "arn:aws:iam::123456789012:role/envsync-ci"
+READER_ROLE = "arn:aws:iam::123456789012:role/envsync-reader"
+_TRUST = {"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
+    "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"}}]}
+_POLICIES = {
+    "envsync-ci": ["secretsmanager:*"],
+    "envsync-reader": ["secretsmanager:ListSecrets", "secretsmanager:BatchGetSecretValue",
+                       "secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+}
+
+
+@contextlib.contextmanager
+def federated_aws() -> Iterator[Any]:
+    """moto enforcing IAM after its set-up calls (the roles ROLE, which may do anything with
+    secrets, and READER_ROLE, which may only read), behind an `AwsErrorProxy` that checks
+    AssumeRoleWithWebIdentity tokens as AWS STS does (moto does not). Yields the proxy."""
+    import boto3
+
+    from tests.aws_server import AwsErrorProxy, IamMotoServer
+
+    server = IamMotoServer(free_requests=2 * len(_POLICIES))
+    proxy = None
+    try:
+        iam = boto3.client("iam", region_name="us-east-1", endpoint_url=server.endpoint,
+                           aws_access_key_id="setup", aws_secret_access_key="setup")
+        for role, actions in _POLICIES.items():
+            iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(_TRUST))
+            policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}
+            iam.put_role_policy(RoleName=role, PolicyName="secrets", PolicyDocument=json.dumps(policy))
+        proxy = AwsErrorProxy(server.endpoint, check=check_web_identity)
+        yield proxy
+    finally:
+        if proxy is not None:
+            proxy.stop()
+        server.stop()
 
 
 def check_azure_assertion(assertion: str) -> str | None:

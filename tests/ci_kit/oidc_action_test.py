@@ -8,7 +8,6 @@ this is also the run that installs the `aws` extra's SDK.
 """
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 from typing import Iterator
@@ -18,41 +17,17 @@ import pytest
 from tests.ci_kit.action_test import messages, run_act, write_workflow
 from tests.oidc_fake import (  # noqa: F401 - fixtures
     AWS_AUDIENCE,
+    ROLE,
     GitHubOidcServer,
-    check_web_identity,
+    federated_aws,
     github_oidc,
     github_oidc_server,
 )
 
-ROLE = "arn:aws:iam::123456789012:role/envsync-ci"
-TRUST = {"Version": "2012-10-17", "Statement": [{
-    "Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
-    "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"}}]}
-SECRETS_POLICY = {"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Action": "secretsmanager:*", "Resource": "*"}]}
-
-
 @pytest.fixture(scope="module")
 def iam_sts() -> Iterator[str]:
-    """moto enforcing IAM after the two set-up calls (a role that may use secrets), behind
-    the STS-like token check; yields the endpoint."""
-    import boto3
-
-    from tests.aws_server import AwsErrorProxy, IamMotoServer
-
-    server = IamMotoServer(free_requests=2)
-    proxy = None
-    try:
-        iam = boto3.client("iam", region_name="us-east-1", endpoint_url=server.endpoint,
-                           aws_access_key_id="setup", aws_secret_access_key="setup")
-        iam.create_role(RoleName="envsync-ci", AssumeRolePolicyDocument=json.dumps(TRUST))
-        iam.put_role_policy(RoleName="envsync-ci", PolicyName="secrets", PolicyDocument=json.dumps(SECRETS_POLICY))
-        proxy = AwsErrorProxy(server.endpoint, check=check_web_identity)
+    with federated_aws() as proxy:
         yield proxy.endpoint
-    finally:
-        if proxy is not None:
-            proxy.stop()
-        server.stop()
 
 
 def test_action_federates_to_aws_with_the_github_id_token(iam_sts, github_oidc: GitHubOidcServer, project_copy,
