@@ -177,8 +177,18 @@ def _sts_client(region: str | None, endpoint: str | None) -> Any:
     # The call is signed by the ID token, not by keys: an unsigned client needs none.
     config = Config(signature_version=UNSIGNED, retries={"mode": "standard", "max_attempts": 5},
                     user_agent_extra="envsync")
-    return boto3.session.Session().client("sts", region_name=region or "us-east-1", endpoint_url=endpoint,
-                                          config=config)
+    session = boto3.session.Session()
+    return session.client("sts", region_name=region or session.region_name or "us-east-1",
+                          endpoint_url=sts_endpoint(endpoint), config=config)
+
+
+def sts_endpoint(store_endpoint: str | None) -> str | None:
+    """Where STS calls go. A plaintext `endpoint=` is an emulator (moto, LocalStack) that
+    serves every service, STS included; an https one is a private endpoint for Secrets
+    Manager only, so STS is left to boto3 (regional STS, or AWS_ENDPOINT_URL_STS)."""
+    if store_endpoint and urllib.parse.urlsplit(store_endpoint).scheme == "http":
+        return store_endpoint
+    return None
 
 
 def _session_name() -> str:
@@ -267,9 +277,16 @@ def azure_credential(target: Target) -> Any | None:
     client_id = setting(target, "azure_client_id")
     if not (tenant and client_id and has_id_token(target)):
         return None
+    if os.environ.get("AZURE_FEDERATED_TOKEN_FILE") and not _token_at_hand(target):
+        return None  # a runner on AKS with workload identity: its token file serves
     from azure.identity import ClientAssertionCredential
 
     return ClientAssertionCredential(tenant, client_id, lambda: id_token(target, AZURE_AUDIENCE))
+
+
+def _token_at_hand(target: Target) -> bool:
+    variable = setting(target, "id_token_variable") or DEFAULT_TOKEN_VARIABLE
+    return bool(os.environ.get(variable, "").strip() or os.environ.get("ACTIONS_ID_TOKEN_REQUEST_URL"))
 
 
 def has_id_token(target: Target) -> bool:

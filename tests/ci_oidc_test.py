@@ -294,3 +294,14 @@ def test_doctor_on_azure(azure_fake: FakeAzure, azure_env, run_envsync, secret, 
     code, report = doctor(run_envsync, folder, azure_env)
     assert code == 0, report
     assert not azure_fake.secrets  # the probe wrote nothing
+
+
+def test_gcp_federated_token_never_goes_in_plaintext_off_this_machine(gcp_env, run_envsync, secret,
+                                                                      tmp_path: Path) -> None:
+    value = secret()
+    folder = project(tmp_path, f"gcp-sm://{PROJECT}/ci?endpoint=secrets.example.com:8085&insecure=true",
+                     f"API_TOKEN={value}\n")
+    result = run_envsync("check", cwd=folder, env=gcp_env, reveals=True)
+    assert_only_masks_hold_values(result, [value])
+    assert result.code == 2
+    assert "would send the federated access token in plaintext" in result.stderr

@@ -11,7 +11,7 @@ from envsync.config import Target
 from envsync.errors import InputError, StoreError
 from tests.oidc_fake import AWS_AUDIENCE, GitHubOidcServer, github_oidc, github_oidc_server, verify  # noqa: F401
 
-CI_VARIABLES = ("ENVSYNC_CI", "GITHUB_ACTIONS", "GITLAB_CI", "ACTIONS_ID_TOKEN_REQUEST_URL",
+CI_VARIABLES = ("ENVSYNC_CI", "AZURE_FEDERATED_TOKEN_FILE", "GITHUB_ACTIONS", "GITLAB_CI", "ACTIONS_ID_TOKEN_REQUEST_URL",
                 "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ENVSYNC_ID_TOKEN", "ENVSYNC_AUDIENCE", "ENVSYNC_ID_TOKEN_VARIABLE",
                 "ENVSYNC_AWS_ROLE_ARN", "ENVSYNC_AWS_ROLE_DURATION", "ENVSYNC_AWS_ROLE_SESSION_NAME",
                 "ENVSYNC_GCP_WORKLOAD_IDENTITY_PROVIDER", "GITHUB_RUN_ID", "CI_JOB_ID")
@@ -150,3 +150,21 @@ def test_azure_federation_needs_tenant_client_and_a_token(tmp_path: Path, monkey
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     assert ci.azure_credential(target(tmp_path, azure_tenant_id="t")) is None
     assert ci.azure_credential(target(tmp_path, **ids)) is not None
+
+
+@pytest.mark.parametrize("endpoint, expected", [
+    ("http://127.0.0.1:5000", "http://127.0.0.1:5000"),  # an emulator serves STS too
+    ("https://vpce-1a2b.secretsmanager.eu-west-1.vpce.amazonaws.com", None),  # a private endpoint: SM only
+    (None, None),
+])
+def test_sts_goes_to_an_emulator_but_not_to_a_private_secrets_manager_endpoint(endpoint, expected) -> None:
+    assert ci.sts_endpoint(endpoint) == expected
+
+
+def test_azure_on_an_aks_runner_keeps_its_workload_identity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ids = {"azure_tenant_id": "t", "azure_client_id": "c"}
+    monkeypatch.setenv("GITLAB_CI", "true")
+    monkeypatch.setenv("AZURE_FEDERATED_TOKEN_FILE", str(tmp_path / "token"))
+    assert ci.azure_credential(target(tmp_path, **ids)) is None  # no CI token offered: the file serves
+    monkeypatch.setenv("ENVSYNC_ID_TOKEN", "a.b.c")
+    assert ci.azure_credential(target(tmp_path, **ids)) is not None  # the job's own token wins

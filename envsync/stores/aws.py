@@ -80,7 +80,7 @@ MANAGED_TAG = {"Key": "managed-by", "Value": "envsync"}
 KEY_TAG = "envsync-key"
 OPTIONS = {"region", "profile", "endpoint", "layout", "recovery_days"}
 NAME_LIMIT = 512  # characters in a secret name
-REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}\Z|local\Z")  # eu-west-1, us-gov-east-1, cn-north-1
+REGION = re.compile(r"[a-z]{2,4}(-[a-z]+)+-\d{1,2}\Z|local\Z")  # eu-west-1, us-gov-east-1, eusc-de-east-1
 
 
 def open_store(uri: StoreURI, target: Target, options: StoreOptions) -> AwsStore:
@@ -159,7 +159,8 @@ class AwsStore:
     # -- doctor ----------------------------------------------------------------
 
     def identity(self) -> str:
-        sts = self.session.client("sts", endpoint_url=self.endpoint, config=Config(user_agent_extra="envsync"))
+        sts = self.session.client("sts", endpoint_url=ci.sts_endpoint(self.endpoint),
+                                  config=Config(user_agent_extra="envsync"))
         try:
             return sts.get_caller_identity()["Arn"]
         except (ClientError, BotoCoreError) as exc:

@@ -68,6 +68,7 @@ import json
 import logging
 import os
 import re
+import secrets
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -427,7 +428,7 @@ class AzureStore:
 
     def identity(self) -> str:
         try:
-            token = self.credential.get_token("https://vault.azure.net/.default").token
+            token = self.credential.get_token(self._token_scope()).token
         except ClientAuthenticationError as exc:
             raise self._auth_error(exc) from None
         kind = type(self.credential).__name__
@@ -437,15 +438,23 @@ class AzureStore:
         who = claims.get("upn") or claims.get("unique_name") or claims.get("appid") or claims.get("azp") or "?"
         return f"{kind}: {who} (object {claims.get('oid', '?')}, tenant {claims.get('tid', '?')})"
 
+    def _token_scope(self) -> str:
+        """The data-plane scope of this vault's cloud (public, China, US Gov, Germany)."""
+        host = self.vault.split(":")[0].lower()
+        domain = next((d for d in AZURE_VAULT_DOMAINS if host.endswith(d)), ".vault.azure.net")
+        return f"https://{domain[1:]}/.default"
+
     def probe_write(self) -> None:
         """Update the properties of a name that does not exist: Key Vault checks the data action
         before it looks the secret up, so "not found" means writes are allowed (the roles that
-        may update may also set) and nothing is written."""
-        probe = f"{self.prefix}-envsync-doctor" if self.prefix else "envsync-doctor-probe"
+        may update may also set) and nothing is written. A name starting with a digit is one
+        no .env key maps to (see name_to_key), and the random part makes it new."""
+        probe = "-".join(filter(None, [self.prefix, "9doctor", secrets.token_hex(8)]))
         try:
             self._call("write", probe, self.client.update_secret_properties, probe, enabled=True)
         except _Missing:
             return
+        raise StoreError(f"{probe} unexpectedly exists in Key Vault {self.vault} — delete it")
 
     # -- reading -------------------------------------------------------------
 

@@ -256,6 +256,9 @@ def _client(uri: StoreURI, given: str | None, endpoint: str | None, insecure: bo
                              "or set GOOGLE_CLOUD_PROJECT")
         channel = grpc.insecure_channel(endpoint, options=[("grpc.max_receive_message_length", 32 * 1024 * 1024)])
         if federated is not None:
+            if endpoint.rsplit(":", 1)[0].strip("[]") not in ("localhost", "127.0.0.1", "::1"):
+                raise InputError(f"store {uri.text!r}: insecure=true would send the federated access token in "
+                                 "plaintext to a host that is not this machine — use TLS (drop insecure=true)")
             channel = grpc.intercept_channel(channel, _BearerToken(federated))
         transport = SecretManagerServiceGrpcTransport(channel=channel)
         return secretmanager_v1.SecretManagerServiceClient(transport=transport), project, federated
@@ -433,11 +436,12 @@ class GcpStore:
     def probe_write(self) -> None:
         """AddSecretVersion to a secret that does not exist: GCP checks the permission first,
         so "not found" means writes are allowed and nothing is written."""
-        parent = f"projects/{self.project}/secrets/{self.prefix or 'envsync'}-doctor-probe"
+        parent = f"projects/{self.project}/secrets/{self.prefix or 'envsync'}-doctor-{_secrets.token_hex(8)}"
         try:
             self._call("AddSecretVersion", parent, {"parent": parent, "payload": {"data": b"probe"}})
         except _Missing:
             return
+        raise StoreError(f"{parent} unexpectedly exists (a version was added to it) — delete it")
 
     # -- reading -------------------------------------------------------------
 

@@ -196,6 +196,16 @@ def test_inputs_are_data_not_script(action_repo, tmp_path, leak_watch, installed
     assert run.code != 0 and run.result["drift"] == "false", messages(run)  # an input error, not drift
 
 
+def test_args_with_broken_quoting_stop_the_step(action_repo, tmp_path, leak_watch, installed_venv,
+                                              run_envsync):
+    """`args` that cannot be split must not be dropped: a lost --dry-run would push for real."""
+    repo, _, _ = action_repo()
+    write_workflow(repo, {"command": "push", "targets": "drifted", "args": "--from-schema --dry-run --x 'oops"})
+    run = run_act(repo, tmp_path, leak_watch, env={"ENVSYNC_VENV": installed_venv})
+    assert run.code != 0 and "not valid shell-like quoting" in run.log, messages(run)
+    assert run_envsync("check", "drifted", cwd=repo).code == 1  # nothing was pushed
+
+
 def test_push_from_schema_creates_the_key_with_its_default(action_repo, tmp_path, leak_watch, installed_venv,
                                                            run_envsync):
     repo, _, _ = action_repo()

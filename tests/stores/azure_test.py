@@ -494,3 +494,16 @@ def test_the_fake_answers_the_sdk_as_key_vault_does(azure_fake: FakeAzure) -> No
     assert bad.value.status_code == 400
     # one token for the whole run; the challenge is cached per vault for the process (earlier tests)
     assert azure_fake.calls["token"] == 1 and azure_fake.calls["challenge"] <= 1
+
+
+@pytest.mark.parametrize("vault, scope", [
+    ("myvault", "https://vault.azure.net/.default"),
+    ("myvault.vault.azure.cn", "https://vault.azure.cn/.default"),
+    ("myvault.vault.usgovcloudapi.net", "https://vault.usgovcloudapi.net/.default"),
+    ("127.0.0.1:8443", "https://vault.azure.net/.default"),
+])
+def test_doctor_asks_for_a_token_of_the_vaults_cloud(azure_fake: FakeAzure, tmp_path: Path, vault: str,
+                                                      scope: str) -> None:
+    store = open_azure(azure_fake, tmp_path)
+    store.vault = vault
+    assert store._token_scope() == scope
