@@ -166,7 +166,7 @@ class AwsStore:
         except (ClientError, BotoCoreError) as exc:
             raise _translate(exc, "GetCallerIdentity", "your identity") from None
 
-    def probe_write(self) -> None:
+    def probe_write(self) -> str:
         """PutSecretValue on a name that does not exist: AWS authorises the call before it looks
         the secret up, so "not found" means writes are allowed and nothing is written."""
         probe = f"{self.name}/envsync-doctor-{uuid.uuid4().hex[:12]}"
@@ -174,7 +174,7 @@ class AwsStore:
             self._call("PutSecretValue", probe, SecretId=probe, SecretString="probe",
                        ClientRequestToken=str(uuid.uuid4()))
         except _Missing:
-            return
+            return "secretsmanager:PutSecretValue allowed (CreateSecret and tagging cannot be probed without writing)"
         raise StoreError(f"{probe} unexpectedly exists — delete it")  # pragma: no cover - a random name
 
     # -- reading -------------------------------------------------------------

@@ -444,7 +444,7 @@ class AzureStore:
         domain = next((d for d in AZURE_VAULT_DOMAINS if host.endswith(d)), ".vault.azure.net")
         return f"https://{domain[1:]}/.default"
 
-    def probe_write(self) -> None:
+    def probe_write(self) -> str:
         """Update the properties of a name that does not exist: Key Vault checks the data action
         before it looks the secret up, so "not found" means writes are allowed (the roles that
         may update may also set) and nothing is written. A name starting with a digit is one
@@ -453,7 +453,7 @@ class AzureStore:
         try:
             self._call("write", probe, self.client.update_secret_properties, probe, enabled=True)
         except _Missing:
-            return
+            return "secrets/update allowed (set and delete cannot be probed without writing)"
         raise StoreError(f"{probe} unexpectedly exists in Key Vault {self.vault} — delete it")
 
     # -- reading -------------------------------------------------------------

@@ -176,6 +176,7 @@ class Store(Protocol):
         """Who this store's calls run as (for `envsync doctor`); never a credential."""
         ...
 
-    def probe_write(self) -> None:
-        """Raise StoreError if this identity may not write here; write nothing."""
+    def probe_write(self) -> str:
+        """Raise StoreError if this identity may not write here; write nothing. Returns what
+        was probed (and what could not be, without writing)."""
         ...

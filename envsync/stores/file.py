@@ -73,12 +73,13 @@ class FileStore:
     def identity(self) -> str:
         return f"local user {_author()}"
 
-    def probe_write(self) -> None:
+    def probe_write(self) -> str:
         folder = self.path
         while not folder.exists() and folder != folder.parent:
             folder = folder.parent  # a store not written yet: its nearest existing folder
         if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
             raise StoreError(f"{self.uri}: {folder} is not a folder you may write to")
+        return f"{folder} is writable"
 
     # -- reading -------------------------------------------------------------
 

@@ -433,14 +433,14 @@ class GcpStore:
                 raise self._error(exc, "sign-in", self.project) from None
         return self.who
 
-    def probe_write(self) -> None:
+    def probe_write(self) -> str:
         """AddSecretVersion to a secret that does not exist: GCP checks the permission first,
         so "not found" means writes are allowed and nothing is written."""
         parent = f"projects/{self.project}/secrets/{self.prefix or 'envsync'}-doctor-{_secrets.token_hex(8)}"
         try:
             self._call("AddSecretVersion", parent, {"parent": parent, "payload": {"data": b"probe"}})
         except _Missing:
-            return
+            return "secretmanager.versions.add allowed (secrets.create cannot be probed without writing)"
         raise StoreError(f"{parent} unexpectedly exists (a version was added to it) — delete it")
 
     # -- reading -------------------------------------------------------------
