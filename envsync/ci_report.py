@@ -26,6 +26,9 @@ from envsync.plan import Action, Plan
 # itself. Values that short are not secrets anyway, nor are booleans ("false" masked
 # would star out the Action's own `drift=false`).
 MIN_MASK_LENGTH = 3
+# GitHub shows a few annotations per step and refuses summaries over 1 MiB.
+MAX_ANNOTATIONS = 50
+MAX_SUMMARY_ROWS = 1000
 CONFLICT = "conflict"
 CONFIG_FILE = "envsync.toml"  # where a finding with no file of its own is pinned
 
@@ -76,7 +79,7 @@ def annotations(findings: Iterable[Finding]) -> list[str]:
     return lines
 
 
-def plan_findings(target: str, file: str, plan: Plan, lines: Mapping[str, int | None],
+def plan_findings(target: str, file: str | None, plan: Plan, lines: Mapping[str, int | None],
                   *, dry_run: bool) -> list[Finding]:
     """A plan's conflicts as findings; for a dry run also each pending change (what makes `plan` exit 1)."""
     findings = []
@@ -110,10 +113,10 @@ def check_markdown(targets: Sequence[str], findings: Sequence[Finding]) -> str:
             lines += ["No drift.", ""]
             continue
         lines += ["| Key | Finding | Where | Fix |", "| --- | --- | --- | --- |"]
-        for f in own:
+        for f in own[:MAX_SUMMARY_ROWS]:
             fix = f.message.split(" — ", 1)[-1]
             lines.append(f"| {_code(f.key)} | {_md(f.kind)} | {_md(_where(f))} | {_md(fix)} |")
-        lines.append("")
+        lines += [_more(len(own)), ""]
     total = len(findings)
     lines.append(f"**{total} drift finding{'s' if total != 1 else ''}.** Values are never shown.")
     return "\n".join(lines) + "\n"
@@ -130,12 +133,19 @@ def plan_markdown(command: str, sections: Sequence[PlanSection]) -> str:
             lines += ["In sync.", ""]
             continue
         lines += ["| Key | Action | Local | Store | Note |", "| --- | --- | --- | --- | --- |"]
-        for i in items:
+        for i in items[:MAX_SUMMARY_ROWS]:
             lines.append(f"| {_code(i.key)} | {i.action.value} | {_md(report.mask(i.local))} | "
                          f"{_md(report.mask(i.remote))} | {_md(i.reason)} |")
-        lines.append("")
+        lines += [_more(len(items)), ""]
     lines.append("Values are masked: only presence and length are shown.")
     return "\n".join(lines) + "\n"
+
+
+def _more(rows: int) -> str:
+    """GitHub refuses a job summary over 1 MiB: long tables stop, and say where the rest is."""
+    if rows <= MAX_SUMMARY_ROWS:
+        return ""
+    return f"\n…and {rows - MAX_SUMMARY_ROWS:,} more (all of them in `--report` / `--junit`)."
 
 
 def _outcome(section: PlanSection) -> str:
@@ -178,15 +188,18 @@ def junit_xml(checked: Mapping[str, Sequence[str]], findings: Sequence[Finding],
     """
     import xml.etree.ElementTree as ET
 
+    by_target: dict[str, dict[str, list[Finding]]] = {}
+    for f in findings:
+        by_target.setdefault(f.target, {}).setdefault(f.key, []).append(f)
     root = ET.Element("testsuites", name=name)
     for target, keys in checked.items():
-        own = [f for f in findings if f.target == target]
-        cases = list(dict.fromkeys([*keys, *(f.key for f in own)])) or ["(no keys)"]
+        own = by_target.get(target, {})
+        cases = list(dict.fromkeys([*keys, *own])) or ["(no keys)"]
         suite = ET.SubElement(root, "testsuite", name=f"{name} {target}", tests=str(len(cases)),
-                              failures=str(len(own)), errors="0", skipped="0")
+                              failures=str(sum(map(len, own.values()))), errors="0", skipped="0")
         for key in cases:
             case = ET.SubElement(suite, "testcase", name=key, classname=f"envsync.{target}")
-            for f in (f for f in own if f.key == key):
+            for f in own.get(key, ()):
                 failure = ET.SubElement(case, "failure", message=f.message, type=f.kind)
                 failure.text = f"{_where(f)}: {f.message}"
     ET.indent(root)

@@ -5,6 +5,7 @@ import contextlib
 import functools
 import json
 import os
+import stat
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -311,7 +312,7 @@ def _sync(ctx, mode: Mode, names, all_targets, *, on_conflict, prune, force, ver
           as_json, options: StoreOptions, from_schema: bool = False, from_env: str | None = None,
           allow_missing: bool = False, reports: ReportFiles = ReportFiles()) -> int:
     out = Output(as_json)
-    ci_run = CiRun(f"plan ({mode.value})" if dry_run else mode.value, reports, data_on_stdout=as_json)
+    ci_run = CiRun(f"plan ({mode.value})" if dry_run else mode.value, reports)
     targets = load_config(ctx).select(names, all_targets)
     request = schema_push.make_request(from_schema, from_env, allow_missing)
     schemas = _schemas(targets) if request and request.from_schema else {}
@@ -356,8 +357,8 @@ def _sync(ctx, mode: Mode, names, all_targets, *, on_conflict, prune, force, ver
         if plan.has_changes:
             out.note(f"{target.name}: pushed {outcome.pushed}, pulled {outcome.pulled}")
     payload = {"targets": results}
-    ci_run.finish(payload)
     out.emit_json(payload)
+    ci_run.finish(payload)
     return exit_code
 
 
@@ -424,7 +425,7 @@ def check(ctx, targets, all_targets, offline, as_json, reports) -> int:
       envsync check --all --report envsync.json --junit envsync.xml
     """
     out = Output(as_json)
-    ci_run = CiRun("check", reports, data_on_stdout=as_json)
+    ci_run = CiRun("check", reports)
     findings: list[drift.Finding] = []
     for target in load_config(ctx).select(targets, all_targets):
         findings += _check_target(target, offline, ci_run)
@@ -434,8 +435,8 @@ def check(ctx, targets, all_targets, offline, as_json, reports) -> int:
     else:
         out.note("No drift.")
     payload = {"drift": bool(findings), "findings": report.findings_json(findings)}
-    ci_run.finish(payload)
     out.emit_json(payload)
+    ci_run.finish(payload)
     return EXIT_DRIFT if findings else EXIT_CLEAN
 
 
@@ -548,7 +549,10 @@ def export_command(ctx, target, fmt, output, reveal, source) -> int:
     if output is None and sys.stdout.isatty() and not reveal:
         raise InputError("refusing to print secret values to a terminal — redirect the output, "
                          "use --output FILE, or pass --reveal")
-    CiRun("export", data_on_stdout=output is None).mask(values.values())
+    if output is None and not reveal and _on_github() and not _stdout_is_a_file():
+        raise InputError("refusing to print secret values into the job log — the masks may not take effect "
+                         "first; redirect to a file, use --output FILE or --format github-env, or pass --reveal")
+    CiRun("export").mask(values.values())
     if output:
         try:
             atomic_write(output, text.encode("utf-8"))
@@ -558,6 +562,19 @@ def export_command(ctx, target, fmt, output, reveal, source) -> int:
         return EXIT_CLEAN
     click.echo(text, nl=False)
     return EXIT_CLEAN
+
+
+def _on_github() -> bool:
+    from envsync import ci  # loads urllib and ssl: only where it is needed
+
+    return ci.provider() == ci.GITHUB
+
+
+def _stdout_is_a_file() -> bool:
+    try:
+        return stat.S_ISREG(os.fstat(sys.stdout.fileno()).st_mode)
+    except (OSError, ValueError):
+        return False
 
 
 def _append_github_env(values: dict[str, str], text: str, output: Path | None) -> int:
@@ -668,7 +685,8 @@ def doctor(ctx, targets, all_targets, as_json) -> int:
     Signs in the way push and pull would (OIDC federation in CI, your own
     credentials locally), reads the store, and probes write permission
     without writing anything. Missing permissions are named. With no target
-    given, every target is checked. Exit status 3 if any check fails.
+    given, every target is checked. Exit status 2 for a configuration error,
+    3 if a store or sign-in check fails.
 
     \b
     Example:  envsync doctor prod --json
@@ -786,6 +804,15 @@ def scan_command(ctx, files, staged, all_files, stores, values_from, baseline, u
 # -- CI reporting ----------------------------------------------------------------
 
 
+def _check_report_path(path: Path | None) -> None:
+    """Refuse a report path that cannot be written before any store is touched."""
+    if path is None:
+        return
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise InputError(f"{path}: cannot write a report there (no such folder, or not writable)")
+
+
 class CiRun:
     """What one command tells the CI it runs in: masks and annotations as it goes (GitHub),
     and at the end the report files asked for and the GitHub step summary.
@@ -793,19 +820,18 @@ class CiRun:
     Masking rule: on GitHub, every value a command reads (local file, store, the last
     sync's base, a merged value) is masked before anything else is printed for its
     target. These commands never print a value themselves; the masks protect the rest
-    of the job (a later `echo`, a crash dump, `set -x`). Workflow commands go to stdout
-    before any other output, except where stdout carries a document (--json, export
-    to stdout): there they go to stderr, which the runner parses for workflow commands
-    just as it does stdout (actions/runner ScriptHandler feeds both streams to an
-    OutputManager), so `--json | jq` and `export > file` keep working and stay masked.
+    of the job (a later `echo`, a crash dump, `set -x`). Workflow commands go to
+    stderr, which the runner parses for them just as it does stdout (actions/runner's
+    ScriptHandler gives each stream an OutputManager): stdout stays the command's own,
+    so `--json | jq`, `plan > plan.txt` and `run -- cmd > out` never get a value in them.
     """
 
-    def __init__(self, command: str, reports: ReportFiles = ReportFiles(), *, data_on_stdout: bool = False) -> None:
-        from envsync import ci  # loads urllib and ssl: only for the commands that report
-
+    def __init__(self, command: str, reports: ReportFiles = ReportFiles()) -> None:
         self.command, self.reports = command, reports
-        self.github = ci.provider() == ci.GITHUB
-        self.err = data_on_stdout
+        self.github = _on_github()
+        self.annotated = 0
+        for path in (reports.report, reports.junit, reports.codequality, reports.summary):
+            _check_report_path(path)
         self.masked: set[str] = set()
         self.findings: list[drift.Finding] = []
         self.checked: dict[str, list[str]] = {}  # target -> keys looked at (JUnit test cases)
@@ -817,7 +843,7 @@ class CiRun:
         fresh = [v for v in values if v not in self.masked]
         self.masked.update(fresh)
         for line in ci_report.add_mask_lines(fresh):
-            click.echo(line, err=self.err)
+            click.echo(line, err=True)
 
     def mask_context(self, context: engine.Context) -> None:
         base = [v for v in (context.base or {}).values() if isinstance(v, str)]
@@ -827,8 +853,10 @@ class CiRun:
         self.checked.setdefault(target, []).extend(keys)
         self.findings += findings
         if self.github:
-            for line in ci_report.annotations(findings):
-                click.echo(line, err=self.err)
+            lines = ci_report.annotations(findings)
+            for line in lines[:max(0, ci_report.MAX_ANNOTATIONS - self.annotated)]:
+                click.echo(line, err=True)
+            self.annotated += len(lines)
 
     def add_plan(self, context: engine.Context, plan: Plan, result: dict[str, Any], dry_run: bool) -> None:
         """One target's plan; `result` is its JSON entry, read again at the end for what was applied."""
@@ -837,12 +865,26 @@ class CiRun:
         known = document.lines()
         lines = {i.key: known.get(i.key) for i in plan.items}
         name = context.target.name
+        # Values given by the CI (push --from-schema / --from-env) have no file of their own:
+        # point annotations at the schema, or at no file.
+        file = (context.target.display_schema() or None) if context.given else document.name
         self.add_findings(name, [i.key for i in plan.items],
-                          ci_report.plan_findings(name, document.name, plan, lines, dry_run=dry_run))
+                          ci_report.plan_findings(name, file, plan, lines, dry_run=dry_run))
         self.sections.append((name, plan, result, dry_run))
 
     def finish(self, payload: Any) -> None:
-        """Write the reports asked for, and on GitHub append the job summary."""
+        """Write the reports asked for, and on GitHub append the job summary. A report that
+        cannot be written is a warning: what was applied stays applied, and the exit
+        status says how the command went."""
+        if self.github and self.annotated > ci_report.MAX_ANNOTATIONS:
+            click.echo(f"::warning title=envsync::{self.annotated - ci_report.MAX_ANNOTATIONS} more findings are "
+                       "not annotated: see the job summary or --report", err=True)
+        try:
+            self._write_reports(payload)
+        except OSError as exc:
+            warn(f"could not write a report ({exc.filename}: {exc.strerror}); the command itself completed")
+
+    def _write_reports(self, payload: Any) -> None:
         files = self.reports
         if files.report:
             ci_report.write_private(files.report, ci_report.json_text(payload))

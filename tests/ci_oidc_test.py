@@ -15,6 +15,7 @@ from typing import Iterator
 import pytest
 
 from tests.aws_server import AwsErrorProxy, store_uri
+from tests.conftest import MASK, without_masks
 from tests.azure_fake import FakeAzure, azure_fake, azure_fake_server  # noqa: F401 - fixtures
 from tests.gcp_fake import PROJECT, gcp_fake, gcp_server  # noqa: F401 - fixtures
 from tests.oidc_fake import (  # noqa: F401 - fixtures
@@ -47,10 +48,10 @@ def project(tmp_path: Path, store: str, text: str) -> Path:
 
 
 def assert_only_masks_hold_values(result, values) -> None:
-    """On GitHub, `::add-mask::VALUE` lines carry values by design; nothing else may."""
-    for line in result.output.splitlines():
-        if not line.startswith("::add-mask::"):
-            assert not any(v in line for v in values), "a value outside an ::add-mask:: line"
+    """On GitHub, `::add-mask::VALUE` lines (on stderr) carry values by design; nothing else
+    may, and every value read was masked."""
+    assert not any(v in without_masks(result.output) for v in values), "a value outside an ::add-mask:: line"
+    assert set(values) <= {line.removeprefix(MASK) for line in result.stderr.splitlines()}
 
 
 # -- AWS --------------------------------------------------------------------------------
@@ -83,10 +84,10 @@ def test_github_oidc_to_aws_push_and_check(aws_project, github_oidc: GitHubOidcS
     token, url = secret("token"), secret("url")
     folder = make(f"API_TOKEN={token}\nDATABASE_URL={url}\n", layout)
     env = {**env, **github_oidc.env(), "GITHUB_RUN_ID": "77"}
-    pushed = run_envsync("push", "--yes", cwd=folder, env=env, reveals=True)
+    pushed = run_envsync("push", "--yes", cwd=folder, env=env)
     assert pushed.code == 0, pushed.output
     assert_only_masks_hold_values(pushed, [token, url])
-    checked = run_envsync("check", cwd=folder, env=env, reveals=True)
+    checked = run_envsync("check", cwd=folder, env=env)
     assert checked.code == 0, checked.output
     assert {r["audience"] for r in github_oidc.requests} == {AWS_AUDIENCE}
 
@@ -113,17 +114,16 @@ def test_gitlab_id_token_variable_to_aws(aws_project, run_envsync, secret) -> No
 def test_wrong_audience_is_refused_by_sts(aws_project, github_oidc: GitHubOidcServer, run_envsync, secret) -> None:
     make, env = aws_project
     folder = make(f"API_TOKEN={secret()}\n")
-    result = run_envsync("check", cwd=folder, env={**env, **github_oidc.env(), "ENVSYNC_AUDIENCE": "wrong"},
-                         reveals=True)
+    result = run_envsync("check", cwd=folder, env={**env, **github_oidc.env(), "ENVSYNC_AUDIENCE": "wrong"})
     assert result.code == 3
     assert "AWS STS refused the OIDC token (Incorrect token audience)" in result.stderr
-    assert result.stderr.count("\n") == 1
+    assert without_masks(result.stderr).count("\n") == 0  # one line
 
 
 def test_github_job_without_id_token_permission(aws_project, run_envsync, secret) -> None:
     make, env = aws_project
     folder = make(f"API_TOKEN={secret()}\n")
-    result = run_envsync("check", cwd=folder, env={**env, "GITHUB_ACTIONS": "true"}, reveals=True)
+    result = run_envsync("check", cwd=folder, env={**env, "GITHUB_ACTIONS": "true"})
     assert result.code == 3
     assert "permissions: id-token: write" in result.stderr
 
@@ -154,7 +154,7 @@ def test_github_oidc_to_gcp(gcp_fake, gcp_sts: GcpStsServer, gcp_env, github_oid
     gcp_fake.require_bearer(gcp_sts.impersonated if impersonate else gcp_sts.federated)
     value = secret()
     folder = project(tmp_path, gcp_fake.uri("ci", "per-key"), f"API_TOKEN={value}\n")
-    pushed = run_envsync("push", "--yes", cwd=folder, env=env, reveals=True)
+    pushed = run_envsync("push", "--yes", cwd=folder, env=env)
     assert pushed.code == 0, pushed.output
     assert_only_masks_hold_values(pushed, [value])
     assert gcp_fake.secret_ids()  # written through the federated identity
@@ -175,17 +175,17 @@ def test_gcp_wrong_audience_is_refused(gcp_fake, gcp_sts: GcpStsServer, gcp_env,
                                        tmp_path: Path) -> None:
     gcp_fake.require_bearer(gcp_sts.federated)
     folder = project(tmp_path, gcp_fake.uri("ci", "per-key"), f"API_TOKEN={secret()}\n")
-    result = run_envsync("check", cwd=folder, env={**gcp_env, "ENVSYNC_AUDIENCE": "wrong"}, reveals=True)
+    result = run_envsync("check", cwd=folder, env={**gcp_env, "ENVSYNC_AUDIENCE": "wrong"})
     assert result.code == 3, result.output
     assert "does not match the expected audience" in result.stderr
-    assert result.stderr.count("\n") == 1
+    assert without_masks(result.stderr).count("\n") == 0  # one line
 
 
 def test_gcp_impersonation_denied(gcp_fake, gcp_sts: GcpStsServer, gcp_env, run_envsync, secret,
                                   tmp_path: Path) -> None:
     folder = project(tmp_path, gcp_fake.uri("ci", "per-key"), f"API_TOKEN={secret()}\n")
     env = {**gcp_env, "ENVSYNC_GCP_SERVICE_ACCOUNT": "other@envsync-test.iam.gserviceaccount.com"}
-    result = run_envsync("check", cwd=folder, env=env, reveals=True)
+    result = run_envsync("check", cwd=folder, env=env)
     assert result.code == 3, result.output
     assert "iam.serviceAccounts.getAccessToken" in result.stderr
 
@@ -210,7 +210,7 @@ def test_github_oidc_to_azure(azure_fake: FakeAzure, azure_env, github_oidc: Git
                               secret, tmp_path: Path) -> None:
     value = secret()
     folder = project(tmp_path, azure_fake.uri("ci", "per-key", retries="0"), f"API_TOKEN={value}\n")
-    pushed = run_envsync("push", "--yes", cwd=folder, env=azure_env, reveals=True)
+    pushed = run_envsync("push", "--yes", cwd=folder, env=azure_env)
     assert pushed.code == 0, pushed.output
     assert_only_masks_hold_values(pushed, [value])
     assert {r["kind"] for r in azure_fake.token_requests} == {"assertion"}
@@ -220,10 +220,10 @@ def test_github_oidc_to_azure(azure_fake: FakeAzure, azure_env, github_oidc: Git
 def test_azure_wrong_audience_is_refused(azure_fake: FakeAzure, azure_env, run_envsync, secret,
                                          tmp_path: Path) -> None:
     folder = project(tmp_path, azure_fake.uri("ci", "per-key", retries="0"), f"API_TOKEN={secret()}\n")
-    result = run_envsync("check", cwd=folder, env={**azure_env, "ENVSYNC_AUDIENCE": "api://wrong"}, reveals=True)
+    result = run_envsync("check", cwd=folder, env={**azure_env, "ENVSYNC_AUDIENCE": "api://wrong"})
     assert result.code == 3, result.output
     assert "AADSTS700212" in result.stderr
-    assert result.stderr.count("\n") == 1
+    assert without_masks(result.stderr).count("\n") == 0  # one line
 
 
 # -- doctor: who am I, can I read, may I write -----------------------------------------------
@@ -301,7 +301,7 @@ def test_gcp_federated_token_never_goes_in_plaintext_off_this_machine(gcp_env, r
     value = secret()
     folder = project(tmp_path, f"gcp-sm://{PROJECT}/ci?endpoint=secrets.example.com:8085&insecure=true",
                      f"API_TOKEN={value}\n")
-    result = run_envsync("check", cwd=folder, env=gcp_env, reveals=True)
+    result = run_envsync("check", cwd=folder, env=gcp_env)
     assert_only_masks_hold_values(result, [value])
     assert result.code == 2
     assert "would send the federated access token in plaintext" in result.stderr

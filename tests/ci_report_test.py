@@ -228,3 +228,18 @@ def test_gitlab_dotenv_lines_and_refusals(secret):
     assert "CERT" in str(multi.value) and "several lines" in str(multi.value)
     with pytest.raises(InputError, match="PADDED: .*blanks"):
         export.render({"PADDED": f" {secret()}"}, "gitlab-dotenv")
+
+
+def test_long_tables_stop_and_say_where_the_rest_is():
+    findings = [Finding("dev", f"K{i}", "missing-from-store", ".env", i, f"K{i} is missing — push it")
+                for i in range(ci_report.MAX_SUMMARY_ROWS + 5)]
+    markdown = ci_report.check_markdown(["dev"], findings)
+    assert markdown.count("| `K") == ci_report.MAX_SUMMARY_ROWS
+    assert "…and 5 more" in markdown
+
+
+def test_junit_of_many_keys_is_linear():
+    keys = [f"K{i}" for i in range(20_000)]
+    findings = [Finding("dev", k, "missing-from-store", ".env", 1, f"{k} is missing") for k in keys]
+    root = ET.fromstring(ci_report.junit_xml({"dev": keys}, findings))
+    assert len(root.findall(".//failure")) == 20_000  # 20,000 x 20,000 comparisons would take minutes

@@ -2,8 +2,9 @@
 file store, with the environment of a GitHub Actions step or a GitLab job.
 
 On GitHub, `::add-mask::VALUE` lines carry values by design (that is how the
-runner learns what to hide), so the commands that print them run with
-`reveals=True`, and `only_masks_reveal` checks that no other line holds a value.
+runner learns what to hide). They go to stderr, which the runner parses for
+workflow commands too, so stdout never holds a value; `masks_on_stderr` checks
+that no other line of stderr holds one either.
 """
 from __future__ import annotations
 
@@ -39,12 +40,15 @@ def only_masks_reveal(text: str, values) -> None:
             assert not any(v in line for v in values), "a value outside an ::add-mask:: line"
 
 
-def masks_on_stderr(leak_watch, result) -> None:
-    """Where stdout is a document, the masks go to stderr: watch the rest of stderr for values."""
+def masks_on_stderr(leak_watch, result) -> list[str]:
+    """The masks (first on stderr); the rest of stderr is watched for values as usual."""
+    masked = masks_first(result.stderr)
     only_masks_reveal(result.stderr, leak_watch.values)
     leak_watch.outputs = [(where, text) for where, text in leak_watch.outputs if text is not result.stderr]
     rest = "\n".join(line for line in result.stderr.splitlines() if not line.startswith(MASK))
     leak_watch.outputs.append(("stderr apart from its ::add-mask:: lines", rest))
+    assert MASK not in result.stdout
+    return masked
 
 
 def masks_first(stdout: str) -> list[str]:
@@ -77,14 +81,13 @@ def drift_it(tmp_path: Path, secret) -> str:
 
 def test_check_on_github_masks_annotates_and_summarises(run_envsync, project, secret, tmp_path, leak_watch):
     changed = drift_it(tmp_path, secret)
-    result = run_envsync("check", env=github(tmp_path), reveals=True)
+    result = run_envsync("check", env=github(tmp_path))
     assert result.code == 1, result.output
-    masked = masks_first(result.stdout)
+    masked = masks_on_stderr(leak_watch, result)
     assert set(masked) == {*project.values(), changed}
-    only_masks_reveal(result.stdout, leak_watch.values)
     assert ("::error file=.env,line=2,title=envsync drift (dev)::API_KEY differs between .env and the store"
-            in result.stdout)
-    assert "::error file=.env.example,line=4,title=envsync drift (dev)::NEW_KEY is in .env.example" in result.stdout
+            in result.stderr)
+    assert "::error file=.env.example,line=4,title=envsync drift (dev)::NEW_KEY is in .env.example" in result.stderr
     summary = (tmp_path / "step-summary.md").read_text()
     assert summary.startswith("Output of an earlier step\n## envsync check\n")
     assert "| `NEW_KEY` | missing-from-store | .env.example:4 |" in summary
@@ -110,9 +113,9 @@ def test_check_report_files(run_envsync, project, secret, tmp_path, leak_watch):
 
 def test_report_file_equals_json_output(run_envsync, project, secret, tmp_path, leak_watch):
     drift_it(tmp_path, secret)
-    result = run_envsync("check", "--json", "--report", "report.json", env=github(tmp_path), reveals=True)
+    result = run_envsync("check", "--json", "--report", "report.json", env=github(tmp_path))
     assert result.code == 1
-    # With --json, stdout is the document; the masks went to stderr (the runner parses both).
+    # stdout is the document; the masks went to stderr (the runner parses both).
     assert result.stdout == (tmp_path / "report.json").read_text()
     assert json.loads(result.stdout)["drift"] is True
     assert MASK not in result.stdout and result.stderr.startswith(MASK)
@@ -123,10 +126,11 @@ def test_report_file_equals_json_output(run_envsync, project, secret, tmp_path, 
     assert json.loads(plan.stdout)["targets"][0]["target"] == "dev"
 
 
-def test_clean_check_exits_0_with_passing_tests(run_envsync, project, tmp_path):
-    result = run_envsync("check", "--junit", "junit.xml", env=github(tmp_path), reveals=True)
+def test_clean_check_exits_0_with_passing_tests(run_envsync, project, tmp_path, leak_watch):
+    result = run_envsync("check", "--junit", "junit.xml", env=github(tmp_path))
     assert result.code == 0, result.output
-    assert "::error" not in result.stdout and "No drift." in result.stdout
+    masks_on_stderr(leak_watch, result)
+    assert "::error" not in result.output and "No drift." in result.stdout
     suite = ET.parse(tmp_path / "junit.xml").getroot().find("testsuite")
     assert suite.get("failures") == "0" and {c.get("name") for c in suite.iter("testcase")} == {"API_KEY", "DB_URL"}
     assert "### dev\n\nNo drift." in (tmp_path / "step-summary.md").read_text()
@@ -143,19 +147,17 @@ def test_nothing_ci_specific_is_printed_locally(run_envsync, project, secret, tm
 def test_plan_and_push_on_github(run_envsync, project, secret, tmp_path, leak_watch):
     added = secret("added")
     (tmp_path / ".env").write_text((tmp_path / ".env").read_text() + f"ADDED={added}\n")
-    plan = run_envsync("plan", "--junit", "plan.xml", env=github(tmp_path), reveals=True)
+    plan = run_envsync("plan", "--junit", "plan.xml", env=github(tmp_path))
     assert plan.code == 1, plan.output
-    assert set(masks_first(plan.stdout)) == {*project.values(), added}
-    only_masks_reveal(plan.stdout, leak_watch.values)
-    assert "::warning file=.env,line=3,title=envsync drift (dev)::ADDED: push-add pending" in plan.stdout
+    assert set(masks_on_stderr(leak_watch, plan)) == {*project.values(), added}
+    assert "::warning file=.env,line=3,title=envsync drift (dev)::ADDED: push-add pending" in plan.stderr
     failures = [f.get("type") for f in ET.parse(tmp_path / "plan.xml").getroot().iter("failure")]
     assert failures == ["push-add"]
 
-    push = run_envsync("push", "-y", "--summary", "push.md", env=github(tmp_path), reveals=True)
+    push = run_envsync("push", "-y", "--summary", "push.md", env=github(tmp_path))
     assert push.code == 0, push.output
-    masks_first(push.stdout)
-    only_masks_reveal(push.stdout, leak_watch.values)
-    assert "::warning" not in push.stdout and "::error" not in push.stdout
+    masks_on_stderr(leak_watch, push)
+    assert "::warning" not in push.output and "::error" not in push.output
     text = (tmp_path / "push.md").read_text()
     assert "## envsync push" in text and "applied: pushed 1, pulled 0" in text
     assert "| `ADDED` | push-add | " in text
@@ -174,11 +176,10 @@ def test_sync_conflict_is_annotated_and_fails(run_envsync, tmp_path, secret, lea
     (bob / ".env").write_text(f"URL={secret('bob')}\n")
     run_envsync("push", "-y", cwd=bob, env=LOCAL)
     (alice / ".env").write_text(f"# mine\nURL={secret('alice')}\n")
-    result = run_envsync("sync", "-y", "--codequality", "cq.json", cwd=alice, env=github(tmp_path), reveals=True)
+    result = run_envsync("sync", "-y", "--codequality", "cq.json", cwd=alice, env=github(tmp_path))
     assert result.code == 1, result.output
-    assert len(masks_first(result.stdout)) == 3  # local, store, and the base read back from history
-    only_masks_reveal(result.stdout, leak_watch.values)
-    assert "::error file=.env,line=2,title=envsync conflict (dev)::URL: changed on both sides" in result.stdout
+    assert len(masks_on_stderr(leak_watch, result)) == 3  # local, store, and the base read back from history
+    assert "::error file=.env,line=2,title=envsync conflict (dev)::URL: changed on both sides" in result.stderr
     (issue,) = json.loads((alice / "cq.json").read_text())
     assert issue["severity"] == "critical" and issue["location"] == {"path": ".env", "lines": {"begin": 2}}
     assert "**not applied: conflicts**" in (tmp_path / "step-summary.md").read_text()
@@ -195,13 +196,11 @@ def test_export_github_env_masks_and_appends(run_envsync, tmp_path, secret, leak
     run_envsync("push", "-y", env=LOCAL)
     github_env = tmp_path / "github-env"
     github_env.write_text("EARLIER=1\n")
-    result = run_envsync("export", "-f", "github-env", env=github(tmp_path, GITHUB_ENV=str(github_env)),
-                         reveals=True)
+    result = run_envsync("export", "-f", "github-env", env=github(tmp_path, GITHUB_ENV=str(github_env)))
     assert result.code == 0, result.output
-    masked = masks_first(result.stdout)
+    masked = masks_on_stderr(leak_watch, result)
     assert set(masked) == {values["PLAIN"], f"{one}%0A{two}", one, two}  # "on" is too short to mask
-    assert len(masked) == len(result.stdout.splitlines())  # nothing but masks on stdout
-    only_masks_reveal(result.stdout, leak_watch.values)
+    assert result.stdout == ""
     assert "Appended 3 values to $GITHUB_ENV" in result.stderr
     text = github_env.read_text()
     assert text.startswith("EARLIER=1\n")
@@ -247,15 +246,18 @@ def test_export_gitlab_dotenv_refuses_a_terminal(tmp_path, secret, run_envsync, 
     assert code == 2 and "refusing to print secret values to a terminal" in screen
 
 
-def test_export_to_stdout_on_github_keeps_stdout_clean(run_envsync, tmp_path, secret, leak_watch):
+def test_export_to_stdout_on_github(run_envsync, tmp_path, secret, leak_watch):
+    """Into the job log only with --reveal (the masks on stderr may be read after the values
+    on stdout); to a file or with --reveal, stdout is the document and the masks go first."""
     write_config(tmp_path, tmp_path / "store")
     value = secret()
     (tmp_path / ".env").write_text(f"A={value}\n")
     run_envsync("push", "-y", env=LOCAL)
-    result = run_envsync("export", "-f", "json", env=github(tmp_path), reveals=True)
+    refused = run_envsync("export", "-f", "json", env=github(tmp_path))
+    assert refused.code == 2 and "into the job log" in refused.stderr
+    result = run_envsync("export", "-f", "json", "--reveal", env=github(tmp_path), reveals=True)
     assert json.loads(result.stdout) == {"A": value}
-    assert result.stderr.splitlines()[0] == f"{MASK}{value}"
-    masks_on_stderr(leak_watch, result)
+    assert masks_on_stderr(leak_watch, result) == [value]
 
 
 def test_run_masks_before_the_command_starts(run_envsync, tmp_path, secret, leak_watch):
@@ -263,10 +265,10 @@ def test_run_masks_before_the_command_starts(run_envsync, tmp_path, secret, leak
     value = secret()
     (tmp_path / ".env").write_text(f"MY_SECRET={value}\n")
     run_envsync("push", "-y", env=LOCAL)
-    result = run_envsync("run", "--", sys.executable, "-c", "print('child output')", env=github(tmp_path),
-                         reveals=True)
+    result = run_envsync("run", "--", sys.executable, "-c", "print('child output')", env=github(tmp_path))
     assert result.code == 0
-    assert result.stdout.splitlines() == [f"{MASK}{value}", "child output"]
+    assert result.stdout.splitlines() == ["child output"]  # the child's stdout is its own
+    assert masks_on_stderr(leak_watch, result) == [value]
     quiet = run_envsync("run", "--", sys.executable, "-c", "print('child output')", env=LOCAL)
     assert quiet.stdout == "child output\n"
 
@@ -279,3 +281,10 @@ def test_help_teaches_the_ci_options(run_envsync):
         assert option in run_envsync("push", "--help").stdout
     export = run_envsync("export", "--help").stdout
     assert "github-env" in export and "gitlab-dotenv" in export and "no" in export and "mask command" in export
+
+
+def test_an_unwritable_report_path_is_refused_before_anything_is_applied(run_envsync, project, secret, tmp_path):
+    (tmp_path / ".env").write_text((tmp_path / ".env").read_text() + f"ADDED={secret('added')}\n")
+    result = run_envsync("push", "-y", "--report", "no/such/folder/report.json", env=LOCAL)
+    assert result.code == 2 and "cannot write a report there" in result.stderr
+    assert run_envsync("plan", env=LOCAL).code == 1  # nothing was pushed

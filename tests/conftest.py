@@ -57,6 +57,13 @@ def _no_secret_in_output(leak_watch: LeakWatch, capfd):
             leak_watch.check(str(path), path.read_text(errors="replace"))
 
 
+MASK = "::add-mask::"
+
+
+def without_masks(text: str) -> str:
+    return "\n".join(line for line in text.splitlines() if not line.startswith(MASK))
+
+
 @dataclass
 class Result:
     code: int
@@ -85,7 +92,9 @@ def run_envsync(leak_watch: LeakWatch, tmp_path: Path):
             capture_output=True, text=True, timeout=timeout,
         )
         result = Result(proc.returncode, proc.stdout, proc.stderr)
-        leak_watch.outputs.append((f"stderr of envsync {' '.join(args)}", proc.stderr))
+        # `::add-mask::VALUE` (GitHub, on stderr) is the one line made to hold a value: it tells
+        # the runner what to hide. Every other line is watched.
+        leak_watch.outputs.append((f"stderr of envsync {' '.join(args)}", without_masks(proc.stderr)))
         if not reveals:
             leak_watch.outputs.append((f"stdout of envsync {' '.join(args)}", proc.stdout))
         return result
