@@ -39,6 +39,7 @@ from envsync.dotenv_file import KEY_PATTERN
 from envsync.errors import ConflictError, EnvSyncError, InputError, StoreError
 from envsync.stores import bundle, resolve_layout
 from envsync.stores.base import (
+    LayoutWriter,
     Change,
     Progress,
     Snapshot,
@@ -50,7 +51,6 @@ from envsync.stores.base import (
     key_changes,
     no_progress,
     pool_map,
-    without_noops,
 )
 from envsync.stores.uri import StoreURI
 
@@ -142,7 +142,7 @@ class Listed:
     stages: dict[str, list[str]] = field(default_factory=dict)
 
 
-class AwsStore:
+class AwsStore(LayoutWriter):
     def __init__(self, uri: str, name: str, layout: str, client: Any, options: StoreOptions,
                  recovery_days: int) -> None:
         self.uri = uri
@@ -325,15 +325,6 @@ class AwsStore:
         return None if text is None else _from_aws(text)
 
     # -- writing -------------------------------------------------------------
-
-    def apply(self, changes: Sequence[Change], expected: Snapshot,
-              progress: Progress = no_progress) -> Snapshot:
-        changes = without_noops(changes, expected)
-        if not changes:
-            return expected
-        if self.layout == "bundle":
-            return self._apply_bundle(changes, expected)
-        return self._apply_per_key(changes, expected, progress)
 
     def _apply_bundle(self, changes: Sequence[Change], expected: Snapshot) -> Snapshot:
         values = applied(expected.values, changes)

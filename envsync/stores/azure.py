@@ -91,6 +91,7 @@ from envsync.dotenv_file import KEY_PATTERN
 from envsync.errors import ConflictError, EnvSyncError, InputError, StoreError
 from envsync.stores import bundle, resolve_layout
 from envsync.stores.base import (
+    LayoutWriter,
     Change,
     Progress,
     Snapshot,
@@ -101,7 +102,6 @@ from envsync.stores.base import (
     collect_per_key,
     no_progress,
     pool_map,
-    without_noops,
 )
 from envsync.stores.uri import StoreURI
 
@@ -409,7 +409,7 @@ class _Plan:
     revive: DeletedSecret | None = None  # a soft-deleted secret of that name to recover or purge first
 
 
-class AzureStore:
+class AzureStore(LayoutWriter):
     def __init__(self, uri: str, vault: str, vault_url: str, prefix: str, layout: str, client: SecretClient,
                  options: StoreOptions) -> None:
         self.uri = uri
@@ -567,15 +567,6 @@ class AzureStore:
             return None
 
     # -- writing -------------------------------------------------------------
-
-    def apply(self, changes: Sequence[Change], expected: Snapshot,
-              progress: Progress = no_progress) -> Snapshot:
-        changes = without_noops(changes, expected)
-        if not changes:
-            return expected
-        if self.layout == "bundle":
-            return self._apply_bundle(changes, expected)
-        return self._apply_per_key(changes, expected, progress)
 
     def _apply_bundle(self, changes: Sequence[Change], expected: Snapshot) -> Snapshot:
         values = applied(expected.values, changes)

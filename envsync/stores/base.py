@@ -138,6 +138,28 @@ class StoreInfo:
     secrets: int
 
 
+class LayoutWriter:
+    """The `apply` every adapter shares: drop no-op changes, then hand the batch to the
+    writer of the store's layout (`_apply_bundle` or `_apply_per_key`)."""
+
+    layout: str
+
+    def apply(self, changes: Sequence[Change], expected: Snapshot,
+              progress: Progress = no_progress) -> Snapshot:
+        changes = without_noops(changes, expected)
+        if not changes:
+            return expected
+        if self.layout == "bundle":
+            return self._apply_bundle(changes, expected)
+        return self._apply_per_key(changes, expected, progress)
+
+    def _apply_bundle(self, changes: Sequence[Change], expected: Snapshot) -> Snapshot:
+        raise NotImplementedError
+
+    def _apply_per_key(self, changes: Sequence[Change], expected: Snapshot, progress: Progress) -> Snapshot:
+        raise NotImplementedError
+
+
 class Store(Protocol):
     """A place a target's key/value pairs live, read and written as a whole.
 

@@ -22,6 +22,7 @@ from envsync.errors import ApplyError, ConflictError, InputError, StoreError
 from envsync.fsutil import exclusive_write, make_private_dir
 from envsync.stores import resolve_layout
 from envsync.stores.base import (
+    LayoutWriter,
     Change,
     Progress,
     Snapshot,
@@ -31,7 +32,6 @@ from envsync.stores.base import (
     applied,
     key_changes,
     no_progress,
-    without_noops,
 )
 from envsync.stores.uri import StoreURI
 
@@ -61,7 +61,7 @@ def open_store(uri: StoreURI, target: Target, options: StoreOptions | None = Non
     return FileStore(uri=uri.text, path=path, layout=resolve_layout(uri, target))
 
 
-class FileStore:
+class FileStore(LayoutWriter):
     def __init__(self, uri: str, path: Path, layout: str) -> None:
         self.uri = uri
         self.path = path
@@ -120,13 +120,8 @@ class FileStore:
 
     def apply(self, changes: Sequence[Change], expected: Snapshot,
               progress: Progress = no_progress) -> Snapshot:
-        changes = without_noops(changes, expected)
-        if not changes:
-            return expected
         try:
-            if self.layout == "bundle":
-                return self._apply_bundle(changes, expected)
-            return self._apply_per_key(changes, expected, progress)
+            return super().apply(changes, expected, progress)
         except OSError as exc:
             raise StoreError(f"{self.uri}: cannot write under {self.path} ({exc.strerror or exc})") from None
 

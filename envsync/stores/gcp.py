@@ -109,6 +109,7 @@ from envsync.dotenv_file import KEY_PATTERN
 from envsync.errors import ApplyError, ConflictError, EnvSyncError, InputError, StoreError
 from envsync.stores import bundle, resolve_layout
 from envsync.stores.base import (
+    LayoutWriter,
     Change,
     Progress,
     Snapshot,
@@ -119,7 +120,6 @@ from envsync.stores.base import (
     collect_per_key,
     no_progress,
     pool_map,
-    without_noops,
 )
 from envsync.stores.uri import StoreURI
 
@@ -400,7 +400,7 @@ class _Outcome:
     warnings: list[str] = field(default_factory=list)
 
 
-class GcpStore:
+class GcpStore(LayoutWriter):
     def __init__(self, uri: str, project: str, prefix: str, layout: str, client: Any, options: StoreOptions,
                  *, keep: int | None = None, timeout: float = DEFAULT_TIMEOUT,
                  endpoint: str = "secretmanager.googleapis.com") -> None:
@@ -585,15 +585,6 @@ class GcpStore:
             return None
 
     # -- writing -------------------------------------------------------------
-
-    def apply(self, changes: Sequence[Change], expected: Snapshot,
-              progress: Progress = no_progress) -> Snapshot:
-        changes = without_noops(changes, expected)
-        if not changes:
-            return expected
-        if self.layout == "bundle":
-            return self._apply_bundle(changes, expected)
-        return self._apply_per_key(changes, expected, progress)
 
     def _apply_per_key(self, changes: Sequence[Change], expected: Snapshot, progress: Progress) -> Snapshot:
         ids = self._check_batch(changes)
