@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from envsync import report
+from envsync.config import CONFIG_FILE
 from envsync.drift import Finding
 from envsync.errors import InputError
 from envsync.fsutil import atomic_write
@@ -29,7 +30,6 @@ MIN_MASK_LENGTH = 3
 MAX_ANNOTATIONS = 50
 MAX_SUMMARY_ROWS = 1000
 CONFLICT = "conflict"
-CONFIG_FILE = "envsync.toml"  # where a finding with no file of its own is pinned
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,7 @@ class Output:
 
     def emit_json(self, payload: Any) -> None:
         if self.as_json:
-            click.echo(json.dumps(payload, indent=2, sort_keys=False))
+            click.echo(ci_report.json_text(payload), nl=False)  # the same bytes --report writes
 
 
 def warn(message: str) -> None:
