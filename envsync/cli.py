@@ -18,6 +18,7 @@ from envsync import __version__, config as config_module, drift, dotenv_file, en
 from envsync import schema_push
 from envsync import ci_report
 from envsync.errors import EXIT_CLEAN, EXIT_DRIFT, EnvSyncError, InputError
+from envsync.escaping import escape
 from envsync.fsutil import atomic_write
 from envsync.plan import Item, Mode, Plan
 from envsync.stores import open_store
@@ -63,7 +64,7 @@ class Output:
 
 
 def warn(message: str) -> None:
-    click.echo(f"envsync: warning: {message}", err=True)
+    click.echo(f"envsync: warning: {escape(message)}", err=True)  # store notes name the store's secrets
 
 
 @contextlib.contextmanager
@@ -918,7 +919,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = cli.main(args=argv, prog_name="envsync", standalone_mode=False)
     except EnvSyncError as exc:
-        click.echo(f"envsync: error: {exc}", err=True)
+        click.echo(f"envsync: error: {escape(exc)}", err=True)  # one line, whatever a store's error text holds
         return exc.exit_code
     except click.exceptions.Abort:
         click.echo("\nAborted; nothing more applied.", err=True)
