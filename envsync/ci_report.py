@@ -4,7 +4,9 @@ annotations) and job-summary Markdown, GitLab JUnit XML and code-quality JSON.
 Pure renderers: they take findings and plans and return text or JSON-ready
 data. The only I/O is in the two writers at the end (`write_private`,
 `append`). Nothing here ever renders a value, except `add_mask_lines`, whose
-job is to hand each value to GitHub's log masker.
+job is to hand each value to GitHub's log masker. Every other string (keys,
+targets, file names, messages) comes from a store or a config and is escaped
+(`envsync.escaping`) before it goes into a workflow command, Markdown, XML or JSON.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from envsync import report
 from envsync.config import CONFIG_FILE
 from envsync.drift import Finding
 from envsync.errors import InputError
+from envsync.escaping import escape, workflow_data, workflow_property
 from envsync.fsutil import atomic_write
 from envsync.plan import Action, Plan
 
@@ -47,7 +50,6 @@ class PlanSection:
 
 def add_mask_lines(values: Iterable[str]) -> list[str]:
     """`::add-mask::` for each value, and for each line of a multi-line value (the log shows lines apart)."""
-    from envsync.scan.render import _escape_data  # the workflow-command escaping, kept in one place
     from envsync.scan.values import is_boolean_word
 
     lines, seen = [], set()
@@ -56,25 +58,23 @@ def add_mask_lines(values: Iterable[str]) -> list[str]:
         for piece in pieces:
             if len(piece.strip()) >= MIN_MASK_LENGTH and not is_boolean_word(piece) and piece not in seen:
                 seen.add(piece)
-                lines.append(f"::add-mask::{_escape_data(piece)}")
+                lines.append(f"::add-mask::{workflow_data(piece)}")
     return lines
 
 
 def annotations(findings: Iterable[Finding]) -> list[str]:
     """One `::error` (a pending change: `::warning`) per finding, pinned to its file and line."""
-    from envsync.scan.render import _escape_data, _escape_property
-
     lines = []
     for f in findings:
         props = []
         if f.file:
-            props.append(f"file={_escape_property(f.file)}")
+            props.append(f"file={workflow_property(f.file)}")  # as it is, or GitHub cannot link the file
             if f.line:
                 props.append(f"line={f.line}")
         label = "conflict" if f.kind == CONFLICT else "drift"
-        props.append(f"title={_escape_property(f'envsync {label} ({f.target})')}")
+        props.append(f"title={workflow_property(escape(f'envsync {label} ({f.target})'))}")
         level = "warning" if _pending(f) else "error"
-        lines.append(f"::{level} {','.join(props)}::{_escape_data(f.message)}")
+        lines.append(f"::{level} {','.join(props)}::{workflow_data(escape(f.message))}")
     return lines
 
 
@@ -165,6 +165,7 @@ def _where(f: Finding) -> str:
 
 def _md(text: str) -> str:
     """Text safe inside a Markdown table cell (keys and file names are user-chosen)."""
+    text = escape(text)
     for char in ("\\", "|", "`", "<", ">", "*", "_", "[", "]"):
         text = text.replace(char, "\\" + char)
     return " ".join(text.split())
@@ -172,7 +173,8 @@ def _md(text: str) -> str:
 
 def _code(text: str) -> str:
     """A key as inline code; in a table cell only the pipe needs escaping there."""
-    if "`" in text or "\n" in text:
+    text = escape(text)
+    if "`" in text:
         return _md(text)
     return "`" + text.replace("|", "\\|") + "`"
 
@@ -194,13 +196,14 @@ def junit_xml(checked: Mapping[str, Sequence[str]], findings: Sequence[Finding],
     for target, keys in checked.items():
         own = by_target.get(target, {})
         cases = list(dict.fromkeys([*keys, *own])) or ["(no keys)"]
-        suite = ET.SubElement(root, "testsuite", name=f"{name} {target}", tests=str(len(cases)),
+        # escape(): XML 1.0 cannot hold most control characters at all, escaped or not.
+        suite = ET.SubElement(root, "testsuite", name=escape(f"{name} {target}"), tests=str(len(cases)),
                               failures=str(sum(map(len, own.values()))), errors="0", skipped="0")
         for key in cases:
-            case = ET.SubElement(suite, "testcase", name=key, classname=f"envsync.{target}")
+            case = ET.SubElement(suite, "testcase", name=escape(key), classname=escape(f"envsync.{target}"))
             for f in own.get(key, ()):
-                failure = ET.SubElement(case, "failure", message=f.message, type=f.kind)
-                failure.text = f"{_where(f)}: {f.message}"
+                failure = ET.SubElement(case, "failure", message=escape(f.message), type=escape(f.kind))
+                failure.text = escape(f"{_where(f)}: {f.message}")
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
@@ -222,9 +225,10 @@ def codequality(findings: Sequence[Finding]) -> list[dict[str, Any]]:
         seen[identity] = seen.get(identity, 0) + 1
         unique = identity if seen[identity] == 1 else f"{identity}:{seen[identity]}"
         issues.append({
-            "type": "issue", "check_name": f"envsync-{f.kind}", "description": f"[{f.target}] {f.message}",
+            "type": "issue", "check_name": f"envsync-{f.kind}", "description": escape(f"[{f.target}] {f.message}"),
             "categories": ["Bug Risk"], "severity": _severity(f),
             "fingerprint": sha256(unique.encode()).hexdigest(),
+            # the path as it is, or GitLab cannot link the file; JSON itself keeps it one string
             "location": {"path": f.file or CONFIG_FILE, "lines": {"begin": f.line or 1}},
         })
     return issues

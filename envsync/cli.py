@@ -18,7 +18,7 @@ from envsync import __version__, config as config_module, drift, dotenv_file, en
 from envsync import schema_push
 from envsync import ci_report
 from envsync.errors import EXIT_CLEAN, EXIT_DRIFT, EnvSyncError, InputError
-from envsync.escaping import escape
+from envsync.escaping import escape, rich
 from envsync.fsutil import atomic_write
 from envsync.plan import Item, Mode, Plan
 from envsync.stores import open_store
@@ -397,7 +397,7 @@ def _confirm(name: str, plan: Plan) -> bool:
 
 
 def _ask(item: Item) -> str:
-    click.echo(f"\n{item.key}: {item.reason}", err=True)
+    click.echo(f"\n{escape(item.key)}: {escape(item.reason)}", err=True)
     click.echo(f"  local: {report.mask(item.local)}   store: {report.mask(item.remote)}   "
                f"last sync: {report.mask(item.base)}", err=True)
     choice = click.prompt("  keep [l]ocal, [r]emote, try [m]erge, or [s]kip?",
@@ -671,7 +671,7 @@ def targets(ctx, as_json) -> int:
     rows = [{"target": t.name, "file": t.display_file(), "store": t.store,
              "scheme": t.store.partition("://")[0], "schema": t.display_schema()} for t in config.targets.values()]
     out = Output(as_json)
-    out.show("\n".join(f"{r['target']}\t{r['file']}\t{r['store']}" for r in rows))
+    out.show("\n".join("\t".join(escape(r[column]) for column in ("target", "file", "store")) for r in rows))
     out.emit_json(rows)
     return EXIT_CLEAN
 
@@ -711,19 +711,19 @@ def _doctor_table(diagnosis):
     from rich.table import Table
 
     styles = {"ok": "green", "failed": "bold red", "skipped": "dim"}
-    table = Table(title=f"{diagnosis.target}: {diagnosis.store}", caption=f"federation: {diagnosis.federation}",
-                  title_justify="left", caption_justify="left")
+    table = Table(title=rich(f"{diagnosis.target}: {diagnosis.store}"),
+                  caption=rich(f"federation: {diagnosis.federation}"), title_justify="left", caption_justify="left")
     for column in ("check", "status", "detail"):
         table.add_column(column, overflow="fold")
     for check in diagnosis.checks:
-        table.add_row(check.name, f"[{styles[check.status]}]{check.status}[/]", check.detail)
+        table.add_row(rich(check.name), f"[{styles[check.status]}]{check.status}[/]", rich(check.detail))
     return table
 
 
 def _doctor_text(diagnosis) -> str:
     marks = {"ok": "ok", "failed": "FAILED", "skipped": "skipped"}
-    lines = [f"{diagnosis.target}: {diagnosis.store}", f"  federation: {diagnosis.federation}"]
-    lines += [f"  {check.name:<9} {marks[check.status]:<8} {check.detail}" for check in diagnosis.checks]
+    lines = [escape(f"{diagnosis.target}: {diagnosis.store}"), escape(f"  federation: {diagnosis.federation}")]
+    lines += [escape(f"  {check.name:<9} {marks[check.status]:<8} {check.detail}") for check in diagnosis.checks]
     return "\n".join(lines)
 
 
