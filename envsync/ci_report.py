@@ -29,6 +29,9 @@ from envsync.plan import Action, Plan
 # itself. Values that short are not secrets anyway, nor are booleans ("false" masked
 # would star out the Action's own `drift=false`).
 MIN_MASK_LENGTH = 3
+# A field of a JSON value (issue 11, item 9): one character more, as such values hold
+# short structural strings ("v1", "eu", "rw") that are no secret but common in logs.
+MIN_LEAF_LENGTH = 4
 # GitHub shows a few annotations per step and refuses summaries over 1 MiB.
 MAX_ANNOTATIONS = 50
 MAX_SUMMARY_ROWS = 1000
@@ -49,17 +52,53 @@ class PlanSection:
 
 
 def add_mask_lines(values: Iterable[str]) -> list[str]:
-    """`::add-mask::` for each value, and for each line of a multi-line value (the log shows lines apart)."""
+    """`::add-mask::` for each value, and for each line of a multi-line value (the log shows lines
+    apart); for a JSON object or array, also for each string in it (`jq -r .password` prints one)."""
     from envsync.scan.values import is_boolean_word
 
-    lines, seen = [], set()
-    for value in values:
-        pieces = [value, *value.splitlines()] if ("\n" in value or "\r" in value) else [value]
-        for piece in pieces:
-            if len(piece.strip()) >= MIN_MASK_LENGTH and not is_boolean_word(piece) and piece not in seen:
+    lines: list[str] = []
+    seen: set[str] = set()
+
+    def add(text: str, minimum: int) -> None:
+        for piece in _lines_of(text):
+            if len(piece.strip()) >= minimum and not is_boolean_word(piece) and piece not in seen:
                 seen.add(piece)
                 lines.append(f"::add-mask::{workflow_data(piece)}")
+
+    for value in values:
+        add(value, MIN_MASK_LENGTH)
+        for leaf in json_leaves(value):
+            add(leaf, MIN_LEAF_LENGTH)
     return lines
+
+
+def _lines_of(text: str) -> list[str]:
+    return [text, *text.splitlines()] if ("\n" in text or "\r" in text) else [text]
+
+
+def json_leaves(value: str) -> list[str]:
+    """The strings inside a value that is a JSON object or array, as `jq -r` prints them and as
+    they stand between quotes in the JSON (`jq .field`); [] for any other value.
+
+    Numbers, booleans and null are left out: a port or a count masked would star out every
+    occurrence of those digits in the log, and a secret number is written as a string."""
+    if value.lstrip()[:1] not in ("{", "["):
+        return []
+    try:
+        data = json.loads(value)
+    except (ValueError, RecursionError):
+        return []
+    leaves, stack = [], [data]
+    while stack:  # no recursion: nesting depth is the store's to choose
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, str):
+            quoted = json.dumps(node, ensure_ascii=False)[1:-1]
+            leaves += [node] if quoted == node else [node, quoted]
+    return leaves
 
 
 def annotations(findings: Iterable[Finding]) -> list[str]:

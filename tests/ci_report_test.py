@@ -277,3 +277,27 @@ def test_annotation_message_is_one_line_without_controls():
 def test_codequality_description_is_escaped():
     (issue,) = ci_report.codequality([Finding("dev", HOSTILE, "value-differs", ".env", 2, f"{HOSTILE} differs")])
     assert not any(c in issue["description"] for c in "\n\x1b\x00\u202e")
+
+
+# -- JSON values: every string field masked too (issue 11, item 9) --------------------
+
+
+def test_json_value_masks_its_string_leaves(secret):
+    password, token = secret("pw"), secret("tok")
+    value = json.dumps({"user": "app-user", "db": {"password": password, "port": 5432, "ssl": True},
+                        "list": [token, "ab", "abcd", None, 123456], "quote": 'p"w\\x'})
+    masks = [line[len("::add-mask::"):] for line in ci_report.add_mask_lines([value])]
+    assert masks[0] == value  # the whole value first
+    assert {password, token, "app-user", "abcd", 'p"w\\x', 'p\\"w\\\\x'} <= set(masks)
+    assert not {"ab", "5432", "123456", "true", "null", "user", "password"} & set(masks)
+
+
+@pytest.mark.parametrize("value", ["not json {", "[1, 2", '"a string"', "{" * 100000, "12345"])
+def test_non_json_values_are_masked_whole_only(value):
+    assert ci_report.add_mask_lines([value]) == [f"::add-mask::{value}"]
+
+
+def test_multi_line_json_leaf_is_masked_line_by_line(secret):
+    first, second = secret("first"), secret("second")
+    masks = [line[len("::add-mask::"):] for line in ci_report.add_mask_lines([json.dumps({"pem": f"{first}\n{second}"})])]
+    assert first in masks and second in masks
