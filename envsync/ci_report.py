@@ -4,7 +4,9 @@ annotations) and job-summary Markdown, GitLab JUnit XML and code-quality JSON.
 Pure renderers: they take findings and plans and return text or JSON-ready
 data. The only I/O is in the two writers at the end (`write_private`,
 `append`). Nothing here ever renders a value, except `add_mask_lines`, whose
-job is to hand each value to GitHub's log masker.
+job is to hand each value to GitHub's log masker. Every other string (keys,
+targets, file names, messages) comes from a store or a config and is escaped
+(`envsync.escaping`) before it goes into a workflow command, Markdown, XML or JSON.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from envsync import report
 from envsync.config import CONFIG_FILE
 from envsync.drift import Finding
 from envsync.errors import InputError
+from envsync.escaping import escape, workflow_data, workflow_property
 from envsync.fsutil import atomic_write
 from envsync.plan import Action, Plan
 
@@ -26,6 +29,9 @@ from envsync.plan import Action, Plan
 # itself. Values that short are not secrets anyway, nor are booleans ("false" masked
 # would star out the Action's own `drift=false`).
 MIN_MASK_LENGTH = 3
+# A field of a JSON value (issue 11, item 9): one character more, as such values hold
+# short structural strings ("v1", "eu", "rw") that are no secret but common in logs.
+MIN_LEAF_LENGTH = 4
 # GitHub shows a few annotations per step and refuses summaries over 1 MiB.
 MAX_ANNOTATIONS = 50
 MAX_SUMMARY_ROWS = 1000
@@ -46,35 +52,68 @@ class PlanSection:
 
 
 def add_mask_lines(values: Iterable[str]) -> list[str]:
-    """`::add-mask::` for each value, and for each line of a multi-line value (the log shows lines apart)."""
-    from envsync.scan.render import _escape_data  # the workflow-command escaping, kept in one place
+    """`::add-mask::` for each value, and for each line of a multi-line value (the log shows lines
+    apart); for a JSON object or array, also for each string in it (`jq -r .password` prints one)."""
     from envsync.scan.values import is_boolean_word
 
-    lines, seen = [], set()
-    for value in values:
-        pieces = [value, *value.splitlines()] if ("\n" in value or "\r" in value) else [value]
-        for piece in pieces:
-            if len(piece.strip()) >= MIN_MASK_LENGTH and not is_boolean_word(piece) and piece not in seen:
+    lines: list[str] = []
+    seen: set[str] = set()
+
+    def add(text: str, minimum: int) -> None:
+        for piece in _lines_of(text):
+            if len(piece.strip()) >= minimum and not is_boolean_word(piece) and piece not in seen:
                 seen.add(piece)
-                lines.append(f"::add-mask::{_escape_data(piece)}")
+                lines.append(f"::add-mask::{workflow_data(piece)}")
+
+    for value in values:
+        add(value, MIN_MASK_LENGTH)
+        for leaf in json_leaves(value):
+            add(leaf, MIN_LEAF_LENGTH)
     return lines
+
+
+def _lines_of(text: str) -> list[str]:
+    return [text, *text.splitlines()] if ("\n" in text or "\r" in text) else [text]
+
+
+def json_leaves(value: str) -> list[str]:
+    """The strings inside a value that is a JSON object or array, as `jq -r` prints them and as
+    they stand between quotes in the JSON (`jq .field`); [] for any other value.
+
+    Numbers, booleans and null are left out: a port or a count masked would star out every
+    occurrence of those digits in the log, and a secret number is written as a string."""
+    if value.lstrip()[:1] not in ("{", "["):
+        return []
+    try:
+        data = json.loads(value)
+    except (ValueError, RecursionError):
+        return []
+    leaves, stack = [], [data]
+    while stack:  # no recursion: nesting depth is the store's to choose
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, str):
+            quoted = json.dumps(node, ensure_ascii=False)[1:-1]
+            leaves += [node] if quoted == node else [node, quoted]
+    return leaves
 
 
 def annotations(findings: Iterable[Finding]) -> list[str]:
     """One `::error` (a pending change: `::warning`) per finding, pinned to its file and line."""
-    from envsync.scan.render import _escape_data, _escape_property
-
     lines = []
     for f in findings:
         props = []
         if f.file:
-            props.append(f"file={_escape_property(f.file)}")
+            props.append(f"file={workflow_property(f.file)}")  # as it is, or GitHub cannot link the file
             if f.line:
                 props.append(f"line={f.line}")
         label = "conflict" if f.kind == CONFLICT else "drift"
-        props.append(f"title={_escape_property(f'envsync {label} ({f.target})')}")
+        props.append(f"title={workflow_property(escape(f'envsync {label} ({f.target})'))}")
         level = "warning" if _pending(f) else "error"
-        lines.append(f"::{level} {','.join(props)}::{_escape_data(f.message)}")
+        lines.append(f"::{level} {','.join(props)}::{workflow_data(escape(f.message))}")
     return lines
 
 
@@ -165,6 +204,7 @@ def _where(f: Finding) -> str:
 
 def _md(text: str) -> str:
     """Text safe inside a Markdown table cell (keys and file names are user-chosen)."""
+    text = escape(text)
     for char in ("\\", "|", "`", "<", ">", "*", "_", "[", "]"):
         text = text.replace(char, "\\" + char)
     return " ".join(text.split())
@@ -172,7 +212,8 @@ def _md(text: str) -> str:
 
 def _code(text: str) -> str:
     """A key as inline code; in a table cell only the pipe needs escaping there."""
-    if "`" in text or "\n" in text:
+    text = escape(text)
+    if "`" in text:
         return _md(text)
     return "`" + text.replace("|", "\\|") + "`"
 
@@ -194,13 +235,14 @@ def junit_xml(checked: Mapping[str, Sequence[str]], findings: Sequence[Finding],
     for target, keys in checked.items():
         own = by_target.get(target, {})
         cases = list(dict.fromkeys([*keys, *own])) or ["(no keys)"]
-        suite = ET.SubElement(root, "testsuite", name=f"{name} {target}", tests=str(len(cases)),
+        # escape(): XML 1.0 cannot hold most control characters at all, escaped or not.
+        suite = ET.SubElement(root, "testsuite", name=escape(f"{name} {target}"), tests=str(len(cases)),
                               failures=str(sum(map(len, own.values()))), errors="0", skipped="0")
         for key in cases:
-            case = ET.SubElement(suite, "testcase", name=key, classname=f"envsync.{target}")
+            case = ET.SubElement(suite, "testcase", name=escape(key), classname=escape(f"envsync.{target}"))
             for f in own.get(key, ()):
-                failure = ET.SubElement(case, "failure", message=f.message, type=f.kind)
-                failure.text = f"{_where(f)}: {f.message}"
+                failure = ET.SubElement(case, "failure", message=escape(f.message), type=escape(f.kind))
+                failure.text = escape(f"{_where(f)}: {f.message}")
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
@@ -222,9 +264,10 @@ def codequality(findings: Sequence[Finding]) -> list[dict[str, Any]]:
         seen[identity] = seen.get(identity, 0) + 1
         unique = identity if seen[identity] == 1 else f"{identity}:{seen[identity]}"
         issues.append({
-            "type": "issue", "check_name": f"envsync-{f.kind}", "description": f"[{f.target}] {f.message}",
+            "type": "issue", "check_name": f"envsync-{f.kind}", "description": escape(f"[{f.target}] {f.message}"),
             "categories": ["Bug Risk"], "severity": _severity(f),
             "fingerprint": sha256(unique.encode()).hexdigest(),
+            # the path as it is, or GitLab cannot link the file; JSON itself keeps it one string
             "location": {"path": f.file or CONFIG_FILE, "lines": {"begin": f.line or 1}},
         })
     return issues

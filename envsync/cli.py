@@ -18,6 +18,7 @@ from envsync import __version__, config as config_module, drift, dotenv_file, en
 from envsync import schema_push
 from envsync import ci_report
 from envsync.errors import EXIT_CLEAN, EXIT_DRIFT, EnvSyncError, InputError
+from envsync.escaping import escape, rich
 from envsync.fsutil import atomic_write
 from envsync.plan import Item, Mode, Plan
 from envsync.stores import open_store
@@ -63,7 +64,7 @@ class Output:
 
 
 def warn(message: str) -> None:
-    click.echo(f"envsync: warning: {message}", err=True)
+    click.echo(f"envsync: warning: {escape(message)}", err=True)  # store notes name the store's secrets
 
 
 @contextlib.contextmanager
@@ -321,15 +322,19 @@ def _sync(ctx, mode: Mode, names, all_targets, *, on_conflict, prune, force, ver
     if on_conflict == "ask" and not sys.stdin.isatty():
         raise InputError("--on-conflict ask needs a terminal to ask on — use fail, local, remote or merge")
     results, exit_code = [], EXIT_CLEAN
-    for target in targets:
-        with progress(f"reading {target.name}") as tick:
-            context = (engine.prepare(target, must_exist=mode is Mode.PUSH, progress=tick, options=options)
-                       if request is None else _prepare_given(target, request, schemas.get(target.name), tick, options))
-        ci_run.mask_context(context)
+    # Every target is read (once) and masked before anything of any target is printed: on
+    # GitHub, a plan printed for the first target must not come before the masks of the next.
+    contexts = [_prepare(target, mode, request, schemas, options, ci_run) for target in targets]
+    plans: dict[str, Plan] = {}
+    if on_conflict != "ask":  # asking prompts per key: then each target is planned as it is shown
+        for context in contexts:
+            plans[context.target.name] = _plan(context, mode, prune, force, on_conflict)
+            ci_run.mask_merged(plans[context.target.name])
+    for context in contexts:
+        target = context.target
         for message in context.warnings:
             warn(message)
-        plan = engine.plan(context, mode, prune=prune, force=force, on_conflict=on_conflict,
-                           choose=_ask if on_conflict == "ask" else None)
+        plan = plans[target.name] if target.name in plans else _plan(context, mode, prune, force, on_conflict)
         title = f"{target.name}: {context.local.document.name} <-> {context.store.uri} ({context.store.layout})"
         out.show(report.plan_text(title, plan, verbose), lambda: report.plan_table(title, plan, verbose))
         result = report.plan_json(target.name, context.local.document.name, plan, context.info(), verbose)
@@ -360,6 +365,21 @@ def _sync(ctx, mode: Mode, names, all_targets, *, on_conflict, prune, force, ver
     out.emit_json(payload)
     ci_run.finish(payload)
     return exit_code
+
+
+def _prepare(target: config_module.Target, mode: Mode, request: schema_push.Request | None,
+             schemas: dict[str, dict[str, str | None]], options: StoreOptions, ci_run: CiRun) -> engine.Context:
+    """Read one target (file, store, base) and mask every value read."""
+    with progress(f"reading {target.name}") as tick:
+        context = (engine.prepare(target, must_exist=mode is Mode.PUSH, progress=tick, options=options)
+                   if request is None else _prepare_given(target, request, schemas.get(target.name), tick, options))
+    ci_run.mask_context(context)
+    return context
+
+
+def _plan(context: engine.Context, mode: Mode, prune: bool, force: bool, on_conflict: str) -> Plan:
+    return engine.plan(context, mode, prune=prune, force=force, on_conflict=on_conflict,
+                       choose=_ask if on_conflict == "ask" else None)
 
 
 def _schemas(targets: list[config_module.Target]) -> dict[str, dict[str, str | None]]:
@@ -396,7 +416,7 @@ def _confirm(name: str, plan: Plan) -> bool:
 
 
 def _ask(item: Item) -> str:
-    click.echo(f"\n{item.key}: {item.reason}", err=True)
+    click.echo(f"\n{escape(item.key)}: {escape(item.reason)}", err=True)
     click.echo(f"  local: {report.mask(item.local)}   store: {report.mask(item.remote)}   "
                f"last sync: {report.mask(item.base)}", err=True)
     choice = click.prompt("  keep [l]ocal, [r]emote, try [m]erge, or [s]kip?",
@@ -426,9 +446,11 @@ def check(ctx, targets, all_targets, offline, as_json, reports) -> int:
     """
     out = Output(as_json)
     ci_run = CiRun("check", reports)
+    # Every target is read and masked before anything is printed (see _sync).
+    reads = [_read_for_check(target, offline, ci_run) for target in load_config(ctx).select(targets, all_targets)]
     findings: list[drift.Finding] = []
-    for target in load_config(ctx).select(targets, all_targets):
-        findings += _check_target(target, offline, ci_run)
+    for read in reads:
+        findings += _check_target(read, offline, ci_run)
     if findings:
         out.show(report.findings_text(findings), lambda: report.findings_table(findings, "Drift"))
         out.note(f"{len(findings)} drift finding(s)")
@@ -440,14 +462,38 @@ def check(ctx, targets, all_targets, offline, as_json, reports) -> int:
     return EXIT_DRIFT if findings else EXIT_CLEAN
 
 
-def _check_target(target: config_module.Target, offline: bool, ci_run: CiRun) -> list[drift.Finding]:
+@dataclass(frozen=True)
+class _CheckRead:
+    """What `check` read for one target: the schema, the local file, the store (None: offline)."""
+
+    target: config_module.Target
+    schema: drift.Side | None
+    local: engine.Local
+    remote_values: dict[str, str] | None
+    warnings: list[str]
+
+
+def _read_for_check(target: config_module.Target, offline: bool, ci_run: CiRun) -> _CheckRead:
     schema = _schema_side(target)
     if offline and schema is None:
         raise InputError(f"target {target.name}: --offline compares with a schema, and the target has none — "
                          "set `schema = \".env.example\"`")
     local = engine.read_local(target, must_exist=False)
     ci_run.mask(local.values.values())
-    for message in local.document.warnings:
+    warnings = list(local.document.warnings)
+    remote_values = None
+    if not offline:
+        store = open_store(target)
+        with progress(f"reading {target.name}") as tick:
+            remote_values = dict(store.read(tick).values)
+        ci_run.mask(remote_values.values())
+        warnings += store.notes
+    return _CheckRead(target, schema, local, remote_values, warnings)
+
+
+def _check_target(read: _CheckRead, offline: bool, ci_run: CiRun) -> list[drift.Finding]:
+    target, schema, local, remote_values = read.target, read.schema, read.local, read.remote_values
+    for message in read.warnings:
         warn(message)
     local_side = None
     if local.exists:
@@ -455,14 +501,6 @@ def _check_target(target: config_module.Target, offline: bool, ci_run: CiRun) ->
         known = local.document.lines()
         lines = {k: known.get(k) or 0 for k in keys}
         local_side = drift.Side(target.display_file(), target.display_file(), keys, lines)
-    remote_values = None
-    if not offline:
-        store = open_store(target)
-        with progress(f"reading {target.name}") as tick:
-            remote_values = dict(store.read(tick).values)
-        ci_run.mask(remote_values.values())
-        for message in store.notes:
-            warn(message)
     found = drift.compare(target.name, schema=schema, local=local_side,
                           remote_keys=list(remote_values) if remote_values is not None else None,
                           local_values=local.values, remote_values=remote_values)
@@ -670,7 +708,7 @@ def targets(ctx, as_json) -> int:
     rows = [{"target": t.name, "file": t.display_file(), "store": t.store,
              "scheme": t.store.partition("://")[0], "schema": t.display_schema()} for t in config.targets.values()]
     out = Output(as_json)
-    out.show("\n".join(f"{r['target']}\t{r['file']}\t{r['store']}" for r in rows))
+    out.show("\n".join("\t".join(escape(r[column]) for column in ("target", "file", "store")) for r in rows))
     out.emit_json(rows)
     return EXIT_CLEAN
 
@@ -710,19 +748,19 @@ def _doctor_table(diagnosis):
     from rich.table import Table
 
     styles = {"ok": "green", "failed": "bold red", "skipped": "dim"}
-    table = Table(title=f"{diagnosis.target}: {diagnosis.store}", caption=f"federation: {diagnosis.federation}",
-                  title_justify="left", caption_justify="left")
+    table = Table(title=rich(f"{diagnosis.target}: {diagnosis.store}"),
+                  caption=rich(f"federation: {diagnosis.federation}"), title_justify="left", caption_justify="left")
     for column in ("check", "status", "detail"):
         table.add_column(column, overflow="fold")
     for check in diagnosis.checks:
-        table.add_row(check.name, f"[{styles[check.status]}]{check.status}[/]", check.detail)
+        table.add_row(rich(check.name), f"[{styles[check.status]}]{check.status}[/]", rich(check.detail))
     return table
 
 
 def _doctor_text(diagnosis) -> str:
     marks = {"ok": "ok", "failed": "FAILED", "skipped": "skipped"}
-    lines = [f"{diagnosis.target}: {diagnosis.store}", f"  federation: {diagnosis.federation}"]
-    lines += [f"  {check.name:<9} {marks[check.status]:<8} {check.detail}" for check in diagnosis.checks]
+    lines = [escape(f"{diagnosis.target}: {diagnosis.store}"), escape(f"  federation: {diagnosis.federation}")]
+    lines += [escape(f"  {check.name:<9} {marks[check.status]:<8} {check.detail}") for check in diagnosis.checks]
     return "\n".join(lines)
 
 
@@ -849,6 +887,10 @@ class CiRun:
         base = [v for v in (context.base or {}).values() if isinstance(v, str)]
         self.mask([*context.local.values.values(), *context.remote.values.values(), *base])
 
+    def mask_merged(self, plan: Plan) -> None:
+        """Values a plan made (three-way merges): not read from anywhere, so masked apart."""
+        self.mask(i.merged for i in plan.items if i.merged)
+
     def add_findings(self, target: str, keys: Iterable[str], findings: list[drift.Finding]) -> None:
         self.checked.setdefault(target, []).extend(keys)
         self.findings += findings
@@ -860,7 +902,7 @@ class CiRun:
 
     def add_plan(self, context: engine.Context, plan: Plan, result: dict[str, Any], dry_run: bool) -> None:
         """One target's plan; `result` is its JSON entry, read again at the end for what was applied."""
-        self.mask(i.merged for i in plan.items if i.merged)
+        self.mask_merged(plan)
         document = context.local.document
         known = document.lines()
         lines = {i.key: known.get(i.key) for i in plan.items}
@@ -918,7 +960,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = cli.main(args=argv, prog_name="envsync", standalone_mode=False)
     except EnvSyncError as exc:
-        click.echo(f"envsync: error: {exc}", err=True)
+        click.echo(f"envsync: error: {escape(exc)}", err=True)  # one line, whatever a store's error text holds
         return exc.exit_code
     except click.exceptions.Abort:
         click.echo("\nAborted; nothing more applied.", err=True)

@@ -1,5 +1,7 @@
 """Rendering: plans, drift findings and history as rich tables on a TTY, plain
-text otherwise, or JSON. Values are always masked; no hash of a value is shown."""
+text otherwise, or JSON. Values are always masked; no hash of a value is shown.
+Names, authors and messages come from stores and configs: every one is escaped
+(`envsync.escaping`) — in tables also as rich markup."""
 from __future__ import annotations
 
 import os
@@ -7,6 +9,7 @@ import sys
 from typing import Any, Iterable
 
 from envsync.drift import Finding
+from envsync.escaping import escape, rich
 from envsync.plan import Action, Item, Plan, Unknown
 from envsync.stores.base import StoreInfo, VersionInfo
 
@@ -62,12 +65,12 @@ def plan_items(plan: Plan, verbose: bool = False) -> list[Item]:
 
 
 def plan_text(title: str, plan: Plan, verbose: bool = False) -> str:
-    lines = [title]
+    lines = [escape(title)]
     items = plan_items(plan, verbose)
-    width = max((len(i.key) for i in items), default=0)
+    width = max((len(escape(i.key)) for i in items), default=0)
     for item in items:
-        detail = _detail(item)
-        lines.append(f"  {SYMBOLS[item.action]} {item.key:<{width}}  {item.action.value:<11}  {detail}".rstrip())
+        detail = escape(_detail(item))
+        lines.append(f"  {SYMBOLS[item.action]} {escape(item.key):<{width}}  {item.action.value:<11}  {detail}".rstrip())
     if not items:
         lines.append("  (in sync)")
     lines.append(f"  {plan_summary(plan)}")
@@ -77,13 +80,13 @@ def plan_text(title: str, plan: Plan, verbose: bool = False) -> str:
 def plan_table(title: str, plan: Plan, verbose: bool = False):
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    table = Table(title=rich(title), title_justify="left", show_edge=False, pad_edge=False)
     for column in ("", "Key", "Action", "Local", "Store", "Note"):
         table.add_column(column, no_wrap=column in ("Key", "Action"))
     for item in plan_items(plan, verbose):
         style = STYLES[item.action]
-        table.add_row(SYMBOLS[item.action], item.key, f"[{style}]{item.action.value}[/]",
-                      mask(item.local), mask(item.remote), item.reason)
+        table.add_row(SYMBOLS[item.action], rich(item.key), f"[{style}]{item.action.value}[/]",
+                      mask(item.local), mask(item.remote), rich(item.reason))
     table.caption = plan_summary(plan) if plan_items(plan, verbose) else f"in sync — {plan_summary(plan)}"
     table.caption_justify = "left"
     return table
@@ -121,19 +124,20 @@ def findings_text(findings: Iterable[Finding]) -> str:
     lines = []
     for f in findings:
         where = f"{f.file}:{f.line}: " if f.file and f.line else (f"{f.file}: " if f.file else "")
-        lines.append(f"{where}[{f.target}] {f.kind}: {f.message}")
+        lines.append(escape(f"{where}[{f.target}] {f.kind}: {f.message}"))
     return "\n".join(lines)
 
 
 def findings_table(findings: list[Finding], title: str):
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    table = Table(title=rich(title), title_justify="left", show_edge=False, pad_edge=False)
     for column in ("Target", "Key", "Drift", "Where", "Fix"):
         table.add_column(column)
     for f in findings:
         where = f"{f.file}:{f.line}" if f.file and f.line else (f.file or "store")
-        table.add_row(f.target, f.key, f"[yellow]{f.kind}[/]", where, f.message.split(" — ", 1)[-1])
+        table.add_row(rich(f.target), rich(f.key), f"[yellow]{rich(f.kind)}[/]", rich(where),
+                      rich(f.message.split(" — ", 1)[-1]))
     return table
 
 
@@ -161,21 +165,22 @@ def history_rows(entries: list[VersionInfo], key: str | None) -> list[tuple[str,
 
 def history_text(subject: str, rows: list[tuple[str, ...]]) -> str:
     if not rows:
-        return f"No history for {subject}."
+        return f"No history for {escape(subject)}."
+    rows = [tuple(escape(cell) for cell in row) for row in rows]
     width = max(len(r[1]) for r in rows)
     lines = [f"{v:>8}  {k:<{width}}  {when}  {action:<8} {size:<12} {by}".rstrip()
              for v, k, when, by, action, size in rows]
-    return f"History of {subject}:\n" + "\n".join(lines)
+    return f"History of {escape(subject)}:\n" + "\n".join(lines)
 
 
 def history_table(subject: str, rows: list[tuple[str, ...]]):
     from rich.table import Table
 
-    table = Table(title=f"History of {subject}", title_justify="left", show_edge=False, pad_edge=False)
+    table = Table(title=f"History of {rich(subject)}", title_justify="left", show_edge=False, pad_edge=False)
     for column in HISTORY_COLUMNS:
         table.add_column(column)
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(rich(cell) for cell in row))
     return table
 
 

@@ -66,8 +66,10 @@ def test_annotations_point_at_file_and_line(secret):
 def test_annotation_properties_and_message_are_escaped():
     finding = Finding("prod-eu", "K", drift.VALUE_DIFFERS, "conf/a,b:c%.env", None, "50% off\nline two: x, y")
     (line,) = ci_report.annotations([finding])
+    # A message is one line: its text comes from stores and configs (issue 11), so a newline
+    # in it is shown escaped rather than passed on as %0A.
     assert line == ("::error file=conf/a%2Cb%3Ac%25.env,title=envsync drift (prod-eu)::"
-                    "50%25 off%0Aline two: x, y")
+                    "50%25 off\\nline two: x, y")
 
 
 def test_target_in_title_is_escaped():
@@ -243,3 +245,59 @@ def test_junit_of_many_keys_is_linear():
     findings = [Finding("dev", k, "missing-from-store", ".env", 1, f"{k} is missing") for k in keys]
     root = ET.fromstring(ci_report.junit_xml({"dev": keys}, findings))
     assert len(root.findall(".//failure")) == 20_000  # 20,000 x 20,000 comparisons would take minutes
+
+
+# -- store and config text is escaped (issue 11) ---------------------------------------
+
+HOSTILE = "K\n::stop-commands::x\x1b[2J\x00\u202eY|`<b>"
+
+
+def test_junit_with_control_characters_is_well_formed_xml():
+    finding = Finding(HOSTILE, HOSTILE, "value-differs", HOSTILE, 2, f"{HOSTILE} differs")
+    root = ET.fromstring(ci_report.junit_xml({HOSTILE: [HOSTILE]}, [finding]).encode())
+    case = root.find("testsuite/testcase")
+    assert case.get("name") == "K\\n::stop-commands::x\\x1b[2J\\x00\\u202eY|`<b>"
+
+
+def test_summary_markdown_escapes_control_characters():
+    finding = Finding(HOSTILE, HOSTILE, "value-differs", HOSTILE, 2, f"{HOSTILE} differs — fix {HOSTILE}")
+    plan = Plan(Mode.PUSH, (Item(HOSTILE, Action.PUSH_ADD, "value", None, reason=HOSTILE),))
+    for text in (ci_report.check_markdown([HOSTILE], [finding]),
+                 ci_report.plan_markdown("push", [ci_report.PlanSection(HOSTILE, plan)])):
+        assert not any(c in text for c in "\x1b\x00\u202e"), repr(text)
+        assert not any(line.startswith("::") for line in text.splitlines())
+
+
+def test_annotation_message_is_one_line_without_controls():
+    finding = Finding("dev", HOSTILE, "value-differs", ".env", 2, f"{HOSTILE} differs")
+    (line,) = ci_report.annotations([finding])
+    assert "\n" not in line and "%0A" not in line and "\x1b" not in line and "\x00" not in line
+
+
+def test_codequality_description_is_escaped():
+    (issue,) = ci_report.codequality([Finding("dev", HOSTILE, "value-differs", ".env", 2, f"{HOSTILE} differs")])
+    assert not any(c in issue["description"] for c in "\n\x1b\x00\u202e")
+
+
+# -- JSON values: every string field masked too (issue 11, item 9) --------------------
+
+
+def test_json_value_masks_its_string_leaves(secret):
+    password, token = secret("pw"), secret("tok")
+    value = json.dumps({"user": "app-user", "db": {"password": password, "port": 5432, "ssl": True},
+                        "list": [token, "ab", "abcd", None, 123456], "quote": 'p"w\\x'})
+    masks = [line[len("::add-mask::"):] for line in ci_report.add_mask_lines([value])]
+    assert masks[0] == value  # the whole value first
+    assert {password, token, "app-user", "abcd", 'p"w\\x', 'p\\"w\\\\x'} <= set(masks)
+    assert not {"ab", "5432", "123456", "true", "null", "user", "password"} & set(masks)
+
+
+@pytest.mark.parametrize("value", ["not json {", "[1, 2", '"a string"', "{" * 100000, "12345"])
+def test_non_json_values_are_masked_whole_only(value):
+    assert ci_report.add_mask_lines([value]) == [f"::add-mask::{value}"]
+
+
+def test_multi_line_json_leaf_is_masked_line_by_line(secret):
+    first, second = secret("first"), secret("second")
+    masks = [line[len("::add-mask::"):] for line in ci_report.add_mask_lines([json.dumps({"pem": f"{first}\n{second}"})])]
+    assert first in masks and second in masks

@@ -191,3 +191,45 @@ def test_no_value_in_findings_output(secret, leak_watch):
             assert value not in output, where
         for key in ("API_KEY", "LOCAL_ONLY", "STORE_ONLY", "SCHEMA_ONLY"):
             assert key in output, where
+
+
+# -- store and config text is escaped (issue 11) ---------------------------------------
+
+HOSTILE = "K\n::stop-commands::x\x1b[2J\u202eY[link=https://evil.example]click[/link]"
+
+
+def hostile_renderings() -> dict[str, str]:
+    from datetime import datetime, timezone
+
+    from envsync.stores.base import VersionInfo
+
+    plan = Plan(Mode.SYNC, (Item(HOSTILE, Action.CONFLICT, "l", "r", "b", reason=f"note {HOSTILE}"),))
+    finding = Finding(HOSTILE, HOSTILE, "value-differs", HOSTILE, 3, f"{HOSTILE} differs")
+    entries = [VersionInfo(HOSTILE, datetime(2026, 1, 1, tzinfo=timezone.utc), HOSTILE, "changed", 3, key=HOSTILE)]
+    rows = report.history_rows(entries, None)
+    return {
+        "plan_text": report.plan_text(f"dev: {HOSTILE}", plan, True),
+        "plan_table": rich_text(report.plan_table(f"dev: {HOSTILE}", plan, True)),
+        "findings_text": report.findings_text([finding]),
+        "findings_table": rich_text(report.findings_table([finding], HOSTILE)),
+        "history_text": report.history_text(HOSTILE, rows),
+        "history_table": rich_text(report.history_table(HOSTILE, rows)),
+    }
+
+
+@pytest.mark.parametrize("name", list(hostile_renderings()))
+def test_store_strings_are_escaped_in_every_rendering(name):
+    output = hostile_renderings()[name]
+    assert not any(char in output for char in "\x1b\u202e"), repr(output)
+    assert not any(line.lstrip().startswith("::") for line in output.splitlines()), output
+    assert "\\n::stop-commands::x\\x1b[2J\\u202eY" in output.replace("\n", "")
+    # rich markup in a name is shown, not applied: the link text stays in brackets
+    assert "[link=https://evil.example]" in output.replace("\n", "")
+
+
+def test_rich_table_does_not_apply_markup_from_a_key():
+    plan = Plan(Mode.PUSH, (Item("A[link=https://evil.example]B", Action.PUSH_ADD, "v", None),))
+    console = Console(file=io.StringIO(), width=200, force_terminal=True, color_system="truecolor")
+    console.print(report.plan_table("dev", plan))
+    assert "evil.example" in console.file.getvalue()
+    assert "\x1b]8;" not in console.file.getvalue()  # no OSC 8 hyperlink was emitted

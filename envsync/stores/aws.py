@@ -179,7 +179,7 @@ class AwsStore(LayoutWriter):
 
     # -- reading -------------------------------------------------------------
 
-    def read(self, progress: Progress = no_progress) -> Snapshot:
+    def _read(self, progress: Progress = no_progress) -> Snapshot:
         if self.layout == "bundle":
             return self._read_bundle()
         listed = [s for s in self._list(include_deleted=False) if s.current]

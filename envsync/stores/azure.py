@@ -458,7 +458,7 @@ class AzureStore(LayoutWriter):
 
     # -- reading -------------------------------------------------------------
 
-    def read(self, progress: Progress = no_progress) -> Snapshot:
+    def _read(self, progress: Progress = no_progress) -> Snapshot:
         if self.layout == "bundle":
             return self._read_bundle()
 

@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
 
-from envsync.errors import ApplyError, ConflictError, EnvSyncError
+from envsync.dotenv_file import KEY_PATTERN
+from envsync.errors import ApplyError, ConflictError, EnvSyncError, StoreError
+from envsync.escaping import escape
 
 # Called with the number of items just done; lets the CLI draw a progress bar.
 Progress = Callable[[int], None]
@@ -138,11 +140,38 @@ class StoreInfo:
     secrets: int
 
 
+def check_key_names(keys: Iterable[str], where: str) -> None:
+    """Refuse a store whose key names a local .env file could not hold (exit 3).
+
+    Key names from a store are data: a bundle accepts any JSON key, so a name could hold a
+    newline (one exported line becomes two), a GitHub workflow command or terminal escapes.
+    They pass the rule local keys pass, or the command stops before printing or writing."""
+    bad = [key for key in keys if not isinstance(key, str) or not KEY_PATTERN.match(key)]
+    if not bad:
+        return
+    shown = escape(bad[0])
+    shown = shown if len(shown) <= 60 else shown[:60] + "…"
+    more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+    raise StoreError(f"{escape(where)}: holds the key name \"{shown}\"{more}, which is not a valid .env key — "
+                     "nothing was read or written; rename or remove it in the store (keys are letters, "
+                     "digits, '_', '.' and '-', and must not start with a digit)")
+
+
 class LayoutWriter:
-    """The `apply` every adapter shares: drop no-op changes, then hand the batch to the
-    writer of the store's layout (`_apply_bundle` or `_apply_per_key`)."""
+    """What every adapter shares: `read` checks the key names the adapter's `_read` found;
+    `apply` drops no-op changes, then hands the batch to the writer of the store's layout
+    (`_apply_bundle` or `_apply_per_key`)."""
 
     layout: str
+    uri: str
+
+    def read(self, progress: Progress = no_progress) -> Snapshot:
+        snapshot = self._read(progress)
+        check_key_names(snapshot.values, self.uri)
+        return snapshot
+
+    def _read(self, progress: Progress) -> Snapshot:
+        raise NotImplementedError
 
     def apply(self, changes: Sequence[Change], expected: Snapshot,
               progress: Progress = no_progress) -> Snapshot:

@@ -83,7 +83,7 @@ class FileStore(LayoutWriter):
 
     # -- reading -------------------------------------------------------------
 
-    def read(self, progress: Progress = no_progress) -> Snapshot:
+    def _read(self, progress: Progress = no_progress) -> Snapshot:
         if self.layout == "bundle":
             latest = _latest(self._bundle_dir())
             if latest is None:

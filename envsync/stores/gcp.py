@@ -445,7 +445,7 @@ class GcpStore(LayoutWriter):
 
     # -- reading -------------------------------------------------------------
 
-    def read(self, progress: Progress = no_progress) -> Snapshot:
+    def _read(self, progress: Progress = no_progress) -> Snapshot:
         if self.layout == "bundle":
             return self._read_bundle()
         listed = self._list()

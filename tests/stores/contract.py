@@ -16,7 +16,9 @@ from typing import Mapping, Sequence
 
 import pytest
 
-from envsync.errors import ApplyError, ConflictError, EnvSyncError
+from envsync.dotenv_file import KEY_PATTERN
+from envsync.errors import ApplyError, ConflictError, EnvSyncError, StoreError
+from envsync.escaping import escape
 from envsync.stores.base import Change, Snapshot, Store, StoreInfo, VersionInfo
 
 EMPTY = Snapshot(values={})
@@ -431,3 +433,26 @@ class StoreContract:
         assert store.info(three).secrets == info.secrets
         apply(store, {"C": None}, three)
         assert store.info(store.read()).secrets == (1 if layout == "bundle" else 2)
+
+    # hostile content (issue 11) -------------------------------------------------------
+
+    @pytest.mark.parametrize("bad_key", ["X\n::stop-commands::pwn\nY", "1_DIGIT_FIRST", "A B", "K\u202eEY"])
+    def test_key_names_read_back_pass_the_local_rule(self, store: Store, make_store, layout: str,
+                                                     bad_key: str) -> None:
+        """A store holding a key name no .env file could hold (another tool wrote it) stops the
+        read with one escaped line, exit 3 — in a bundle any JSON key can be written. A per-key
+        backend whose secret names cannot hold the name refuses the write, or skips the secret."""
+        try:
+            apply(store, {"GOOD": "1", bad_key: "2"}, EMPTY)
+        except EnvSyncError:
+            assert layout == "per-key", "a bundle holds any JSON key: the write should go through"
+        try:
+            snapshot = make_store.reopen(store).read()
+        except StoreError as exc:
+            message = str(exc)
+            assert exc.exit_code == 3
+            assert "\n" not in message and "\u202e" not in message, message
+            assert escape(bad_key) in message and store.uri in message
+        else:
+            assert layout == "per-key", "a bundle with a bad key name was read"
+            assert all(KEY_PATTERN.match(key) for key in snapshot.values), dict(snapshot.values)
