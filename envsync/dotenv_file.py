@@ -326,11 +326,11 @@ def _split_value(body: str) -> tuple[str, str, str]:
 
 def _check_key(name: str, key: str, line: int | None = None) -> None:
     if not KEY_PATTERN.match(key):
-        where = f"{name} line {line}" if line else name
-        shown = key if len(key) <= 40 else key[:40] + "…"
+        # A line read from the file is named by its number only: what looks like its key may be
+        # a pasted token or `KEY:value` (DESIGN.md trust rule 5).
+        where = f"{name} line {line}: invalid key name" if line else f"{name}: invalid key name {key!r}"
         raise InputError(
-            f"{where}: invalid key name {shown!r} — keys are letters, digits, '_', '.' and '-', "
-            "and must not start with a digit"
+            f"{where} — keys are letters, digits, '_', '.' and '-', and must not start with a digit"
         )
 
 

@@ -519,6 +519,11 @@ PARSE_ERRORS = [
     pytest.param("A=1\n\n   \n  =VALUE\n", 4, "missing key name", id="no-key-after-blank-lines"),
     pytest.param("A=1\nB=2\n1ABC=VALUE\n", 3, "invalid key name", id="key-starts-with-digit"),
     pytest.param("'a b'=VALUE\n", 1, "invalid key name", id="key-with-space"),
+    # what parses as a key may be a secret: the line is named, its text is not shown
+    pytest.param("A=1\nDB_PASSWORD:VALUE\n", 2, "invalid key name", id="colon-instead-of-equals"),
+    pytest.param("A=1\n\nVALUE/+x\n", 3, "invalid key name", id="pasted-token-line"),
+    pytest.param("A=1\nVALUE+/x==\n", 2, "invalid key name", id="pasted-base64-line"),
+    pytest.param("'VALUE x'=1\n", 1, "invalid key name", id="quoted-key-holding-a-token"),
     pytest.param("A=1\r\nB=\"VALUE\r\n", 2, "unterminated", id="crlf"),
     pytest.param("A=1\rB=2\r=VALUE\r", 3, "missing key name", id="cr-only"),
     pytest.param('A="x\ny\nz"\n=VALUE\n', 4, "missing key name", id="after-multiline-value"),
