@@ -298,7 +298,7 @@ def _rewrite_value(body: str, value: str, key: str = "value") -> str:
     if tail.startswith("#"):
         tail = " " + tail  # bash and compose read a `#` right after the value as part of it
     if encoded == "" and tail.lstrip().startswith("#"):
-        encoded = "''"  # `KEY= # note` reads as `# note` to some readers
+        encoded = "''"  # python-dotenv reads `KEY= # note` as empty; a reader that trims first may not
     return head + encoded + tail
 
 
