@@ -25,7 +25,12 @@ from envsync.fsutil import atomic_write
 BOM = "\ufeff"
 KEY_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
 _LEADING_BLANK_LINES = re.compile(r"(?:[^\S\r\n]*(?:\r\n|\n|\r))*")
-_UNQUOTED_UNSAFE = re.compile(r"[\r\n]|\s#|^\s|\s$|^['\"]")
+# Unquoted, these mean the same to every reader EnvSync writes for (python-dotenv, Node's
+# dotenv, `node --env-file`, docker compose, bash `set -a; . .env`); any other value is quoted.
+_PLAIN = re.compile(r"[A-Za-z0-9_./:@%+,=^-]*\Z")
+# In double quotes bash still runs these, and an escape (`\\$`) would reach python-dotenv and Node as is.
+_SHELL_SUBSTITUTION = re.compile(r"`|\$[({\[]")
+_EQUALS_SPACING = re.compile(r"[^\S\r\n]*=[^\S\r\n]*\Z")
 
 
 @dataclass
@@ -86,7 +91,9 @@ class DotenvDocument:
         _check_key(self.name, key)
         entry = self._bindings().get(key)
         if entry is not None:
-            entry.body = _rewrite_value(entry.body, value)
+            if entry.value == value:
+                return  # an unchanged value keeps its line's bytes
+            entry.body = _rewrite_value(entry.body, value, key)
             entry.value = value
             return
         self._insert(Entry(lead="", body="", line=0, key=key, value=value), after)
@@ -111,7 +118,7 @@ class DotenvDocument:
     def _insert(self, entry: Entry, after: str | None) -> None:
         newline = self._newline()
         prefix = "export " if self._all_exported() else ""
-        entry.body = f"{prefix}{entry.key}={encode_value(entry.value or '')}{newline}"
+        entry.body = f"{prefix}{entry.key}={encode_value(entry.value or '', key=entry.key or '')}{newline}"
         position = len(self.entries)
         if after is not None:
             anchors = [i for i, e in enumerate(self.entries) if e.key == after]
@@ -254,26 +261,44 @@ def _check_writable(path: Path, name: str) -> None:
 # -- values ------------------------------------------------------------------
 
 
-def encode_value(value: str, style: str = "") -> str:
-    """The source text for `value`, in `style` ('' unquoted, "'" or '"') when it can carry it."""
-    if style == "" and not _UNQUOTED_UNSAFE.search(value):
-        return value
-    if style == "'" and "'" not in value and "\\" not in value:
+def encode_value(value: str, style: str = "", *, key: str = "value") -> str:
+    """The source text for `value` that python-dotenv, Node's dotenv, `node --env-file`,
+    compose and bash read back as `value` where one form can do it, and that runs nothing in
+    a shell (DESIGN.md trust rule 3). `style` ('', "'" or '"') is kept for a value that
+    needs no quoting. A value only double quotes can carry that holds a shell substitution
+    is an InputError naming `key`: no form is safe for bash and readable by python-dotenv."""
+    if _PLAIN.match(value):
+        return f"{style}{value}{style}" if style in ("'", '"') else value
+    if _single_quotable(value):
         return f"'{value}'"
+    if _SHELL_SUBSTITUTION.search(value):
+        raise InputError(
+            f"{key}: the value needs double quotes in a .env file (it holds a single quote, a carriage return "
+            "or a backslash python-dotenv would decode), and there bash would run its $(, ${, $[ or backquote "
+            "— nothing was written; use `envsync run` or `export --format json` or `shell`, or change the value"
+        )
     escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "\\r")
     return f'"{escaped}"'
 
 
-def _rewrite_value(body: str, value: str) -> str:
+def _single_quotable(value: str) -> bool:
+    # Between single quotes python-dotenv decodes `\\` (and a final `\` would escape the closing
+    # quote); Node's dotenv and python-dotenv's own file reader turn a raw CR into a newline.
+    return "'" not in value and "\r" not in value and "\\\\" not in value and not value.endswith("\\")
+
+
+def _rewrite_value(body: str, value: str, key: str = "value") -> str:
     head, old, tail = _split_value(body)
     style = old[:1] if old[:1] in ("'", '"') else ""
-    if not head.rstrip().endswith("="):
+    if head.rstrip().endswith("="):
+        head = _EQUALS_SPACING.sub("=", head)  # bash runs the value of `KEY= value` as a command
+    else:
         head += "="  # `KEY` or `KEY # note` becomes `KEY=value # note`
-    if style == "" and value.startswith("#") and head[-1].isspace():
-        style = '"'  # `KEY= #x` would read as an empty value and a comment
-    encoded = encode_value(value, style)
-    if tail.startswith("#") and encoded[:1] not in ("'", '"') and not (head + encoded)[-1].isspace():
-        tail = " " + tail  # `KEY=value#note` would read the comment as part of the value
+    encoded = encode_value(value, style, key=key)
+    if tail.startswith("#"):
+        tail = " " + tail  # bash and compose read a `#` right after the value as part of it
+    if encoded == "" and tail.lstrip().startswith("#"):
+        encoded = "''"  # python-dotenv reads `KEY= # note` as empty; a reader that trims first may not
     return head + encoded + tail
 
 
@@ -301,11 +326,11 @@ def _split_value(body: str) -> tuple[str, str, str]:
 
 def _check_key(name: str, key: str, line: int | None = None) -> None:
     if not KEY_PATTERN.match(key):
-        where = f"{name} line {line}" if line else name
-        shown = key if len(key) <= 40 else key[:40] + "…"
+        # A line read from the file is named by its number only: what looks like its key may be
+        # a pasted token or `KEY:value` (DESIGN.md trust rule 5).
+        where = f"{name} line {line}: invalid key name" if line else f"{name}: invalid key name {key!r}"
         raise InputError(
-            f"{where}: invalid key name {shown!r} — keys are letters, digits, '_', '.' and '-', "
-            "and must not start with a digit"
+            f"{where} — keys are letters, digits, '_', '.' and '-', and must not start with a digit"
         )
 
 

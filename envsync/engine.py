@@ -160,6 +160,14 @@ def apply(context: Context, plan: Plan, progress: Progress = no_progress) -> Out
     if context.given and local_changes:
         raise ValueError("a plan for given values must not write the local file (plan it as a push)")
     notes_before = len(context.store.notes)
+    document = context.local.document
+    # Edit the document first: a value EnvSync refuses to write (dotenv_file.encode_value)
+    # must stop the run before the store changes.
+    for change in local_changes:
+        if change.value is None:
+            document.unset(change.key)
+        else:
+            document.set(change.key, change.value)
     remote = context.remote
     if remote_changes:
         try:
@@ -170,13 +178,7 @@ def apply(context: Context, plan: Plan, progress: Progress = no_progress) -> Out
             raise ApplyError(exc, [], [c.key for c in remote_changes]) from None
     if context.given:  # no file to write, no base to record (see prepare_given)
         return Outcome(len(remote_changes), 0, context.store.info(remote), tuple(context.store.notes[notes_before:]))
-    document = context.local.document
     if local_changes:
-        for change in local_changes:
-            if change.value is None:
-                document.unset(change.key)
-            else:
-                document.set(change.key, change.value)
         try:
             dotenv_file.write(document, context.local.path, expected=context.local.raw or b"")
         except EnvSyncError as exc:

@@ -16,7 +16,7 @@ GITHUB_ENV = "github-env"  # appended to $GITHUB_ENV, never printed: see cli.exp
 def render(values: Mapping[str, str], fmt: str) -> str:
     keys = sorted(values)
     if fmt == "dotenv":
-        return "".join(f"{k}={encode_value(values[k])}\n" for k in keys)
+        return "".join(f"{k}={encode_value(values[k], key=k)}\n" for k in keys)
     if fmt == "json":
         return json.dumps({k: values[k] for k in keys}, indent=2, ensure_ascii=False) + "\n"
     if fmt == "shell":

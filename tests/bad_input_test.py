@@ -111,3 +111,17 @@ def test_usage_errors_exit_2(run_envsync, project):
     assert run_envsync("push", "--on-conflict", "maybe").code == 2
     assert run_envsync("run").code == 2
     assert run_envsync("no-such-command").code == 2
+
+
+def test_a_pasted_token_line_is_named_not_quoted(run_envsync, project, secret):
+    """A token pasted on its own line (or `KEY:value`) reads as an invalid key; the error
+    names the file and line and shows none of it (DESIGN.md trust rule 5)."""
+    token = secret("pasted")
+    for text in (f"GOOD=1\n{token}/+x==\n", f"GOOD=1\nAPI_KEY:{token}\n"):
+        (project / ".env").write_text(text)
+        before = tree_digest(project)
+        result = run_envsync("push", "-y", cwd=project)
+        assert result.code == 2
+        assert result.stderr.startswith("envsync: error: .env line 2: invalid key name —"), result.stderr
+        assert token[:8] not in result.output
+        assert tree_digest(project) == before

@@ -61,7 +61,7 @@ KEYS = st.sampled_from(["A", "B", "C", "DB_URL", "api.key", "x-y", "export", "NE
 VALUES = st.one_of(
     st.text(alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), max_size=20),
     st.sampled_from(["", " ", "#", "a #b", "'", '"', "\\", "\\n", "${A}", "x\ny", "a\r\nb", " lead", "trail ",
-                     "=", "'quoted'", '"dq"']),
+                     "=", "'quoted'", '"dq"', "x$(y)", "it's $(y)", "'`z`", "a\\\\b", "${A}'"]),
 )
 BASE_FILES = [
     "A=1\nB=2\n",
@@ -75,6 +75,20 @@ BASE_FILES = [
 edits = st.lists(st.tuples(st.sampled_from(["set", "unset"]), KEYS, VALUES), max_size=8)
 
 
+def _set(document: dotenv_file.DotenvDocument, key: str, value: str) -> bool:
+    """Set, or see a refusal leave the document as it was (a value no .env quoting keeps
+    from bash: double quotes only, holding `$(`, `${`, `$[` or a backquote)."""
+    before = document.render()
+    try:
+        document.set(key, value)
+    except InputError as exc:
+        assert str(exc).startswith(f"{key}: the value needs double quotes") and "\n" not in str(exc)
+        assert "'" in value or "\r" in value or "\\" in value
+        assert document.render() == before
+        return False
+    return True
+
+
 @FUZZ
 @given(st.sampled_from(BASE_FILES), edits)
 def test_edits_touch_only_their_own_lines(original: str, operations) -> None:
@@ -83,7 +97,8 @@ def test_edits_touch_only_their_own_lines(original: str, operations) -> None:
     expected = document.values()
     for op, key, value in operations:
         if op == "set":
-            document.set(key, value)
+            if not _set(document, key, value):
+                continue
             expected[key] = value
         else:
             document.unset(key)
@@ -111,7 +126,7 @@ def test_writing_an_edited_file_round_trips_on_disk(tmp_path_factory, original: 
     path.write_bytes(original.encode("utf-8"))
     document = dotenv_file.load(path, ".env")
     for op, key, value in operations:
-        document.set(key, value) if op == "set" else document.unset(key)
+        _set(document, key, value) if op == "set" else document.unset(key)
     dotenv_file.write(document, path, expected=original.encode("utf-8"))
     assert path.read_bytes() == document.render().encode("utf-8")
     assert dotenv_file.load(path, ".env").values() == document.values()

@@ -374,7 +374,7 @@ def test_ten_megabyte_line(envsync, tmp_path, secret):
 
     for content, message in [
         (b"A=1\nB=\"" + b"y" * 10_000_000 + b"\n", ".env line 2: unterminated quoted value"),
-        (b"A=1\n\n" + b"k" * 10_000_000 + b"!=x\n", ".env line 3: invalid key name 'kkkkkkkkkk"),
+        (b"A=1\n\n" + b"k" * 10_000_000 + b"!=x\n", ".env line 3: invalid key name — keys are"),
         (b"A=1\nB=" + b"y" * 10_000_000 + b"\xff\n", ".env line 2: not valid UTF-8"),
     ]:
         (a / ".env").write_bytes(content)
