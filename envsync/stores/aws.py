@@ -34,7 +34,7 @@ from botocore.exceptions import (
     ProfileNotFound,
 )
 
-from envsync import ci
+from envsync import ci, endpoints
 from envsync.dotenv_file import KEY_PATTERN
 from envsync.errors import ConflictError, EnvSyncError, InputError, StoreError
 from envsync.stores import bundle, resolve_layout
@@ -109,6 +109,10 @@ def _check_endpoint_and_region(uri: StoreURI) -> None:
         if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
             raise InputError(f"store {uri.text!r}: endpoint={endpoint!r} must be a URL like http://localhost:4566 "
                              "(scheme, host and an optional port up to 65535)")
+        # Requests to it are signed with the run's keys, and a plaintext one also gets the
+        # OIDC token at STS (ci.sts_endpoint): AWS's own hosts, loopback or an allowance only.
+        endpoints.check_url(endpoint, where=f"store {uri.text!r}", setting="endpoint= in the store URI",
+                            trusted=lambda host: endpoints.aws_service_host(host, "secretsmanager"))
     if region is not None and not REGION.match(region):
         raise InputError(f"store {uri.text!r}: region={region!r} is not an AWS region name (e.g. eu-west-1)")
 
