@@ -177,3 +177,23 @@ def test_azure_on_an_aks_runner_keeps_its_workload_identity(tmp_path: Path, monk
     assert ci.azure_credential(target(tmp_path, **ids)) is None  # no CI token offered: the file serves
     monkeypatch.setenv("ENVSYNC_ID_TOKEN", mint("api://AzureADTokenExchange"))
     assert ci.azure_credential(target(tmp_path, **ids)) is not None  # the job's own token wins
+
+
+def test_a_token_that_is_not_a_jwt_is_never_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITLAB_CI", "true")
+    for shape in ("a.b.c", "secret-api-key", mint(AWS_AUDIENCE).rsplit(".", 1)[0], "e30.e30.sig", "%%%.e30.sig"):
+        monkeypatch.setenv("ENVSYNC_ID_TOKEN", shape)
+        with pytest.raises(InputError, match=r"\$ENVSYNC_ID_TOKEN does not hold a JWT"):
+            ci.id_token(target(tmp_path), AWS_AUDIENCE)
+    assert ci.looks_like_jwt(mint(AWS_AUDIENCE))
+
+
+def test_github_s_answer_must_be_a_jwt(github_oidc: GitHubOidcServer, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests import oidc_fake
+
+    for name, value in github_oidc.env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(oidc_fake, "mint", lambda *args, **kwargs: "a.b.c")  # the fake answers a non-token
+    with pytest.raises(StoreError, match="answered without a token"):
+        ci.id_token(target(tmp_path), AWS_AUDIENCE)
