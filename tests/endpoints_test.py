@@ -317,3 +317,16 @@ def test_azure_vault_cannot_choose_the_token_s_scope(azure_fake: FakeAzure, run_
     assert result.code == 3, result.output
     assert "asked for a token for 'https://management.azure.com/.default'" in result.stderr
     assert azure_fake.token_requests == []  # no token for another resource was even asked for
+
+
+def test_doctor_reports_a_refused_token_per_target(azure_fake: FakeAzure, run_envsync, secret,
+                                                   tmp_path: Path) -> None:
+    import json
+
+    folder = project(tmp_path, azure_fake.uri("ci", retries="0"),
+                     'azure_tenant_id = "t"\nazure_client_id = "c"\nid_token_variable = "DEPLOY_API_KEY"')
+    result = run_envsync("doctor", "--json", cwd=folder, env={**azure_fake.env(), "DEPLOY_API_KEY": secret()})
+    assert result.code == 2, result.output
+    identity = json.loads(result.stdout)["targets"][0]["checks"][0]
+    assert identity["status"] == "failed" and "$DEPLOY_API_KEY does not hold a JWT" in identity["detail"]
+    assert azure_fake.calls["challenge"] == 0 and azure_fake.token_requests == []
