@@ -14,7 +14,8 @@ The ID token:
   in a variable works the same way.
 
 Tokens are kept in memory only: never written to disk, never printed. Each cloud gets
-the audience it expects unless `audience` says otherwise.
+the audience it expects unless `audience` says otherwise. A token must be JWT-shaped
+before it is sent anywhere, and goes only to the hosts envsync.endpoints accepts.
 """
 from __future__ import annotations
 

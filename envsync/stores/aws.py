@@ -1,5 +1,10 @@
 """AWS Secrets Manager: `aws-sm://NAME_OR_PREFIX?region=&profile=&endpoint=&layout=`.
 
+`endpoint=` must be a Secrets Manager host of AWS (regional, FIPS, dual-stack or a VPC
+endpoint), loopback (http allowed there: emulators), or https to a host that
+ENVSYNC_ALLOW_ENDPOINTS allows (envsync.endpoints); AWS_ENDPOINT_URL is boto3's own,
+the environment's choice, and not checked.
+
 bundle:  one secret NAME holding the target as a JSON object (sharded past 64 KiB).
 per-key: one secret PREFIX/KEY per key, tagged managed-by=envsync and envsync-key=KEY.
 

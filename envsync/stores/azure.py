@@ -1,10 +1,12 @@
 """Azure Key Vault: `azure-kv://VAULT[/PREFIX]?layout=bundle|per-key&retries=N`.
 
 Where: a bare VAULT name means `https://VAULT.vault.azure.net`; a host with a dot or
-a port (`myvault.vault.azure.cn`, `kv.internal:8443`) is used as is, over https. For
-hosts outside the Azure clouds the SDK's check that the auth challenge's resource
-matches the vault's domain is relaxed (private endpoints, test fakes); the CA bundle
-comes from `REQUESTS_CA_BUNDLE`. `retries=N` sets the SDK's retry budget per call
+a port (`myvault.vault.azure.cn`, `myvault.privatelink.vaultcore.azure.net`) is used as
+is, over https, if it is an Azure cloud's vault host, loopback, or allowed by
+ENVSYNC_ALLOW_ENDPOINTS (envsync.endpoints). Tokens are only ever asked for the vault
+cloud's Key Vault scope, whatever the 401 challenge names (the SDK's own check of the
+challenge stays on for the clouds' vault hosts); the CA bundle comes from
+`REQUESTS_CA_BUNDLE`. `retries=N` sets the SDK's retry budget per call
 (default: the SDK's own, 10 with exponential backoff); tests pass `retries=0` so an
 injected failure costs no backoff.
 

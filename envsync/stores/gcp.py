@@ -83,8 +83,9 @@ explained; UNAVAILABLE, DEADLINE_EXCEEDED and RESOURCE_EXHAUSTED are retried wit
 backoff for up to `timeout=` seconds (default 60) per call, then reported.
 
 Connection: `endpoint=HOST:PORT&insecure=true` is a plaintext channel with anonymous
-credentials (emulators, in-test fakes); `endpoint=HOST:PORT` alone is TLS with the
-normal credentials (private endpoints); neither is secretmanager.googleapis.com.
+credentials (emulators, in-test fakes), on loopback only; `endpoint=HOST:PORT` alone is
+TLS with the normal credentials (regional or Private Service Connect endpoints), to a
+*.googleapis.com host, loopback, or one ENVSYNC_ALLOW_ENDPOINTS allows (envsync.endpoints).
 """
 from __future__ import annotations
 
