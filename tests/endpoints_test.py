@@ -330,3 +330,31 @@ def test_doctor_reports_a_refused_token_per_target(azure_fake: FakeAzure, run_en
     identity = json.loads(result.stdout)["targets"][0]["checks"][0]
     assert identity["status"] == "failed" and "$DEPLOY_API_KEY does not hold a JWT" in identity["detail"]
     assert azure_fake.calls["challenge"] == 0 and azure_fake.token_requests == []
+
+
+@pytest.mark.parametrize("vault, verified", [
+    ("my-vault", True), ("my-vault.vault.azure.cn", True), ("my-vault.vault.usgovcloudapi.net", True),
+    ("my-vault.privatelink.vaultcore.azure.net", False),  # the SDK's check cannot pass here: the pin does it
+])
+def test_azure_cloud_vault_hosts_open(azure_fake: FakeAzure, tmp_path: Path, vault: str, verified: bool) -> None:
+    from envsync.config import Target
+    from envsync.stores import open_store
+
+    store = open_store(Target(name="t", file=tmp_path / ".env", store=f"azure-kv://{vault}/app", root=tmp_path))
+    policy = next(p for p in store.client._client._client._pipeline._impl_policies
+                  if hasattr(p, "_verify_challenge_resource"))
+    assert policy._verify_challenge_resource is verified
+
+
+@pytest.mark.parametrize("vault", ["my-vault.vault.azure.net.evil.example", "kv.corp.example:8443",
+                                   "my-vault.azurewebsites.net"])
+def test_azure_other_vault_hosts_need_an_allowance(azure_fake: FakeAzure, tmp_path: Path, vault: str,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from envsync.config import Target
+    from envsync.stores import open_store
+
+    target = Target(name="t", file=tmp_path / ".env", store=f"azure-kv://{vault}/app", root=tmp_path)
+    with pytest.raises(InputError, match="ENVSYNC_ALLOW_ENDPOINTS="):
+        open_store(target)
+    monkeypatch.setenv("ENVSYNC_ALLOW_ENDPOINTS", vault)
+    assert open_store(target).vault_url == f"https://{vault}"

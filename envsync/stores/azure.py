@@ -165,7 +165,7 @@ def open_store(uri: StoreURI, target: Target, options: StoreOptions) -> AzureSto
     retries = uri.option("retries")
     if retries is not None and not (retries.isdigit() and int(retries) <= 20):
         raise InputError(f"store {uri.text!r}: retries={retries!r} must be a number from 0 to 20")
-    hostname, _, port = host.partition(":")
+    hostname, _, port = vault_url.removeprefix("https://").partition(":")
     endpoints.check_host(hostname, int(port) if port else None, where=f"store {uri.text!r}",
                          setting="the vault host in the store URI",
                          trusted=lambda name: endpoints.under(name, endpoints.AZURE_VAULT_SUFFIXES), tls=True)

@@ -183,14 +183,14 @@ def open_store(uri: StoreURI, target: Target, options: StoreOptions) -> GcpStore
                          "e.g. endpoint=localhost:8085")
     if insecure and not endpoint:
         raise InputError(f"store {uri.text!r}: insecure=true needs endpoint=HOST:PORT (it is for emulators)")
-    if endpoint is not None:
-        _check_endpoint(uri, endpoint, insecure)
     keep = _positive_int(uri, "keep_versions")
     timeout = _timeout(uri)
     layout = resolve_layout(uri, target)
     if given and given != "-" and not PROJECT_ID.match(given):
         raise InputError(f"store {uri.text!r}: {given!r} is not a GCP project id (6-30 lowercase letters, digits "
                          "and '-') or number")
+    if endpoint is not None:
+        _check_endpoint(uri, endpoint, insecure)
     federated = ci.gcp_credentials(target)
     client, project, credentials = _client(uri, given if given not in ("", "-") else None, endpoint, insecure,
                                            federated)
