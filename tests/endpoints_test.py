@@ -358,3 +358,12 @@ def test_azure_other_vault_hosts_need_an_allowance(azure_fake: FakeAzure, tmp_pa
         open_store(target)
     monkeypatch.setenv("ENVSYNC_ALLOW_ENDPOINTS", vault)
     assert open_store(target).vault_url == f"https://{vault}"
+
+
+@pytest.mark.parametrize("region", ["evil.example", "eu-west-1.evil"])
+def test_aws_region_from_the_auth_table_is_a_region(local: Recorder, run_envsync, tmp_path: Path, region: str) -> None:
+    folder = project(tmp_path, f"aws-sm://app?endpoint=http://{local.address}", f'aws_region = "{region}"')
+    result = run_envsync("check", cwd=folder, env={"AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "x",
+                                                   "AWS_EC2_METADATA_DISABLED": "true"})
+    assert_refused(result, "aws_region", "ENVSYNC_AWS_REGION")
+    assert local.received == []

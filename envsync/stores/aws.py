@@ -122,12 +122,21 @@ def _check_endpoint_and_region(uri: StoreURI) -> None:
         raise InputError(f"store {uri.text!r}: region={region!r} is not an AWS region name (e.g. eu-west-1)")
 
 
+def _auth_region(target: Target) -> str | None:
+    """The auth table's aws_region: it names the hosts (sts.REGION..., secretsmanager.REGION...)."""
+    region = ci.setting(target, "aws_region")
+    if region is not None and not REGION.match(region):
+        raise InputError(f"target {target.name}: aws_region {region!r} is not an AWS region name (e.g. eu-west-1) "
+                         "— fix aws_region in the auth table or ENVSYNC_AWS_REGION")
+    return region
+
+
 def _client(uri: StoreURI, target: Target):
     config = Config(retries={"mode": "adaptive", "max_attempts": 8}, max_pool_connections=WORKERS * 2,
                     connect_timeout=5, read_timeout=30, user_agent_extra="envsync")
     try:
         # botocore reads AWS_DEFAULT_REGION; many CI set-ups export only AWS_REGION.
-        region = uri.option("region") or ci.setting(target, "aws_region") or os.environ.get("AWS_REGION") or None
+        region = uri.option("region") or _auth_region(target) or os.environ.get("AWS_REGION") or None
         keys = ci.aws_credentials(target, region=region, endpoint=uri.option("endpoint")) or {}
         session = boto3.session.Session(profile_name=uri.option("profile"), region_name=region, **keys)
         return session, session.client("secretsmanager", endpoint_url=uri.option("endpoint"), config=config)
