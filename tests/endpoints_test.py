@@ -215,13 +215,17 @@ def test_aws_endpoint_outside_aws_is_refused(outside: Recorder, run_envsync, tmp
     assert outside.received == []
 
 
-def test_aws_endpoint_allowed_by_the_environment(outside: Recorder, run_envsync, tmp_path: Path) -> None:
-    folder = project(tmp_path, f"aws-sm://app?region=eu-west-1&endpoint=https://{outside.address}")
-    result = run_envsync("check", cwd=folder, env={
-        "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "x", "AWS_EC2_METADATA_DISABLED": "true",
-        "ENVSYNC_ALLOW_ENDPOINTS": f"other.example, {outside.address}"})
-    assert result.code == 3, result.output  # the listener speaks no TLS, but it was called
-    assert outside.received
+def test_aws_endpoint_allowed_by_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from envsync.config import Target
+    from envsync.stores import open_store
+
+    url = "https://secrets.corp.example:8443"
+    target = Target(name="t", file=tmp_path / ".env", store=f"aws-sm://app?region=eu-west-1&endpoint={url}",
+                    root=tmp_path)
+    with pytest.raises(InputError, match="ENVSYNC_ALLOW_ENDPOINTS=secrets.corp.example:8443"):
+        open_store(target)
+    monkeypatch.setenv("ENVSYNC_ALLOW_ENDPOINTS", "other.example, secrets.corp.example:8443")
+    assert open_store(target).client.meta.endpoint_url == url  # opening makes no call
 
 
 def test_id_token_variable_cannot_send_another_secret(local: Recorder, run_envsync, secret, tmp_path: Path) -> None:
