@@ -116,7 +116,7 @@ def check_host(host: str, port: int | None, *, where: str, setting: str, trusted
     if not tls:
         raise InputError(f"{where}: plaintext to {shown} would carry credentials over the network — only loopback "
                          f"(localhost, 127.0.0.1, ::1) may be plaintext; change {setting} to use TLS (https)")
-    if trusted(normal(host)) or allowed(host, port):
+    if trusted(normal(host)) or allowed(host, 443 if port is None else port):  # TLS here: 443 by default
         return
     raise InputError(f"{where}: {shown} is not the cloud's own endpoint, and credentials would be sent there — "
                      f"change {setting}, or, if you run that endpoint, allow it from the environment (never a "

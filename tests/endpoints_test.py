@@ -172,6 +172,13 @@ def test_allowance(allowance: str, host: str, port: int | None, expected: bool) 
     assert endpoints.allowed(host, port, {endpoints.ALLOW_VARIABLE: allowance}) is expected
 
 
+def test_an_allowance_with_port_443_covers_a_url_without_a_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(endpoints.ALLOW_VARIABLE, "secrets.corp.example:443")
+    endpoints.check_url("https://secrets.corp.example/", where="w", setting="s", trusted=aws)
+    with pytest.raises(InputError, match="ENVSYNC_ALLOW_ENDPOINTS=secrets.corp.example:8443"):
+        endpoints.check_url("https://secrets.corp.example:8443", where="w", setting="s", trusted=aws)
+
+
 @pytest.mark.parametrize("url", [
     "https://secretsmanager.eu-west-1.amazonaws.com@evil.example",  # a user name: the host is evil.example
     "https://evil.example\\@secretsmanager.eu-west-1.amazonaws.com",
