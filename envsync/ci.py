@@ -14,7 +14,8 @@ The ID token:
   in a variable works the same way.
 
 Tokens are kept in memory only: never written to disk, never printed. Each cloud gets
-the audience it expects unless `audience` says otherwise.
+the audience it expects unless `audience` says otherwise. A token must be JWT-shaped
+before it is sent anywhere, and goes only to the hosts envsync.endpoints accepts.
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ import urllib.parse
 import urllib.request
 from typing import TYPE_CHECKING, Any, Mapping
 
+from envsync import endpoints
 from envsync.errors import InputError, StoreError
 
 if TYPE_CHECKING:
@@ -43,6 +45,9 @@ GCP_IAM_CREDENTIALS_URL = "https://iamcredentials.googleapis.com"
 GCP_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 _SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}\Z")
 _ATTEMPTS = 3
+_VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}\Z")
+_CI_OWN_PREFIXES = ("CI_", "GITHUB_", "ACTIONS_", "RUNNER_")
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+\Z")
 
 
 def provider(env: Mapping[str, str] | None = None) -> str:
@@ -75,8 +80,8 @@ _cache_lock = threading.Lock()
 def id_token(target: Target, audience: str) -> str:
     """This CI's OIDC ID token for `audience` (the target's `audience` setting wins)."""
     audience = setting(target, "audience") or audience
-    variable = setting(target, "id_token_variable") or DEFAULT_TOKEN_VARIABLE
-    given = os.environ.get(variable, "").strip()
+    variable = token_variable(target)
+    given = given_token(target)
     if given:
         return given
     where = provider()
@@ -88,6 +93,42 @@ def id_token(target: Target, audience: str) -> str:
     raise StoreError(f"federation is configured for target {target.name} but this is not a CI job with an OIDC "
                      f"token — run it in GitHub Actions or GitLab CI, or put a JWT in ${variable}; "
                      "locally, unset the ENVSYNC_* federation settings to use your own credentials")
+
+
+def token_variable(target: Target) -> str:
+    """The variable that holds the ID token. Any name an `id_tokens:` entry can have, but not
+    a CI's own variables: those hold the runner's credentials, never a token for a cloud."""
+    variable = setting(target, "id_token_variable") or DEFAULT_TOKEN_VARIABLE
+    if not _VARIABLE_NAME.match(variable) or variable.upper().startswith(_CI_OWN_PREFIXES):
+        raise InputError(f"target {target.name}: id_token_variable {variable!r} must name the variable of an "
+                         "`id_tokens:` entry (letters, digits and _), not one of the CI's own "
+                         f"({', '.join(p + '*' for p in _CI_OWN_PREFIXES)}) — fix id_token_variable in the "
+                         "auth table or ENVSYNC_ID_TOKEN_VARIABLE")
+    return variable
+
+
+def given_token(target: Target) -> str | None:
+    """The ID token in the variable, if any — refused unless it is shaped like a JWT, so a
+    config naming some other variable (an API key, a password) cannot send its value."""
+    variable = token_variable(target)
+    given = os.environ.get(variable, "").strip()
+    if given and not looks_like_jwt(given):
+        raise InputError(f"target {target.name}: ${variable} does not hold a JWT (three base64url parts, a JSON "
+                         "header with `alg`) and only an OIDC ID token is ever sent — point id_token_variable "
+                         "(or ENVSYNC_ID_TOKEN_VARIABLE) at the job's `id_tokens:` variable")
+    return given or None
+
+
+def looks_like_jwt(token: str) -> bool:
+    """Three base64url parts whose header and claims decode to JSON objects, the header with `alg`."""
+    parts = token.split(".")
+    if len(parts) != 3 or not all(_BASE64URL.match(part) for part in parts):
+        return False
+    try:
+        header, claims = (json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4))) for p in parts[:2])
+    except ValueError:  # bad padding, not UTF-8, not JSON
+        return False
+    return isinstance(header, dict) and isinstance(header.get("alg"), str) and isinstance(claims, dict)
 
 
 def _github_token(audience: str) -> str:
@@ -115,7 +156,7 @@ def _fetch_value(request: urllib.request.Request) -> str:
             with urllib.request.urlopen(request, timeout=10) as response:
                 payload = json.loads(response.read())
             token = payload.get("value") if isinstance(payload, dict) else None
-            if not isinstance(token, str) or token.count(".") != 2:
+            if not isinstance(token, str) or not looks_like_jwt(token):
                 raise StoreError("GitHub's OIDC token endpoint answered without a token — run the job again")
             return token
         except urllib.error.HTTPError as exc:
@@ -185,8 +226,10 @@ def _sts_client(region: str | None, endpoint: str | None) -> Any:
 def sts_endpoint(store_endpoint: str | None) -> str | None:
     """Where STS calls go. A plaintext `endpoint=` is an emulator (moto, LocalStack) that
     serves every service, STS included; an https one is a private endpoint for Secrets
-    Manager only, so STS is left to boto3 (regional STS, or AWS_ENDPOINT_URL_STS)."""
-    if store_endpoint and urllib.parse.urlsplit(store_endpoint).scheme == "http":
+    Manager only, so STS is left to boto3 (regional STS, or AWS_ENDPOINT_URL_STS). The
+    token is never sent in plaintext off this machine (the store already refused that)."""
+    parts = urllib.parse.urlsplit(store_endpoint or "")
+    if parts.scheme == "http" and parts.hostname and endpoints.is_loopback(parts.hostname):
         return store_endpoint
     return None
 
@@ -228,12 +271,14 @@ def gcp_credentials(target: Target) -> Any | None:
     if not provider_name:
         return None
     provider_name = _gcp_provider(target, provider_name)
+    given_token(target)  # a bad token variable stops here, not inside the first gRPC call
+    token_url = _gcp_url("ENVSYNC_GCP_TOKEN_URL", GCP_STS_URL)
     from google.auth import identity_pool
 
     service_account = setting(target, "gcp_service_account")
     impersonation = None
     if service_account:
-        base = os.environ.get("ENVSYNC_GCP_IAM_CREDENTIALS_URL", GCP_IAM_CREDENTIALS_URL).rstrip("/")
+        base = _gcp_url("ENVSYNC_GCP_IAM_CREDENTIALS_URL", GCP_IAM_CREDENTIALS_URL).rstrip("/")
         impersonation = f"{base}/v1/projects/-/serviceAccounts/{service_account}:generateAccessToken"
     # The token's audience: google-github-actions/auth's default, which is also the
     # provider's default allowed audience.
@@ -241,11 +286,20 @@ def gcp_credentials(target: Target) -> Any | None:
     return identity_pool.Credentials(
         audience="//iam.googleapis.com/" + provider_name,
         subject_token_type="urn:ietf:params:oauth:token-type:jwt",
-        token_url=os.environ.get("ENVSYNC_GCP_TOKEN_URL", GCP_STS_URL),
+        token_url=token_url,
         subject_token_supplier=_GcpTokenSupplier(target, token_audience),
         service_account_impersonation_url=impersonation,
         scopes=[GCP_SCOPE],
     )
+
+
+def _gcp_url(variable: str, default: str) -> str:
+    """A token-exchange URL override: the ID token goes there, so Google's hosts, loopback or
+    an allowance only, like any endpoint."""
+    url = os.environ.get(variable, "").strip() or default
+    endpoints.check_url(url, where=variable, setting=variable,
+                        trusted=lambda host: endpoints.under(host, endpoints.GCP_SUFFIXES))
+    return url
 
 
 def _gcp_provider(target: Target, value: str) -> str:
@@ -275,7 +329,7 @@ def azure_credential(target: Target) -> Any | None:
     and the app (client) id and the run has an ID token to offer, else None."""
     tenant = setting(target, "azure_tenant_id")
     client_id = setting(target, "azure_client_id")
-    if not (tenant and client_id and has_id_token(target)):
+    if not (tenant and client_id and has_id_token(target)):  # has_id_token refuses a non-JWT token
         return None
     if os.environ.get("AZURE_FEDERATED_TOKEN_FILE") and not _token_at_hand(target):
         return None  # a runner on AKS with workload identity: its token file serves
@@ -285,12 +339,10 @@ def azure_credential(target: Target) -> Any | None:
 
 
 def _token_at_hand(target: Target) -> bool:
-    variable = setting(target, "id_token_variable") or DEFAULT_TOKEN_VARIABLE
-    return bool(os.environ.get(variable, "").strip() or os.environ.get("ACTIONS_ID_TOKEN_REQUEST_URL"))
+    return bool(given_token(target) or os.environ.get("ACTIONS_ID_TOKEN_REQUEST_URL"))
 
 
 def has_id_token(target: Target) -> bool:
     """Whether this run offers an ID token (GitHub and GitLab jobs always count: if the
     token is missing there, the error should say how to get it)."""
-    variable = setting(target, "id_token_variable") or DEFAULT_TOKEN_VARIABLE
-    return bool(os.environ.get(variable, "").strip()) or provider() in (GITHUB, GITLAB)
+    return bool(given_token(target)) or provider() in (GITHUB, GITLAB)

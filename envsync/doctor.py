@@ -64,9 +64,16 @@ def describe_federation(target: Target) -> str:
     if scheme == "gcp-sm" and ci.setting(target, "gcp_workload_identity_provider"):
         return f"{where} OIDC -> GCP workload identity federation"
     azure_ids = ci.setting(target, "azure_tenant_id") and ci.setting(target, "azure_client_id")
-    if scheme == "azure-kv" and azure_ids and ci.has_id_token(target):
+    if scheme == "azure-kv" and azure_ids and _offers_token(target):
         return f"{where} OIDC -> Azure app {ci.setting(target, 'azure_client_id')}"
     return "none (ambient credentials)" if scheme != "file" else "none (local files)"
+
+
+def _offers_token(target: Target) -> bool:
+    try:
+        return ci.has_id_token(target)
+    except EnvSyncError:  # a token that is refused (not a JWT): opening the store says why
+        return True
 
 
 def _read(store: Any) -> str:

@@ -156,6 +156,8 @@ class FakeAzure:
             self.latency = 0.0  # seconds added to each data-plane request (a round trip)
             self.in_flight_gets = 0
             self.max_parallel_gets = 0
+            # What the 401 challenge names as the token's resource (a hostile vault names another).
+            self.challenge_resource = "https://vault.azure.net"
 
     def assign(self, role: str | None) -> None:
         """Limit the caller to one built-in role's data actions (None: anything)."""
@@ -240,7 +242,7 @@ class FakeAzure:
         if not token.startswith("Bearer ") or token[7:] not in self.tokens:
             self.calls["challenge"] += 1
             return 401, {"WWW-Authenticate": f'Bearer authorization="{self.url}/{TENANT}", '
-                                              'resource="https://vault.azure.net"'}, b""
+                                              f'resource="{self.challenge_resource}"'}, b""
         self.calls[operation] += 1
         action = operation.split(" ")[0]
         if self.role is not None and action not in ROLES[self.role]:

@@ -304,4 +304,4 @@ def test_gcp_federated_token_never_goes_in_plaintext_off_this_machine(gcp_env, r
     result = run_envsync("check", cwd=folder, env=gcp_env)
     assert_only_masks_hold_values(result, [value])
     assert result.code == 2
-    assert "would send the federated access token in plaintext" in result.stderr
+    assert "insecure=true would send requests (and the federated access token) in plaintext" in result.stderr

@@ -9,12 +9,20 @@ import pytest
 from envsync import ci
 from envsync.config import Target
 from envsync.errors import InputError, StoreError
-from tests.oidc_fake import AWS_AUDIENCE, GitHubOidcServer, github_oidc, github_oidc_server, verify  # noqa: F401
+from tests.oidc_fake import (  # noqa: F401 - fixtures
+    AWS_AUDIENCE,
+    GitHubOidcServer,
+    github_oidc,
+    github_oidc_server,
+    mint,
+    verify,
+)
 
 CI_VARIABLES = ("ENVSYNC_CI", "AZURE_FEDERATED_TOKEN_FILE", "GITHUB_ACTIONS", "GITLAB_CI", "ACTIONS_ID_TOKEN_REQUEST_URL",
                 "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ENVSYNC_ID_TOKEN", "ENVSYNC_AUDIENCE", "ENVSYNC_ID_TOKEN_VARIABLE",
                 "ENVSYNC_AWS_ROLE_ARN", "ENVSYNC_AWS_ROLE_DURATION", "ENVSYNC_AWS_ROLE_SESSION_NAME",
-                "ENVSYNC_GCP_WORKLOAD_IDENTITY_PROVIDER", "GITHUB_RUN_ID", "CI_JOB_ID")
+                "ENVSYNC_GCP_WORKLOAD_IDENTITY_PROVIDER", "GITHUB_RUN_ID", "CI_JOB_ID", "ENVSYNC_ALLOW_ENDPOINTS",
+                "ENVSYNC_GCP_TOKEN_URL", "ENVSYNC_GCP_IAM_CREDENTIALS_URL")
 
 
 @pytest.fixture(autouse=True)
@@ -98,10 +106,11 @@ def test_gitlab_token_comes_from_the_id_tokens_variable(tmp_path: Path, monkeypa
     monkeypatch.setenv("GITLAB_CI", "true")
     with pytest.raises(StoreError, match=r"id_tokens: ENVSYNC_ID_TOKEN: aud: sts.amazonaws.com"):
         ci.id_token(target(tmp_path), AWS_AUDIENCE)
-    monkeypatch.setenv("ENVSYNC_ID_TOKEN", "a.b.c")
-    assert ci.id_token(target(tmp_path), AWS_AUDIENCE) == "a.b.c"
-    monkeypatch.setenv("AWS_JWT", "d.e.f")
-    assert ci.id_token(target(tmp_path, id_token_variable="AWS_JWT"), AWS_AUDIENCE) == "d.e.f"
+    first, second = mint(AWS_AUDIENCE), mint(AWS_AUDIENCE)
+    monkeypatch.setenv("ENVSYNC_ID_TOKEN", first)
+    assert ci.id_token(target(tmp_path), AWS_AUDIENCE) == first
+    monkeypatch.setenv("AWS_JWT", second)
+    assert ci.id_token(target(tmp_path, id_token_variable="AWS_JWT"), AWS_AUDIENCE) == second
 
 
 def test_federation_outside_ci_explains_itself(tmp_path: Path) -> None:
@@ -166,5 +175,25 @@ def test_azure_on_an_aks_runner_keeps_its_workload_identity(tmp_path: Path, monk
     monkeypatch.setenv("GITLAB_CI", "true")
     monkeypatch.setenv("AZURE_FEDERATED_TOKEN_FILE", str(tmp_path / "token"))
     assert ci.azure_credential(target(tmp_path, **ids)) is None  # no CI token offered: the file serves
-    monkeypatch.setenv("ENVSYNC_ID_TOKEN", "a.b.c")
+    monkeypatch.setenv("ENVSYNC_ID_TOKEN", mint("api://AzureADTokenExchange"))
     assert ci.azure_credential(target(tmp_path, **ids)) is not None  # the job's own token wins
+
+
+def test_a_token_that_is_not_a_jwt_is_never_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITLAB_CI", "true")
+    for shape in ("a.b.c", "secret-api-key", mint(AWS_AUDIENCE).rsplit(".", 1)[0], "e30.e30.sig", "%%%.e30.sig"):
+        monkeypatch.setenv("ENVSYNC_ID_TOKEN", shape)
+        with pytest.raises(InputError, match=r"\$ENVSYNC_ID_TOKEN does not hold a JWT"):
+            ci.id_token(target(tmp_path), AWS_AUDIENCE)
+    assert ci.looks_like_jwt(mint(AWS_AUDIENCE))
+
+
+def test_github_s_answer_must_be_a_jwt(github_oidc: GitHubOidcServer, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests import oidc_fake
+
+    for name, value in github_oidc.env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(oidc_fake, "mint", lambda *args, **kwargs: "a.b.c")  # the fake answers a non-token
+    with pytest.raises(StoreError, match="answered without a token"):
+        ci.id_token(target(tmp_path), AWS_AUDIENCE)

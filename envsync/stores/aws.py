@@ -1,5 +1,10 @@
 """AWS Secrets Manager: `aws-sm://NAME_OR_PREFIX?region=&profile=&endpoint=&layout=`.
 
+`endpoint=` must be a Secrets Manager host of AWS (regional, FIPS, dual-stack or a VPC
+endpoint), loopback (http allowed there: emulators), or https to a host that
+ENVSYNC_ALLOW_ENDPOINTS allows (envsync.endpoints); AWS_ENDPOINT_URL is boto3's own,
+the environment's choice, and not checked.
+
 bundle:  one secret NAME holding the target as a JSON object (sharded past 64 KiB).
 per-key: one secret PREFIX/KEY per key, tagged managed-by=envsync and envsync-key=KEY.
 
@@ -34,7 +39,7 @@ from botocore.exceptions import (
     ProfileNotFound,
 )
 
-from envsync import ci
+from envsync import ci, endpoints
 from envsync.dotenv_file import KEY_PATTERN
 from envsync.errors import ConflictError, EnvSyncError, InputError, StoreError
 from envsync.stores import bundle, resolve_layout
@@ -109,8 +114,21 @@ def _check_endpoint_and_region(uri: StoreURI) -> None:
         if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
             raise InputError(f"store {uri.text!r}: endpoint={endpoint!r} must be a URL like http://localhost:4566 "
                              "(scheme, host and an optional port up to 65535)")
+        # Requests to it are signed with the run's keys, and a plaintext one also gets the
+        # OIDC token at STS (ci.sts_endpoint): AWS's own hosts, loopback or an allowance only.
+        endpoints.check_url(endpoint, where=f"store {uri.text!r}", setting="endpoint= in the store URI",
+                            trusted=lambda host: endpoints.aws_service_host(host, "secretsmanager"))
     if region is not None and not REGION.match(region):
         raise InputError(f"store {uri.text!r}: region={region!r} is not an AWS region name (e.g. eu-west-1)")
+
+
+def _auth_region(target: Target) -> str | None:
+    """The auth table's aws_region: it names the hosts (sts.REGION..., secretsmanager.REGION...)."""
+    region = ci.setting(target, "aws_region")
+    if region is not None and not REGION.match(region):
+        raise InputError(f"target {target.name}: aws_region {region!r} is not an AWS region name (e.g. eu-west-1) "
+                         "— fix aws_region in the auth table or ENVSYNC_AWS_REGION")
+    return region
 
 
 def _client(uri: StoreURI, target: Target):
@@ -118,7 +136,7 @@ def _client(uri: StoreURI, target: Target):
                     connect_timeout=5, read_timeout=30, user_agent_extra="envsync")
     try:
         # botocore reads AWS_DEFAULT_REGION; many CI set-ups export only AWS_REGION.
-        region = uri.option("region") or ci.setting(target, "aws_region") or os.environ.get("AWS_REGION") or None
+        region = uri.option("region") or _auth_region(target) or os.environ.get("AWS_REGION") or None
         keys = ci.aws_credentials(target, region=region, endpoint=uri.option("endpoint")) or {}
         session = boto3.session.Session(profile_name=uri.option("profile"), region_name=region, **keys)
         return session, session.client("secretsmanager", endpoint_url=uri.option("endpoint"), config=config)

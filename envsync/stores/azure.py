@@ -1,10 +1,12 @@
 """Azure Key Vault: `azure-kv://VAULT[/PREFIX]?layout=bundle|per-key&retries=N`.
 
 Where: a bare VAULT name means `https://VAULT.vault.azure.net`; a host with a dot or
-a port (`myvault.vault.azure.cn`, `kv.internal:8443`) is used as is, over https. For
-hosts outside the Azure clouds the SDK's check that the auth challenge's resource
-matches the vault's domain is relaxed (private endpoints, test fakes); the CA bundle
-comes from `REQUESTS_CA_BUNDLE`. `retries=N` sets the SDK's retry budget per call
+a port (`myvault.vault.azure.cn`, `myvault.privatelink.vaultcore.azure.net`) is used as
+is, over https, if it is an Azure cloud's vault host, loopback, or allowed by
+ENVSYNC_ALLOW_ENDPOINTS (envsync.endpoints). Tokens are only ever asked for the vault
+cloud's Key Vault scope, whatever the 401 challenge names (the SDK's own check of the
+challenge stays on for the clouds' vault hosts); the CA bundle comes from
+`REQUESTS_CA_BUNDLE`. `retries=N` sets the SDK's retry budget per call
 (default: the SDK's own, 10 with exponential backoff); tests pass `retries=0` so an
 injected failure costs no backoff.
 
@@ -86,7 +88,7 @@ from azure.core.exceptions import (
 )
 from azure.keyvault.secrets import SecretClient
 
-from envsync import ci
+from envsync import ci, endpoints
 from envsync.dotenv_file import KEY_PATTERN
 from envsync.errors import ConflictError, EnvSyncError, InputError, StoreError
 from envsync.stores import bundle, resolve_layout
@@ -163,20 +165,74 @@ def open_store(uri: StoreURI, target: Target, options: StoreOptions) -> AzureSto
     retries = uri.option("retries")
     if retries is not None and not (retries.isdigit() and int(retries) <= 20):
         raise InputError(f"store {uri.text!r}: retries={retries!r} must be a number from 0 to 20")
-    hostname = host.split(":")[0].lower()
-    in_azure = hostname.endswith(AZURE_VAULT_DOMAINS)
-    kwargs: dict[str, Any] = {"verify_challenge_resource": in_azure, "connection_timeout": 10,
-                              "read_timeout": 60}
+    hostname, _, port = vault_url.removeprefix("https://").partition(":")
+    endpoints.check_host(hostname, int(port) if port else None, where=f"store {uri.text!r}",
+                         setting="the vault host in the store URI",
+                         trusted=lambda name: endpoints.under(name, endpoints.AZURE_VAULT_SUFFIXES), tls=True)
+    _check_authority()
+    # The SDK's own check (the challenge's resource must be a parent domain of the vault's)
+    # cannot pass for a private-link name, a loopback fake or an allowed proxy; for those the
+    # token's scope is pinned by _VaultScopeOnly instead, so the server never picks it.
+    kwargs: dict[str, Any] = {"verify_challenge_resource": hostname.lower().endswith(AZURE_VAULT_DOMAINS),
+                              "connection_timeout": 10, "read_timeout": 60}
     if retries is not None:
         kwargs["retry_total"] = int(retries)
     ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE")
     if ca_bundle:
         kwargs["connection_verify"] = ca_bundle
     credential = _credential(target)
-    client = SecretClient(vault_url, credential, **kwargs)
+    client = SecretClient(vault_url, _VaultScopeOnly(credential, vault_scope(host)), **kwargs)
     store = AzureStore(uri.text, host, vault_url, prefix, resolve_layout(uri, target), client, options)
     store.credential = credential
     return store
+
+
+def _check_authority() -> None:
+    """AZURE_AUTHORITY_HOST receives the client assertion (the CI's ID token): Entra's own
+    hosts, loopback or an allowance only, as for any endpoint."""
+    authority = os.environ.get("AZURE_AUTHORITY_HOST", "").strip()
+    if authority:
+        url = authority if "://" in authority else "https://" + authority  # azure-identity's default scheme
+        endpoints.check_url(url, where="AZURE_AUTHORITY_HOST", setting="AZURE_AUTHORITY_HOST",
+                            trusted=lambda host: host in endpoints.AZURE_AUTHORITY_HOSTS)
+
+
+def vault_scope(vault: str) -> str:
+    """The data-plane scope of a vault host's cloud (public, China, US Gov, Germany, Managed
+    HSM); a private-link name is its cloud's; anything else (loopback, a proxy) public."""
+    host = vault.split(":")[0].lower().replace(".privatelink.vaultcore.", ".vault.")
+    domain = next((d for d in AZURE_VAULT_DOMAINS if host.endswith(d)), ".vault.azure.net")
+    return f"https://{domain[1:]}/.default"
+
+
+class _VaultScopeOnly:
+    """A credential that gives out tokens for one Key Vault scope only. The scope otherwise
+    comes from the server's 401 challenge: a host that asked for another resource's scope
+    (management.azure.com, graph) would receive a token usable there."""
+
+    def __init__(self, credential: Any, scope: str) -> None:
+        self._credential = credential
+        self._scope = scope
+
+    def _check(self, scopes: tuple[str, ...]) -> None:
+        if any(_scope_resource(s) != _scope_resource(self._scope) for s in scopes):
+            raise StoreError(f"the Key Vault server asked for a token for {', '.join(map(repr, scopes))[:200]}, not "
+                             f"for {self._scope} — refused; check the vault host in the store URI")
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        self._check(scopes)
+        return self._credential.get_token(*scopes, **kwargs)
+
+    def get_token_info(self, *scopes: str, options: Any = None) -> Any:
+        self._check(scopes)
+        return self._credential.get_token_info(*scopes, options=options)
+
+    def close(self) -> None:
+        getattr(self._credential, "close", lambda: None)()
+
+
+def _scope_resource(scope: str) -> str:
+    return scope.lower().removesuffix("/.default").rstrip("/")
 
 
 def _credential(target: Target) -> Any:
@@ -439,10 +495,7 @@ class AzureStore(LayoutWriter):
         return f"{kind}: {who} (object {claims.get('oid', '?')}, tenant {claims.get('tid', '?')})"
 
     def _token_scope(self) -> str:
-        """The data-plane scope of this vault's cloud (public, China, US Gov, Germany)."""
-        host = self.vault.split(":")[0].lower()
-        domain = next((d for d in AZURE_VAULT_DOMAINS if host.endswith(d)), ".vault.azure.net")
-        return f"https://{domain[1:]}/.default"
+        return vault_scope(self.vault)
 
     def probe_write(self) -> str:
         """Update the properties of a name that does not exist: Key Vault checks the data action

@@ -83,8 +83,9 @@ explained; UNAVAILABLE, DEADLINE_EXCEEDED and RESOURCE_EXHAUSTED are retried wit
 backoff for up to `timeout=` seconds (default 60) per call, then reported.
 
 Connection: `endpoint=HOST:PORT&insecure=true` is a plaintext channel with anonymous
-credentials (emulators, in-test fakes); `endpoint=HOST:PORT` alone is TLS with the
-normal credentials (private endpoints); neither is secretmanager.googleapis.com.
+credentials (emulators, in-test fakes), on loopback only; `endpoint=HOST:PORT` alone is
+TLS with the normal credentials (regional or Private Service Connect endpoints), to a
+*.googleapis.com host, loopback, or one ENVSYNC_ALLOW_ENDPOINTS allows (envsync.endpoints).
 """
 from __future__ import annotations
 
@@ -104,7 +105,7 @@ from google.cloud.secretmanager_v1.services.secret_manager_service.transports im
     SecretManagerServiceGrpcTransport,
 )
 
-from envsync import ci
+from envsync import ci, endpoints
 from envsync.dotenv_file import KEY_PATTERN
 from envsync.errors import ApplyError, ConflictError, EnvSyncError, InputError, StoreError
 from envsync.stores import bundle, resolve_layout
@@ -188,6 +189,8 @@ def open_store(uri: StoreURI, target: Target, options: StoreOptions) -> GcpStore
     if given and given != "-" and not PROJECT_ID.match(given):
         raise InputError(f"store {uri.text!r}: {given!r} is not a GCP project id (6-30 lowercase letters, digits "
                          "and '-') or number")
+    if endpoint is not None:
+        _check_endpoint(uri, endpoint, insecure)
     federated = ci.gcp_credentials(target)
     client, project, credentials = _client(uri, given if given not in ("", "-") else None, endpoint, insecure,
                                            federated)
@@ -198,6 +201,17 @@ def open_store(uri: StoreURI, target: Target, options: StoreOptions) -> GcpStore
                      endpoint=endpoint or "secretmanager.googleapis.com")
     store.who, store.credentials = _describe_credentials(target, credentials), credentials
     return store
+
+
+def _check_endpoint(uri: StoreURI, endpoint: str, insecure: bool) -> None:
+    """Credentials go only to Google's own hosts, loopback or a host the environment allows;
+    a plaintext channel only to loopback (its credentials, if any, would travel in clear)."""
+    host, _, port = endpoint.rpartition(":")
+    if insecure and not endpoints.is_loopback(host):
+        raise InputError(f"store {uri.text!r}: insecure=true would send requests (and the federated access token) "
+                         f"in plaintext to {host}, which is not this machine — drop insecure=true to use TLS")
+    endpoints.check_host(host, int(port), where=f"store {uri.text!r}", setting="endpoint= in the store URI",
+                         trusted=lambda name: endpoints.under(name, endpoints.GCP_SUFFIXES), tls=not insecure)
 
 
 def _describe_credentials(target: Target, credentials: Any | None) -> str:
@@ -255,10 +269,7 @@ def _client(uri: StoreURI, given: str | None, endpoint: str | None, insecure: bo
             raise InputError(f"store {uri.text!r}: no GCP project — put it in the URI (gcp-sm://PROJECT/...) "
                              "or set GOOGLE_CLOUD_PROJECT")
         channel = grpc.insecure_channel(endpoint, options=[("grpc.max_receive_message_length", 32 * 1024 * 1024)])
-        if federated is not None:
-            if endpoint.rsplit(":", 1)[0].strip("[]") not in ("localhost", "127.0.0.1", "::1"):
-                raise InputError(f"store {uri.text!r}: insecure=true would send the federated access token in "
-                                 "plaintext to a host that is not this machine — use TLS (drop insecure=true)")
+        if federated is not None:  # open_store allowed plaintext on loopback only
             channel = grpc.intercept_channel(channel, _BearerToken(federated))
         transport = SecretManagerServiceGrpcTransport(channel=channel)
         return secretmanager_v1.SecretManagerServiceClient(transport=transport), project, federated
