@@ -209,7 +209,8 @@ def sync_options(func):
                              "merge: three-way text merge where edits do not overlap.")(func)
     func = click.option("--prune", is_flag=True, help="Propagate deletions (never done without it).")(func)
     func = click.option("--force", is_flag=True,
-                        help="Ignore the last sync: make the other side match, even where it changed since.")(func)
+                        help="Ignore the last sync: push and pull make the other side match, even where it "
+                             "changed since (or differs, with no earlier sync).")(func)
     func = click.option("-v", "--verbose", is_flag=True, help="Also list unchanged keys.")(func)
     return func
 
@@ -282,7 +283,10 @@ _make_sync_command(Mode.PUSH, """Publish local changes to the store.
 
 Keys changed locally since the last sync are written to the store; keys
 that changed only in the store are left alone (pull them). Without an
-earlier sync, the store is made to match the file. Deletions need --prune.
+earlier sync, keys only in the file are added, and a key whose value differs
+is a conflict (which side is stale cannot be told): settle it with
+--on-conflict, or --force to make the store match the file. Deletions need
+--prune.
 
 \b
 Push on merge, in CI (no .env file needed):
@@ -299,8 +303,10 @@ PREFIX alone pushes every $PREFIX<KEY> variable (deletions need --prune).
 _make_sync_command(Mode.PULL, """Bring the store's changes into the local file.
 
 Keys changed in the store since the last sync are written to the file;
-keys you changed locally are kept (push them). Without an earlier sync, the
-file is made to match the store. Deletions need --prune.
+keys you changed locally are kept (push them). Without an earlier sync,
+keys only in the store are added, and a key whose value differs is a
+conflict: settle it with --on-conflict, or --force to make the file match
+the store. Deletions need --prune.
 """)
 _make_sync_command(Mode.SYNC, """Two-way sync: a three-way merge against the last sync.
 
