@@ -351,8 +351,11 @@ def _sync(ctx, mode: Mode, names, all_targets, *, on_conflict, prune, force, ver
             out.note(f"{target.name}: not applied — {len(plan.conflicts)} conflict(s); "
                      "resolve with --on-conflict local|remote|merge|ask, or edit and re-run")
             continue
+        if plan.skipped_conflicts:  # left unresolved on purpose: not "in sync"
+            exit_code = EXIT_DRIFT
         if dry_run:
             exit_code = max(exit_code, EXIT_DRIFT if plan.has_changes else EXIT_CLEAN)
+            _note_skipped(out, target.name, plan)
             continue
         if plan.has_changes and not yes:
             if not _confirm(target.name, plan):
@@ -367,6 +370,7 @@ def _sync(ctx, mode: Mode, names, all_targets, *, on_conflict, prune, force, ver
             warn(message)
         if plan.has_changes:
             out.note(f"{target.name}: pushed {outcome.pushed}, pulled {outcome.pulled}")
+        _note_skipped(out, target.name, plan)
     payload = {"targets": results}
     out.emit_json(payload)
     ci_run.finish(payload)
@@ -386,6 +390,13 @@ def _prepare(target: config_module.Target, mode: Mode, request: schema_push.Requ
 def _plan(context: engine.Context, mode: Mode, prune: bool, force: bool, on_conflict: str) -> Plan:
     return engine.plan(context, mode, prune=prune, force=force, on_conflict=on_conflict,
                        choose=_ask if on_conflict == "ask" else None)
+
+
+def _note_skipped(out: Output, name: str, plan: Plan) -> None:
+    skipped = len(plan.skipped_conflicts)
+    if skipped:
+        out.note(f"{name}: {skipped} conflict{'s' if skipped != 1 else ''} skipped — still unresolved; "
+                 f"re-run {plan.mode.value} to settle them")
 
 
 def _schemas(targets: list[config_module.Target]) -> dict[str, dict[str, str | None]]:

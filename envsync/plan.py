@@ -42,6 +42,7 @@ class Unknown:
 
 
 UNKNOWN = Unknown()
+CONFLICT_SKIPPED = "conflict left for later"
 PUSHES = (Action.PUSH_ADD, Action.PUSH_CHANGE, Action.PUSH_DELETE)
 PULLS = (Action.PULL_ADD, Action.PULL_CHANGE, Action.PULL_DELETE)
 DELETES = (Action.PUSH_DELETE, Action.PULL_DELETE)
@@ -69,6 +70,11 @@ class Plan:
     @property
     def conflicts(self) -> list[Item]:
         return self.of(Action.CONFLICT)
+
+    @property
+    def skipped_conflicts(self) -> list[Item]:
+        """Conflicts left for later (`ask`, answered skip): still unresolved."""
+        return [i for i in self.of(Action.SKIP) if i.reason == CONFLICT_SKIPPED]
 
     @property
     def has_changes(self) -> bool:
@@ -232,7 +238,7 @@ def _resolve_one(item: Item, pick: str, prune: bool, merger: Merger, mode: Mode)
             return replace(item, reason=item.reason + "; the edits overlap and cannot be merged")
         return replace(item, action=Action.MERGE, merged=merged, reason="merged edits from both sides")
     if pick == "skip":
-        return replace(item, action=Action.SKIP, reason="conflict left for later")
+        return replace(item, action=Action.SKIP, reason=CONFLICT_SKIPPED)
     return item
 
 
