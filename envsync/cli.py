@@ -584,8 +584,10 @@ def export_command(ctx, target, fmt, output, reveal, source) -> int:
       envsync export prod -f gitlab-dotenv -o deploy.env # GitLab: later jobs get them
 
     This is the one command that reveals values, so it refuses to print them
-    to a terminal unless --reveal is given; redirect it or use --output. On
-    GitHub every value is masked (`::add-mask::`) before it goes anywhere.
+    to a terminal unless --reveal is given; redirect it or use --output. In a
+    GitHub or GitLab job it refuses the job log the same way: stdout must be
+    a file. On GitHub every value is masked (`::add-mask::`) before it goes
+    anywhere.
 
     github-env appends `KEY<<DELIMITER` blocks (multi-line values too) to
     $GITHUB_ENV, or to --output FILE; it never prints a value.
@@ -604,13 +606,12 @@ def export_command(ctx, target, fmt, output, reveal, source) -> int:
     if output is None and sys.stdout.isatty() and not reveal:
         raise InputError("refusing to print secret values to a terminal — redirect the output, "
                          "use --output FILE, or pass --reveal")
-    if output is None and not reveal and _on_github() and not _stdout_is_a_file():
-        raise InputError("refusing to print secret values into the job log — the masks may not take effect "
-                         "first; redirect to a file, use --output FILE or --format github-env, or pass --reveal")
+    if output is None and not reveal and not _stdout_is_a_file():
+        _refuse_a_job_log()
     CiRun("export").mask(values.values())
     if output:
         try:
-            atomic_write(output, text.encode("utf-8"))
+            atomic_write(output, text.encode("utf-8"), force_mode=True)  # 0600, whatever was there
         except OSError as exc:
             raise InputError(f"{output}: cannot write ({exc.strerror})") from None
         click.echo(f"Wrote {len(values)} values to {output}", err=True)
@@ -623,6 +624,20 @@ def _on_github() -> bool:
     from envsync import ci  # loads urllib and ssl: only where it is needed
 
     return ci.provider() == ci.GITHUB
+
+
+def _refuse_a_job_log() -> None:
+    """In CI, stdout that is not a file is the job log, kept and shown to everyone with access."""
+    from envsync import ci
+
+    where = ci.provider()
+    if where == ci.GITHUB:
+        raise InputError("refusing to print secret values into the job log — the masks may not take effect "
+                         "first; redirect to a file, use --output FILE or --format github-env, or pass --reveal")
+    if where == ci.GITLAB:
+        raise InputError("refusing to print secret values into the job log — GitLab has no command to mask "
+                         "them; redirect to a file, use --output FILE (e.g. -f gitlab-dotenv -o deploy.env), "
+                         "or pass --reveal")
 
 
 def _stdout_is_a_file() -> bool:

@@ -9,7 +9,9 @@ that no other line of stderr holds one either.
 from __future__ import annotations
 
 import json
+import os
 import stat
+import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -17,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.ci_report_test import parse_github_env
+from tests.conftest import ENVSYNC, without_masks
 from tests.cli_test import write_config
 from tests.tty_test import run_in_terminal
 
@@ -258,6 +261,32 @@ def test_export_to_stdout_on_github(run_envsync, tmp_path, secret, leak_watch):
     result = run_envsync("export", "-f", "json", "--reveal", env=github(tmp_path), reveals=True)
     assert json.loads(result.stdout) == {"A": value}
     assert masks_on_stderr(leak_watch, result) == [value]
+
+
+@pytest.mark.parametrize("where", ["github", "gitlab"])
+def test_export_refuses_the_job_log_but_not_a_file(run_envsync, tmp_path, secret, leak_watch, where):
+    """On GitLab as on GitHub: stdout that is not a regular file is the job log."""
+    write_config(tmp_path, tmp_path / "store")
+    value = secret()
+    (tmp_path / ".env").write_text(f"A={value}\n")
+    run_envsync("push", "-y", env=LOCAL)
+    env = github(tmp_path) if where == "github" else GITLAB
+    for fmt in ("dotenv", "json", "gitlab-dotenv"):
+        refused = run_envsync("export", "-f", fmt, env=env)
+        assert refused.code == 2 and "into the job log" in refused.stderr, refused.output
+        assert refused.stdout == "" and "--output FILE" in refused.stderr
+    revealed = run_envsync("export", "--reveal", env=env, reveals=True)
+    assert revealed.code == 0 and f"A={value}" in revealed.stdout
+
+    # `envsync export > file`: stdout is a regular file, which is allowed.
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("ENVSYNC_", "GITHUB_", "GITLAB_", "CI_"))}
+    redirected = tmp_path / "deploy.env"
+    with redirected.open("w") as stdout:
+        proc = subprocess.run([ENVSYNC, "export", "-f", "gitlab-dotenv"], cwd=tmp_path, stdout=stdout,
+                              stderr=subprocess.PIPE, text=True, env={**full_env, **env}, timeout=60)
+    leak_watch.outputs.append(("stderr of export > file", without_masks(proc.stderr)))
+    assert proc.returncode == 0, proc.stderr
+    assert redirected.read_text() == f"A={value}\n"
 
 
 def test_run_masks_before_the_command_starts(run_envsync, tmp_path, secret, leak_watch):

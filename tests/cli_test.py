@@ -329,6 +329,21 @@ def test_export_formats_and_output_file(run_envsync, tmp_path, secret):
     assert dotenv_file.load(out).values()["A"] == value
 
 
+@pytest.mark.parametrize("fmt", ["dotenv", "json", "gitlab-dotenv"])
+def test_export_output_is_0600_whatever_was_there(run_envsync, tmp_path, secret, fmt):
+    write_config(tmp_path, tmp_path / "store")
+    value = secret("v")
+    (tmp_path / ".env").write_text(f"A={value}\n")
+    assert run_envsync("push", "-y").code == 0
+    out = tmp_path / "out.env"
+    out.write_text("OLD=1\n")
+    os.chmod(out, 0o644)
+    written = run_envsync("export", "-f", fmt, "--output", str(out))
+    assert written.code == 0, written.output
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert value in out.read_text()
+
+
 def test_run_passes_values_and_exit_code(run_envsync, tmp_path, secret):
     write_config(tmp_path, tmp_path / "store")
     value = secret("v")
