@@ -879,7 +879,11 @@ def _check_report_path(path: Path | None) -> None:
     if path is None:
         return
     folder = path.parent if str(path.parent) else Path(".")
-    if path.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK):
+    try:
+        usable = not path.is_dir() and folder.is_dir() and os.access(folder, os.W_OK)
+    except OSError as exc:  # e.g. a name too long for the file system
+        raise InputError(f"{path}: cannot write a report there ({exc.strerror or exc})") from None
+    if not usable:
         raise InputError(f"{path}: cannot write a report there (no such folder, or not writable)")
 
 
@@ -955,6 +959,8 @@ class CiRun:
                        "not annotated: see the job summary or --report", err=True)
         try:
             self._write_reports(payload)
+        except InputError as exc:  # the writers' own error, naming the file and the reason
+            warn(f"{exc}; the command itself completed")
         except OSError as exc:
             warn(f"could not write a report ({exc.filename}: {exc.strerror}); the command itself completed")
 

@@ -312,8 +312,34 @@ def test_help_teaches_the_ci_options(run_envsync):
     assert "github-env" in export and "gitlab-dotenv" in export and "no" in export and "mask command" in export
 
 
+def test_a_report_that_fails_after_the_push_is_a_warning(run_envsync, project, secret, tmp_path):
+    """The store changed: the job must not say exit 2 (issue 11 item 10)."""
+    (tmp_path / ".env").write_text((tmp_path / ".env").read_text() + f"ADDED={secret('added')}\n")
+    # A name the folder accepts, but too long for the temp file beside it: only the write fails.
+    too_long = "r" * 245 + ".json"
+    result = run_envsync("push", "-y", "--report", too_long, env=LOCAL)
+    assert result.code == 0, result.output
+    assert "pushed 1" in result.stdout
+    warning = [line for line in result.stderr.splitlines() if line.startswith("envsync: warning:")]
+    assert len(warning) == 1 and "cannot write the report" in warning[0] and "command itself completed" in warning[0]
+    assert run_envsync("plan", env=LOCAL).code == 0  # the push happened
+
+
+def test_a_step_summary_that_cannot_be_appended_is_a_warning(run_envsync, project, secret, tmp_path):
+    (tmp_path / ".env").write_text((tmp_path / ".env").read_text() + f"ADDED={secret('added')}\n")
+    folder = tmp_path / "summary-is-a-folder"
+    folder.mkdir()
+    result = run_envsync("push", "-y", env={"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(folder)})
+    assert result.code == 0, result.output
+    assert "envsync: warning:" in result.stderr and "cannot append" in result.stderr
+    assert run_envsync("plan", env=LOCAL).code == 0
+
+
 def test_an_unwritable_report_path_is_refused_before_anything_is_applied(run_envsync, project, secret, tmp_path):
     (tmp_path / ".env").write_text((tmp_path / ".env").read_text() + f"ADDED={secret('added')}\n")
     result = run_envsync("push", "-y", "--report", "no/such/folder/report.json", env=LOCAL)
     assert result.code == 2 and "cannot write a report there" in result.stderr
     assert run_envsync("plan", env=LOCAL).code == 1  # nothing was pushed
+    too_long = run_envsync("push", "-y", "--report", "r" * 300 + ".json", env=LOCAL)
+    assert too_long.code == 2 and "cannot write a report there" in too_long.stderr, too_long.output
+    assert run_envsync("plan", env=LOCAL).code == 1
