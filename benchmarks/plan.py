@@ -46,9 +46,11 @@ def full_cli_plan() -> tuple[float, float]:
 
 def main() -> None:
     local, base, remote = snapshots()
-    for label, mode, base_map in (("sync, with base", Mode.SYNC, base), ("push, no base", Mode.PUSH, None)):
-        best, median = best_and_median(lambda: make_plan(local, remote, base_map, mode, prune=True))
-        plan = make_plan(local, remote, base_map, mode, prune=True)
+    cases = (("sync, with base", Mode.SYNC, base, False), ("push, no base", Mode.PUSH, None, False),
+             ("push --force", Mode.PUSH, base, True))
+    for label, mode, base_map, force in cases:
+        best, median = best_and_median(lambda: make_plan(local, remote, base_map, mode, prune=True, force=force))
+        plan = make_plan(local, remote, base_map, mode, prune=True, force=force)
         print(f"make_plan {KEYS:,} keys ({label}): best {best * 1000:.1f} ms  median {median * 1000:.1f} ms  {plan.counts()}")
     push, plan_time = full_cli_plan()
     print(f"envsync push of {KEYS:,} new keys (file store, whole process): {push:.2f} s")

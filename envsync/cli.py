@@ -209,7 +209,8 @@ def sync_options(func):
                              "merge: three-way text merge where edits do not overlap.")(func)
     func = click.option("--prune", is_flag=True, help="Propagate deletions (never done without it).")(func)
     func = click.option("--force", is_flag=True,
-                        help="Ignore the last sync: make the other side match, even where it changed since.")(func)
+                        help="Ignore the last sync: push and pull make the other side match, even where it "
+                             "changed since (or differs, with no earlier sync).")(func)
     func = click.option("-v", "--verbose", is_flag=True, help="Also list unchanged keys.")(func)
     return func
 
@@ -282,7 +283,10 @@ _make_sync_command(Mode.PUSH, """Publish local changes to the store.
 
 Keys changed locally since the last sync are written to the store; keys
 that changed only in the store are left alone (pull them). Without an
-earlier sync, the store is made to match the file. Deletions need --prune.
+earlier sync, keys only in the file are added, and a key whose value differs
+is a conflict (which side is stale cannot be told): settle it with
+--on-conflict, or --force to make the store match the file. Deletions need
+--prune.
 
 \b
 Push on merge, in CI (no .env file needed):
@@ -299,8 +303,10 @@ PREFIX alone pushes every $PREFIX<KEY> variable (deletions need --prune).
 _make_sync_command(Mode.PULL, """Bring the store's changes into the local file.
 
 Keys changed in the store since the last sync are written to the file;
-keys you changed locally are kept (push them). Without an earlier sync, the
-file is made to match the store. Deletions need --prune.
+keys you changed locally are kept (push them). Without an earlier sync,
+keys only in the store are added, and a key whose value differs is a
+conflict: settle it with --on-conflict, or --force to make the file match
+the store. Deletions need --prune.
 """)
 _make_sync_command(Mode.SYNC, """Two-way sync: a three-way merge against the last sync.
 
@@ -345,8 +351,11 @@ def _sync(ctx, mode: Mode, names, all_targets, *, on_conflict, prune, force, ver
             out.note(f"{target.name}: not applied — {len(plan.conflicts)} conflict(s); "
                      "resolve with --on-conflict local|remote|merge|ask, or edit and re-run")
             continue
+        if plan.skipped_conflicts:  # left unresolved on purpose: not "in sync"
+            exit_code = EXIT_DRIFT
         if dry_run:
             exit_code = max(exit_code, EXIT_DRIFT if plan.has_changes else EXIT_CLEAN)
+            _note_skipped(out, target.name, plan)
             continue
         if plan.has_changes and not yes:
             if not _confirm(target.name, plan):
@@ -361,6 +370,7 @@ def _sync(ctx, mode: Mode, names, all_targets, *, on_conflict, prune, force, ver
             warn(message)
         if plan.has_changes:
             out.note(f"{target.name}: pushed {outcome.pushed}, pulled {outcome.pulled}")
+        _note_skipped(out, target.name, plan)
     payload = {"targets": results}
     out.emit_json(payload)
     ci_run.finish(payload)
@@ -380,6 +390,13 @@ def _prepare(target: config_module.Target, mode: Mode, request: schema_push.Requ
 def _plan(context: engine.Context, mode: Mode, prune: bool, force: bool, on_conflict: str) -> Plan:
     return engine.plan(context, mode, prune=prune, force=force, on_conflict=on_conflict,
                        choose=_ask if on_conflict == "ask" else None)
+
+
+def _note_skipped(out: Output, name: str, plan: Plan) -> None:
+    skipped = len(plan.skipped_conflicts)
+    if skipped:
+        out.note(f"{name}: {skipped} conflict{'s' if skipped != 1 else ''} skipped — still unresolved; "
+                 f"re-run {plan.mode.value} to settle them")
 
 
 def _schemas(targets: list[config_module.Target]) -> dict[str, dict[str, str | None]]:
@@ -567,8 +584,10 @@ def export_command(ctx, target, fmt, output, reveal, source) -> int:
       envsync export prod -f gitlab-dotenv -o deploy.env # GitLab: later jobs get them
 
     This is the one command that reveals values, so it refuses to print them
-    to a terminal unless --reveal is given; redirect it or use --output. On
-    GitHub every value is masked (`::add-mask::`) before it goes anywhere.
+    to a terminal unless --reveal is given; redirect it or use --output. In a
+    GitHub or GitLab job it refuses the job log the same way: stdout must be
+    a file. On GitHub every value is masked (`::add-mask::`) before it goes
+    anywhere.
 
     github-env appends `KEY<<DELIMITER` blocks (multi-line values too) to
     $GITHUB_ENV, or to --output FILE; it never prints a value.
@@ -587,13 +606,12 @@ def export_command(ctx, target, fmt, output, reveal, source) -> int:
     if output is None and sys.stdout.isatty() and not reveal:
         raise InputError("refusing to print secret values to a terminal — redirect the output, "
                          "use --output FILE, or pass --reveal")
-    if output is None and not reveal and _on_github() and not _stdout_is_a_file():
-        raise InputError("refusing to print secret values into the job log — the masks may not take effect "
-                         "first; redirect to a file, use --output FILE or --format github-env, or pass --reveal")
+    if output is None and not reveal and not _stdout_is_a_file():
+        _refuse_a_job_log()
     CiRun("export").mask(values.values())
     if output:
         try:
-            atomic_write(output, text.encode("utf-8"))
+            atomic_write(output, text.encode("utf-8"), force_mode=True)  # 0600, whatever was there
         except OSError as exc:
             raise InputError(f"{output}: cannot write ({exc.strerror})") from None
         click.echo(f"Wrote {len(values)} values to {output}", err=True)
@@ -606,6 +624,20 @@ def _on_github() -> bool:
     from envsync import ci  # loads urllib and ssl: only where it is needed
 
     return ci.provider() == ci.GITHUB
+
+
+def _refuse_a_job_log() -> None:
+    """In CI, stdout that is not a file is the job log, kept and shown to everyone with access."""
+    from envsync import ci
+
+    where = ci.provider()
+    if where == ci.GITHUB:
+        raise InputError("refusing to print secret values into the job log — the masks may not take effect "
+                         "first; redirect to a file, use --output FILE or --format github-env, or pass --reveal")
+    if where == ci.GITLAB:
+        raise InputError("refusing to print secret values into the job log — GitLab has no command to mask "
+                         "them; redirect to a file, use --output FILE (e.g. -f gitlab-dotenv -o deploy.env), "
+                         "or pass --reveal")
 
 
 def _stdout_is_a_file() -> bool:
@@ -847,7 +879,11 @@ def _check_report_path(path: Path | None) -> None:
     if path is None:
         return
     folder = path.parent if str(path.parent) else Path(".")
-    if path.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK):
+    try:
+        usable = not path.is_dir() and folder.is_dir() and os.access(folder, os.W_OK)
+    except OSError as exc:  # e.g. a name too long for the file system
+        raise InputError(f"{path}: cannot write a report there ({exc.strerror or exc})") from None
+    if not usable:
         raise InputError(f"{path}: cannot write a report there (no such folder, or not writable)")
 
 
@@ -923,6 +959,8 @@ class CiRun:
                        "not annotated: see the job summary or --report", err=True)
         try:
             self._write_reports(payload)
+        except InputError as exc:  # the writers' own error, naming the file and the reason
+            warn(f"{exc}; the command itself completed")
         except OSError as exc:
             warn(f"could not write a report ({exc.filename}: {exc.strerror}); the command itself completed")
 

@@ -145,8 +145,7 @@ def read_base(store: Store, remote: Snapshot, versions: dict[str, str]) -> dict[
 def plan(context: Context, mode: Mode, *, prune: bool = False, force: bool = False,
          on_conflict: str = "fail", choose: Chooser | None = None) -> Plan:
     """The plan for one target, conflicts resolved by `on_conflict` where they can be."""
-    base = None if force else context.base
-    raw = make_plan(context.local.values, context.remote.values, base, mode, prune=prune)
+    raw = make_plan(context.local.values, context.remote.values, context.base, mode, prune=prune, force=force)
     return resolve(raw, on_conflict, prune=prune, merger=merge3, choose=choose)
 
 

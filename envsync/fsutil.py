@@ -12,17 +12,16 @@ PRIVATE_FILE_MODE = 0o600
 PRIVATE_DIR_MODE = 0o700
 
 
-def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
+def atomic_write(path: Path, data: bytes, *, mode: int | None = None, force_mode: bool = False) -> None:
     """Write `data` to `path` via a temp file in the same folder, fsync, then rename over it.
 
-    A new file gets `mode` (0600 by default); an existing file keeps its own mode.
+    A new file gets `mode` (0600 by default); an existing file keeps its own mode (a
+    .env the user made 0640 stays so), unless `force_mode`: then it gets `mode` too.
     """
     path = Path(path)
-    try:
-        file_mode = path.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        file_mode = PRIVATE_FILE_MODE if mode is None else mode
-    tmp = _write_temp(path, data, file_mode)
+    new_mode = PRIVATE_FILE_MODE if mode is None else mode
+    # The mode is set on the temp file, so the data is never readable under a wider one.
+    tmp = _write_temp(path, data, new_mode if force_mode else _mode_of(path, new_mode))
     try:
         os.replace(tmp, path)
     except BaseException:
@@ -30,6 +29,13 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
             os.unlink(tmp)
         raise
     fsync_dir(path.parent)
+
+
+def _mode_of(path: Path, default: int) -> int:
+    try:
+        return path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        return default
 
 
 def exclusive_write(path: Path, data: bytes) -> bool:

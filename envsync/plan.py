@@ -2,8 +2,9 @@
 
 `base` is what both sides held at the last sync (None when there was no
 sync yet). With a base, each side's own changes are known and flow to the
-other side; without one, a one-way command (push, pull) makes the other
-side match, and `sync` calls a difference a conflict.
+other side. Without one there is no guessing (DESIGN.md trust rule 4): a key
+on one side only is an addition, and a value that differs is a conflict for
+push, pull and sync alike, unless `force` says the command's own side wins.
 """
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ class Unknown:
 
 
 UNKNOWN = Unknown()
+CONFLICT_SKIPPED = "conflict left for later"
 PUSHES = (Action.PUSH_ADD, Action.PUSH_CHANGE, Action.PUSH_DELETE)
 PULLS = (Action.PULL_ADD, Action.PULL_CHANGE, Action.PULL_DELETE)
 DELETES = (Action.PUSH_DELETE, Action.PULL_DELETE)
@@ -70,6 +72,11 @@ class Plan:
         return self.of(Action.CONFLICT)
 
     @property
+    def skipped_conflicts(self) -> list[Item]:
+        """Conflicts left for later (`ask`, answered skip): still unresolved."""
+        return [i for i in self.of(Action.SKIP) if i.reason == CONFLICT_SKIPPED]
+
+    @property
     def has_changes(self) -> bool:
         return bool(self.remote_changes() or self.local_changes())
 
@@ -95,23 +102,29 @@ class Plan:
 
 
 def make_plan(local: Mapping[str, str], remote: Mapping[str, str],
-              base: Mapping[str, str | Unknown] | None, mode: Mode, *, prune: bool = False) -> Plan:
-    """Classify every key present on either side."""
+              base: Mapping[str, str | Unknown] | None, mode: Mode, *, prune: bool = False,
+              force: bool = False) -> Plan:
+    """Classify every key present on either side.
+
+    `force` ignores the base: push makes the store match the file, pull the file match
+    the store (sync, having no side of its own, plans as with no earlier sync)."""
+    if force:
+        base = None
     items = []
     for key in sorted(set(local) | set(remote)):
         base_value = UNKNOWN if base is None else base.get(key)
         items.append(_classify(key, local.get(key), remote.get(key), base_value, mode, prune,
-                               was_synced=base is not None and key in base))
+                               was_synced=base is not None and key in base, force=force))
     return Plan(mode=mode, items=tuple(items))
 
 
 def _classify(key: str, local: str | None, remote: str | None, base: str | None | Unknown,
-              mode: Mode, prune: bool, was_synced: bool) -> Item:
+              mode: Mode, prune: bool, was_synced: bool, force: bool = False) -> Item:
     item = Item(key, Action.UNCHANGED, local, remote, base)
     if local == remote:
         return item
     if isinstance(base, Unknown):
-        return _two_way(item, mode, prune, was_synced)
+        return _two_way(item, mode, prune, was_synced, force)
     local_moved, remote_moved = local != base, remote != base
     if local_moved and remote_moved:
         return replace(item, action=Action.CONFLICT, reason=_both_moved(local, remote))
@@ -124,17 +137,22 @@ def _classify(key: str, local: str | None, remote: str | None, base: str | None 
     return _toward_local(item, prune)
 
 
-def _two_way(item: Item, mode: Mode, prune: bool, was_synced: bool) -> Item:
-    """No readable base for this key: a one-way command makes the other side match.
-    For sync, a key on one side only is an addition when there was no earlier sync;
-    if the key was synced before (its old version is just gone), one side deleted it
-    and which change should win cannot be told, so it is a conflict, as is any
-    value difference."""
-    if mode is Mode.PUSH:
-        return _toward_remote(item, prune)
-    if mode is Mode.PULL:
-        return _toward_local(item, prune)
+def _two_way(item: Item, mode: Mode, prune: bool, was_synced: bool, force: bool) -> Item:
+    """No readable base for this key.
+
+    With no earlier sync, a key on one side only is an addition (or, for a one-way
+    command, a deletion that needs --prune), and a value that differs is a conflict
+    in every mode: which side is stale cannot be told, so push and pull must not
+    guess (a stale .env would replace the team's values). `force` lets a one-way
+    command make the other side match. A key that was synced but whose old version
+    is gone: push and pull make the other side match; for sync, it is a conflict."""
     one_sided = item.local is None or item.remote is None
+    if mode is Mode.PUSH and (force or was_synced or one_sided):
+        return _toward_remote(item, prune)
+    if mode is Mode.PULL and (force or was_synced or one_sided):
+        return _toward_local(item, prune)
+    if mode is not Mode.SYNC:
+        return replace(item, action=Action.CONFLICT, reason=_no_base_one_way(mode))
     if one_sided and not was_synced:
         return _toward_remote(item, prune) if item.remote is None else _toward_local(item, prune)
     if was_synced and item.remote is None:
@@ -146,8 +164,15 @@ def _two_way(item: Item, mode: Mode, prune: bool, was_synced: bool) -> Item:
         return replace(item, action=Action.CONFLICT,
                        reason="its value at the last sync can no longer be read from the store, "
                               "so which side changed it cannot be told")
-    return replace(item, action=Action.CONFLICT,
-                   reason="differs, and there is no earlier sync to tell which side changed")
+    return replace(item, action=Action.CONFLICT, reason=NO_EARLIER_SYNC)
+
+
+NO_EARLIER_SYNC = "differs, and there is no earlier sync to tell which side changed"
+
+
+def _no_base_one_way(mode: Mode) -> str:
+    matched = "the store match the file" if mode is Mode.PUSH else "the file match the store"
+    return f"{NO_EARLIER_SYNC} — --on-conflict local|remote picks a side, --force makes {matched}"
 
 
 def _toward_remote(item: Item, prune: bool) -> Item:
@@ -213,7 +238,7 @@ def _resolve_one(item: Item, pick: str, prune: bool, merger: Merger, mode: Mode)
             return replace(item, reason=item.reason + "; the edits overlap and cannot be merged")
         return replace(item, action=Action.MERGE, merged=merged, reason="merged edits from both sides")
     if pick == "skip":
-        return replace(item, action=Action.SKIP, reason="conflict left for later")
+        return replace(item, action=Action.SKIP, reason=CONFLICT_SKIPPED)
     return item
 
 

@@ -263,13 +263,18 @@ def test_adopt(envsync, tmp_path: Path, cloud: Cloud, secret) -> None:
     write_config(tmp_path, cloud.uri)
     (tmp_path / ".env").write_text(f"API_KEY={ours}\n")
 
-    refused = envsync("push", "-y", cwd=tmp_path)
+    # No earlier sync and a differing value: a conflict before anything else (trust rule 4).
+    conflict = envsync("push", "-y", cwd=tmp_path)
+    assert conflict.code == 1 and "no earlier sync" in conflict.stdout, conflict.output
+    assert cloud.values() == {"API_KEY": theirs}
+
+    refused = envsync("push", "-y", "--force", cwd=tmp_path)
     assert refused.code == 3, refused.output
     assert "--adopt" in refused.stderr and managed in refused.stderr
     assert len([line for line in refused.stderr.splitlines() if line.startswith("envsync: error:")]) == 1
     assert cloud.values() == {"API_KEY": theirs}
 
-    adopted = envsync("push", "-y", "--adopt", cwd=tmp_path)
+    adopted = envsync("push", "-y", "--force", "--adopt", cwd=tmp_path)
     assert adopted.code == 0, adopted.output
     assert cloud.values() == {"API_KEY": ours}
     tags = {t["Key"]: t["Value"] for t in cloud.sm.describe_secret(SecretId=managed)["Tags"]}

@@ -9,7 +9,9 @@ that no other line of stderr holds one either.
 from __future__ import annotations
 
 import json
+import os
 import stat
+import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -17,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.ci_report_test import parse_github_env
+from tests.conftest import ENVSYNC, without_masks
 from tests.cli_test import write_config
 from tests.tty_test import run_in_terminal
 
@@ -260,6 +263,32 @@ def test_export_to_stdout_on_github(run_envsync, tmp_path, secret, leak_watch):
     assert masks_on_stderr(leak_watch, result) == [value]
 
 
+@pytest.mark.parametrize("where", ["github", "gitlab"])
+def test_export_refuses_the_job_log_but_not_a_file(run_envsync, tmp_path, secret, leak_watch, where):
+    """On GitLab as on GitHub: stdout that is not a regular file is the job log."""
+    write_config(tmp_path, tmp_path / "store")
+    value = secret()
+    (tmp_path / ".env").write_text(f"A={value}\n")
+    run_envsync("push", "-y", env=LOCAL)
+    env = github(tmp_path) if where == "github" else GITLAB
+    for fmt in ("dotenv", "json", "gitlab-dotenv"):
+        refused = run_envsync("export", "-f", fmt, env=env)
+        assert refused.code == 2 and "into the job log" in refused.stderr, refused.output
+        assert refused.stdout == "" and "--output FILE" in refused.stderr
+    revealed = run_envsync("export", "--reveal", env=env, reveals=True)
+    assert revealed.code == 0 and f"A={value}" in revealed.stdout
+
+    # `envsync export > file`: stdout is a regular file, which is allowed.
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("ENVSYNC_", "GITHUB_", "GITLAB_", "CI_"))}
+    redirected = tmp_path / "deploy.env"
+    with redirected.open("w") as stdout:
+        proc = subprocess.run([ENVSYNC, "export", "-f", "gitlab-dotenv"], cwd=tmp_path, stdout=stdout,
+                              stderr=subprocess.PIPE, text=True, env={**full_env, **env}, timeout=60)
+    leak_watch.outputs.append(("stderr of export > file", without_masks(proc.stderr)))
+    assert proc.returncode == 0, proc.stderr
+    assert redirected.read_text() == f"A={value}\n"
+
+
 def test_run_masks_before_the_command_starts(run_envsync, tmp_path, secret, leak_watch):
     write_config(tmp_path, tmp_path / "store")
     value = secret()
@@ -283,8 +312,34 @@ def test_help_teaches_the_ci_options(run_envsync):
     assert "github-env" in export and "gitlab-dotenv" in export and "no" in export and "mask command" in export
 
 
+def test_a_report_that_fails_after_the_push_is_a_warning(run_envsync, project, secret, tmp_path):
+    """The store changed: the job must not say exit 2 (issue 11 item 10)."""
+    (tmp_path / ".env").write_text((tmp_path / ".env").read_text() + f"ADDED={secret('added')}\n")
+    # A name the folder accepts, but too long for the temp file beside it: only the write fails.
+    too_long = "r" * 245 + ".json"
+    result = run_envsync("push", "-y", "--report", too_long, env=LOCAL)
+    assert result.code == 0, result.output
+    assert "pushed 1" in result.stdout
+    warning = [line for line in result.stderr.splitlines() if line.startswith("envsync: warning:")]
+    assert len(warning) == 1 and "cannot write the report" in warning[0] and "command itself completed" in warning[0]
+    assert run_envsync("plan", env=LOCAL).code == 0  # the push happened
+
+
+def test_a_step_summary_that_cannot_be_appended_is_a_warning(run_envsync, project, secret, tmp_path):
+    (tmp_path / ".env").write_text((tmp_path / ".env").read_text() + f"ADDED={secret('added')}\n")
+    folder = tmp_path / "summary-is-a-folder"
+    folder.mkdir()
+    result = run_envsync("push", "-y", env={"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(folder)})
+    assert result.code == 0, result.output
+    assert "envsync: warning:" in result.stderr and "cannot append" in result.stderr
+    assert run_envsync("plan", env=LOCAL).code == 0
+
+
 def test_an_unwritable_report_path_is_refused_before_anything_is_applied(run_envsync, project, secret, tmp_path):
     (tmp_path / ".env").write_text((tmp_path / ".env").read_text() + f"ADDED={secret('added')}\n")
     result = run_envsync("push", "-y", "--report", "no/such/folder/report.json", env=LOCAL)
     assert result.code == 2 and "cannot write a report there" in result.stderr
     assert run_envsync("plan", env=LOCAL).code == 1  # nothing was pushed
+    too_long = run_envsync("push", "-y", "--report", "r" * 300 + ".json", env=LOCAL)
+    assert too_long.code == 2 and "cannot write a report there" in too_long.stderr, too_long.output
+    assert run_envsync("plan", env=LOCAL).code == 1

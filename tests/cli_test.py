@@ -112,6 +112,93 @@ def test_push_leaves_store_side_changes_for_pull(run_envsync, team, secret):
     assert env_values(alice) == {"KEY": changed, "OTHER": "2"}
 
 
+def _stale_checkout(run_envsync, team, secret) -> tuple[Path, Path, dict[str, str]]:
+    """Alice published; Bob, with no sync state, holds a stale value, a key of his own, and
+    lacks one of hers: no base tells which side is stale (DESIGN.md trust rule 4)."""
+    alice, bob = team
+    values = {name: secret(name) for name in ("team", "stale", "mine", "hers")}
+    (alice / ".env").write_text(f"TOKEN={values['team']}\nHERS={values['hers']}\nSAME=1\n")
+    assert run_envsync("push", "-y", cwd=alice).code == 0
+    (bob / ".env").write_text(f"TOKEN={values['stale']}\nMINE={values['mine']}\nSAME=1\n")
+    return alice, bob, values
+
+
+def test_first_push_without_state_refuses_to_overwrite_a_differing_value(run_envsync, team, secret, tmp_path):
+    alice, bob, values = _stale_checkout(run_envsync, team, secret)
+    store = tmp_path / "shared-store"
+    before = store_versions(store)
+
+    result = run_envsync("push", "--yes", cwd=bob)
+    assert result.code == 1, result.output
+    assert "TOKEN" in result.stdout and "no earlier sync" in result.stdout and "--force" in result.stdout
+    assert "1 conflict" in result.stdout
+    assert store_versions(store) == before
+    assert run_envsync("pull", "-y", cwd=alice).code == 0
+    assert env_values(alice)["TOKEN"] == values["team"]
+
+    kept = run_envsync("push", "--yes", "--on-conflict", "remote", cwd=bob)
+    assert kept.code == 0, kept.output
+    assert "pushed 1" in kept.stdout  # MINE, a key on one side only, is no conflict
+    assert run_envsync("pull", "-y", cwd=alice).code == 0
+    assert env_values(alice)["TOKEN"] == values["team"] and env_values(alice)["MINE"] == values["mine"]
+
+    forced = run_envsync("push", "--yes", "--force", cwd=bob)
+    assert forced.code == 0, forced.output
+    assert run_envsync("pull", "-y", cwd=alice).code == 0
+    assert env_values(alice)["TOKEN"] == values["stale"]
+
+
+def test_first_push_on_conflict_local_publishes_the_file(run_envsync, team, secret):
+    alice, bob, values = _stale_checkout(run_envsync, team, secret)
+    result = run_envsync("push", "--yes", "--on-conflict", "local", cwd=bob)
+    assert result.code == 0, result.output
+    assert run_envsync("pull", "-y", cwd=alice).code == 0
+    assert env_values(alice)["TOKEN"] == values["stale"]
+    assert run_envsync("plan", "--mode", "push", cwd=bob).code == 0  # the agreed values are now the base
+
+
+def test_first_pull_without_state_refuses_to_overwrite_a_differing_value(run_envsync, team, secret):
+    _, bob, values = _stale_checkout(run_envsync, team, secret)
+    before = (bob / ".env").read_bytes()
+
+    result = run_envsync("pull", "--yes", cwd=bob)
+    assert result.code == 1, result.output
+    assert "TOKEN" in result.stdout and "no earlier sync" in result.stdout
+    assert (bob / ".env").read_bytes() == before
+    assert run_envsync("plan", "--mode", "pull", cwd=bob).code == 1
+
+    merged = run_envsync("pull", "--yes", "--on-conflict", "merge", cwd=bob)
+    assert merged.code == 1 and "no merge" in merged.stdout  # no base to merge against
+    assert (bob / ".env").read_bytes() == before
+
+    kept = run_envsync("pull", "--yes", "--on-conflict", "local", cwd=bob)
+    assert kept.code == 0, kept.output
+    assert env_values(bob) == {"TOKEN": values["stale"], "MINE": values["mine"], "SAME": "1",
+                               "HERS": values["hers"]}
+
+    forced = run_envsync("pull", "--yes", "--force", cwd=bob)
+    assert forced.code == 0, forced.output
+    assert env_values(bob)["TOKEN"] == values["team"] and env_values(bob)["MINE"] == values["mine"]
+
+
+def test_quick_start_still_works(run_envsync, tmp_path):
+    """README's set-up line, step by step (first push to an empty store, first pull into a
+    new .env: keys on one side only are no conflict)."""
+    (tmp_path / ".env").write_text("DATABASE_URL=postgres://app:hunter2@db/app\nDEBUG=false\n")
+    assert run_envsync("init").code == 0
+    assert run_envsync("push", "--yes").code == 0
+    with (tmp_path / ".env").open("a") as handle:
+        handle.write("FEATURE_X=on\n")
+    assert run_envsync("plan").code == 1
+    assert run_envsync("sync", "--yes").code == 0
+    assert run_envsync("history").code == 0
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    (clone / "envsync.toml").write_text(f'[targets.dev]\nfile = ".env"\nstore = "file://{tmp_path}/.envsync/store/dev"\n')
+    assert run_envsync("pull", "--yes", cwd=clone).code == 0
+    assert env_values(clone) == env_values(tmp_path)
+
+
 def _conflict_setup(run_envsync, team, base: str, alice_value: str, bob_value: str):
     alice, bob = team
     (alice / ".env").write_text(f"URL={base}\n")
@@ -240,6 +327,21 @@ def test_export_formats_and_output_file(run_envsync, tmp_path, secret):
     assert written.code == 0 and value not in written.output
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     assert dotenv_file.load(out).values()["A"] == value
+
+
+@pytest.mark.parametrize("fmt", ["dotenv", "json", "gitlab-dotenv"])
+def test_export_output_is_0600_whatever_was_there(run_envsync, tmp_path, secret, fmt):
+    write_config(tmp_path, tmp_path / "store")
+    value = secret("v")
+    (tmp_path / ".env").write_text(f"A={value}\n")
+    assert run_envsync("push", "-y").code == 0
+    out = tmp_path / "out.env"
+    out.write_text("OLD=1\n")
+    os.chmod(out, 0o644)
+    written = run_envsync("export", "-f", fmt, "--output", str(out))
+    assert written.code == 0, written.output
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert value in out.read_text()
 
 
 def test_run_passes_values_and_exit_code(run_envsync, tmp_path, secret):

@@ -19,6 +19,14 @@ def test_atomic_write_modes(tmp_path: Path):
     assert existing.read_bytes() == b"new" and stat.S_IMODE(existing.stat().st_mode) == 0o644
 
 
+def test_atomic_write_can_force_the_mode(tmp_path: Path):
+    existing = tmp_path / "existing"
+    existing.write_bytes(b"old")
+    os.chmod(existing, 0o644)
+    fsutil.atomic_write(existing, b"new", force_mode=True)
+    assert existing.read_bytes() == b"new" and stat.S_IMODE(existing.stat().st_mode) == 0o600
+
+
 def test_exclusive_write_lets_one_writer_win(tmp_path: Path):
     target = tmp_path / "00000001.json"
     assert fsutil.exclusive_write(target, b"first") is True

@@ -92,7 +92,8 @@ NO_EARLIER_SYNC = "no earlier sync to tell which side changed"
 
 
 CASES = [
-    # -- no state at all: two-way; push/pull make the other side match, sync conflicts on values
+    # -- no state at all: a key on one side only is an addition (push/pull: a deletion needing
+    #    --prune); a differing value is a conflict in every mode — no base, no guess (trust rule 4)
     row(NO_STATE, L, L, ALL_MODES, EITHER, Action.UNCHANGED),
     row(NO_STATE, L, None, (PUSH, SYNC), EITHER, Action.PUSH_ADD),
     row(NO_STATE, L, None, PULL, False, Action.SKIP, SKIP_PRUNE_LOCAL),
@@ -100,9 +101,7 @@ CASES = [
     row(NO_STATE, None, R, (PULL, SYNC), EITHER, Action.PULL_ADD),
     row(NO_STATE, None, R, PUSH, False, Action.SKIP, SKIP_PRUNE_STORE),
     row(NO_STATE, None, R, PUSH, True, Action.PUSH_DELETE),
-    row(NO_STATE, L, R, PUSH, EITHER, Action.PUSH_CHANGE),
-    row(NO_STATE, L, R, PULL, EITHER, Action.PULL_CHANGE),
-    row(NO_STATE, L, R, SYNC, EITHER, Action.CONFLICT, NO_EARLIER_SYNC),
+    row(NO_STATE, L, R, ALL_MODES, EITHER, Action.CONFLICT, NO_EARLIER_SYNC),
     # -- the key was in the base but its value is gone from the store's history
     row(UNKNOWN_BASE, L, L, ALL_MODES, EITHER, Action.UNCHANGED),
     row(UNKNOWN_BASE, L, None, PUSH, EITHER, Action.PUSH_ADD),
@@ -186,6 +185,40 @@ def test_case_table_covers_every_meaningful_combination():
                     for prune in EITHER:
                         expected.add((base, local, remote, mode, prune))
     assert set(covered) == expected
+
+
+@pytest.mark.parametrize("mode, hint", [(PUSH, "--force makes the store match the file"),
+                                        (PULL, "--force makes the file match the store")], ids=["push", "pull"])
+def test_a_no_state_conflict_of_a_one_way_command_names_its_way_out(mode, hint):
+    item = only_item(plan_one(L, R, NO_STATE, mode))
+    assert "--on-conflict local|remote" in item.reason and hint in item.reason
+
+
+# What `--force` plans, whatever the base: push and pull make the other side match; sync, which
+# has no side of its own, plans as with no earlier sync.
+FORCED = [
+    row("forced", L, R, PUSH, EITHER, Action.PUSH_CHANGE),
+    row("forced", L, None, PUSH, EITHER, Action.PUSH_ADD),
+    row("forced", None, R, PUSH, False, Action.SKIP, SKIP_PRUNE_STORE),
+    row("forced", None, R, PUSH, True, Action.PUSH_DELETE),
+    row("forced", L, R, PULL, EITHER, Action.PULL_CHANGE),
+    row("forced", None, R, PULL, EITHER, Action.PULL_ADD),
+    row("forced", L, None, PULL, False, Action.SKIP, SKIP_PRUNE_LOCAL),
+    row("forced", L, None, PULL, True, Action.PULL_DELETE),
+    row("forced", L, R, SYNC, EITHER, Action.CONFLICT, NO_EARLIER_SYNC),
+    row("forced", L, None, SYNC, EITHER, Action.PUSH_ADD),
+    row("forced", None, R, SYNC, EITHER, Action.PULL_ADD),
+]
+
+
+@pytest.mark.parametrize("base", [NO_STATE, KEY_ABSENT, UNKNOWN_BASE, B], ids=str)
+@pytest.mark.parametrize("case, mode, prune", list(expand(FORCED)))
+def test_force_ignores_the_base(case: Row, mode: Mode, prune: bool, base):
+    as_dict = lambda value: {} if value is None else {KEY: value}  # noqa: E731
+    plan = make_plan(as_dict(case.local), as_dict(case.remote), base_map(base), mode, prune=prune, force=True)
+    item = only_item(plan)
+    assert item.action is case.action, item.reason
+    assert case.reason in item.reason
 
 
 @pytest.mark.parametrize("base", [NO_STATE, KEY_ABSENT, UNKNOWN_BASE, B], ids=str)
@@ -383,6 +416,7 @@ def test_ask_uses_the_choose_callback_per_conflict():
         "LATER": Action.SKIP,
         "MERGE": Action.MERGE,
     }
+    assert [i.key for i in plan.skipped_conflicts] == ["LATER"]  # still unresolved: the CLI exits 1
 
 
 def test_ask_without_a_callback_leaves_conflicts():

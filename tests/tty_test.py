@@ -82,6 +82,30 @@ def test_ask_prompts_per_conflict_with_masked_values(tmp_path: Path, secret, lea
     assert f"TOKEN={values['mine']}" in (me / ".env").read_text()
 
 
+def test_ask_with_every_conflict_skipped_exits_1_and_counts_them(tmp_path: Path, secret, leak_watch):
+    me, values = setup_conflict(tmp_path, secret)
+    before = (me / ".env").read_bytes()
+    code, screen = run_in_terminal(["sync", "--on-conflict", "ask"], me,
+                                   [("keep [l]ocal", "s"), ("Apply to dev", "y")])
+    leak_watch.check("terminal", screen)
+    assert code == 1, screen
+    assert "dev: 1 conflict skipped — still unresolved; re-run sync to settle them" in screen
+    assert "pushed 1" in screen  # the rest (PLAIN) was applied
+    assert (me / ".env").read_bytes() == before
+    code, screen = run_in_terminal(["plan"], me)
+    leak_watch.check("terminal", screen)
+    assert code == 1 and "conflict" in screen
+
+
+def test_ask_skipping_the_only_difference_is_not_in_sync(tmp_path: Path, secret, leak_watch):
+    me, _ = setup_conflict(tmp_path, secret)
+    (me / ".env").write_text((me / ".env").read_text().replace("PLAIN=2", "PLAIN=1"))
+    code, screen = run_in_terminal(["sync", "--on-conflict", "ask"], me, [("keep [l]ocal", "s")])
+    leak_watch.check("terminal", screen)
+    assert code == 1, screen
+    assert "1 conflict skipped — still unresolved" in screen and "Apply to dev" not in screen
+
+
 def test_rich_table_on_a_terminal(tmp_path: Path, secret, leak_watch):
     me, _ = setup_conflict(tmp_path, secret)
     code, screen = run_in_terminal(["plan"], me)
