@@ -14,6 +14,8 @@ from envsync.scan.values import Value, encodings
 PRAGMA = re.compile(r"envsync:\s*allow\b")
 ENV_VALUE = "env-value"
 ENV_FILE = "env-file"
+ENV_UNPARSED = "env-unparsed"  # a line of a local .env file that is not KEY=value
+UNSCANNED = "unscanned"  # a file the scan could not read (allowed only by --allow-unscanned)
 
 
 # Printable ASCII from rarest to commonest in source code (counted over 20 MB of Python, JS, JSON, YAML
@@ -54,10 +56,16 @@ class Matcher:
     def __init__(self, values: Sequence[Value], rules: Sequence[Rule] = RULES) -> None:
         import ahocorasick  # small C extension; imported only when a scan runs
 
+        self.rules = tuple(rules)
+
         needles: dict[str, list[Needle]] = {}
         for value in values:
             for needle, encoding in encodings(value.value).items():
                 needles.setdefault(needle, []).append(Needle(value, encoding))
+                if not needle.isascii():  # the UTF-8 bytes as Latin-1 text: binary files and big-file pieces
+                    raw = needle.encode("utf-8", "surrogateescape").decode("latin-1")
+                    needles.setdefault(raw, []).append(Needle(value, encoding))
+        self.longest = max(map(len, needles), default=0)
         self.needle_count = sum(map(len, needles.values()))
         keywords: dict[str, list[Rule]] = {}
         for rule in rules:
@@ -120,7 +128,7 @@ class Finding:
             if self.also:
                 text += f" — also looks like a {self.also}"
             return text
-        if self.rule == ENV_FILE:
+        if self.rule in (ENV_FILE, ENV_UNPARSED, UNSCANNED):
             return self.detail or "a .env file — keep it out of git"
         rule = RULE_BY_ID.get(self.rule)
         return f"{rule.name if rule else self.rule} — {rule.help if rule else 'remove it'}"
@@ -146,11 +154,15 @@ class _Hit:
     also: str | None = None
 
 
-def scan_text(name: str, text: str, matcher: Matcher) -> list[Finding]:
-    """Every finding in one file's text (pragma applied, baseline not yet)."""
+def scan_text(name: str, text: str, matcher: Matcher, own: int | None = None, first_line: int = 1) -> list[Finding]:
+    """Every finding in one file's text (pragma applied, baseline not yet). For a piece of a big file,
+    only matches that start in its first `own` characters count, and its lines start at `first_line`."""
+    own = len(text) if own is None else own
     value_hits: dict[tuple[int, int], _Hit] = {}
     token_hits: dict[tuple[str, int, int], _Hit] = {}
     for start, pattern, refs in matcher.find(text):
+        if start >= own:
+            continue
         for ref in refs:
             if isinstance(ref, Needle):
                 if ref.value.source == name:
@@ -217,15 +229,16 @@ def _to_findings(name: str, text: str, hits: list[_Hit]) -> list[Finding]:
 class _LineIndex:
     """Line numbers for increasing offsets in one pass (and correct, if slower, for any offset)."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, first_line: int = 1) -> None:
         self.text = text
+        self.first_line = first_line
         self.offset = 0
-        self.line = 1
+        self.line = first_line
 
     def locate(self, position: int) -> tuple[int, int, int]:
         """(line number, line start, line end without its newline) of `position`."""
         if position < self.offset:
-            self.offset, self.line = 0, 1
+            self.offset, self.line = 0, self.first_line
         self.line += self.text.count("\n", self.offset, position)
         self.offset = position
         start = self.text.rfind("\n", 0, position) + 1
