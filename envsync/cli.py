@@ -779,7 +779,7 @@ def scan_command(ctx, files, staged, all_files, stores, values_from, baseline, u
         raise click.UsageError("--json and --format are two ways to pick the output; give one")
     fmt = "json" if as_json else fmt
     if sum(bool(x) for x in (files and not staged, staged, all_files)) != 1:
-        raise click.UsageError("say what to scan: FILES, --staged (with or without FILES) or --all (one of them)")
+        raise click.UsageError("say what to scan: FILES, --staged or --all (one of them; the hook passes --staged FILES)")
     settings = leak_guard.Settings(
         min_length=min_length, max_size=leak_guard.parse_size(str(max_size)),
         allowed_env_files=leak_guard.ALLOWED_ENV_FILES + tuple(p for arg in allow_env_file for p in arg.split()),

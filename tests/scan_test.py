@@ -401,14 +401,14 @@ def test_committed_template_defaults_are_not_secrets_but_new_pastes_are(run_envs
     assert "LOG_FORMAT" in report["values"]["skipped"]["committed default (same key and value in a committed template)"]
 
 
-def test_unparsable_env_file_is_a_warning_not_a_crash(run_envsync, tmp_path):
+def test_unparsable_env_line_is_a_finding_not_a_crash(run_envsync, tmp_path):
     repo = init_repo(tmp_path / "repo")
     (repo / ".env").write_text('BROKEN="unterminated\n')
     (repo / "a.txt").write_text("hello\n")
     git(repo, "add", "a.txt")
     result = run_envsync("scan", "--staged", cwd=repo)
-    assert result.code == 0, result.output
-    assert ".env line 1" in result.stderr and "not looked for" in result.stderr
+    assert result.code == 1, result.output  # fails closed: tests/scan_fail_closed_test.py has the details
+    assert ".env:1: env-unparsed: .env line 1 is not KEY=value" in result.stdout and "Traceback" not in result.output
 
 
 # -- allow-lists ------------------------------------------------------------------------------------------------
@@ -597,17 +597,16 @@ def test_binary_huge_and_non_utf8_files(run_envsync, tmp_path, secret):
     (repo / "crlf.txt").write_bytes(b"a\r\nb\r\n" + value.encode() + b"\r\n")
     git(repo, "add", "image.png", "big.log", "legacy.txt", "crlf.txt")
     report = scan_json(run_envsync, repo, "--staged", "--max-size", "2k", code=1)
+    # Nothing is skipped any more (issue 13): binary content is searched as bytes, big files in pieces.
     assert findings_of(report) == {("legacy.txt", 2, "env-value", "ODD_TOKEN"), ("legacy.txt", 3, "env-value", "ACCENT_SECRET"),
-                                   ("crlf.txt", 3, "env-value", "ODD_TOKEN")}
-    assert {s["file"]: s["reason"] for s in report["skipped"]} == {
-        "image.png": "binary (NUL bytes)", "big.log": "larger than 2 kB (2.95 kB)"}
-    assert report["notes"] == ["legacy.txt: not valid UTF-8; scanned as latin-1"]
-    assert report["scanned"] == 2
-    text = run_envsync("scan", "--staged", "--max-size", "2k", "-v", cwd=repo).stdout
-    assert "skipped: image.png: binary (NUL bytes)" in text and "skipped: big.log: larger than 2 kB" in text
-    quiet = run_envsync("scan", "--staged", "--max-size", "2k", cwd=repo).stdout
-    assert "2 file(s) skipped" in quiet
-    # The default limit (5 MB) scans the log.
+                                   ("crlf.txt", 3, "env-value", "ODD_TOKEN"), ("image.png", 3, "env-value", "ODD_TOKEN"),
+                                   ("big.log", 1, "env-value", "ODD_TOKEN")}
+    assert report["skipped"] == []
+    assert sorted(report["notes"]) == ["big.log: larger than 2 kB; scanned in 1 piece",
+                                       "image.png: binary; searched as bytes",
+                                       "legacy.txt: not valid UTF-8; scanned as latin-1"]
+    assert report["scanned"] == 4
+    # The default piece size (5 MB) reads the log whole.
     assert ("big.log", 1, "env-value", "ODD_TOKEN") in findings_of(scan_json(run_envsync, repo, "--staged"))
 
 
@@ -639,7 +638,7 @@ def test_exit_codes(run_envsync, tmp_path, secret):
     assert run_envsync("scan", "--staged", cwd=repo).code == 0  # nothing staged
     cases = [
         (repo, ["scan"], "FILES, --staged or --all"),
-        (repo, ["scan", "--staged", "leak.txt"], "FILES, --staged or --all"),
+        (repo, ["scan", "--all", "leak.txt"], "FILES, --staged or --all"),
         (repo, ["scan", "missing.txt"], "missing.txt: no such file"),
         (outside, ["scan", "--staged"], "not inside a git repository"),
         (outside, ["scan", "--all"], "not inside a git repository"),

@@ -214,7 +214,7 @@ def _scan_blob(blob: Blob, matcher: Matcher, settings: Settings, result: Result)
     for text, own, first_line, how in pieces(blob.stream(), settings.max_size, overlap):
         found.extend(scan_text(blob.name, text, matcher, own, first_line))
         count += 1
-    result.notes.append(f"{blob.name}: larger than {format_size(settings.max_size)}; scanned in {count} pieces"
+    result.notes.append(f"{blob.name}: larger than {format_size(settings.max_size)}; scanned in {count} piece{'s' if count != 1 else ''}"
                         + (f" as {how}" if how.startswith("utf-16") else ""))
     return found
 
