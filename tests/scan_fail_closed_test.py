@@ -75,7 +75,7 @@ def test_utf16_binary_and_big_files_are_scanned(run_envsync, tmp_path, secret):
     (repo / "setup.ps1").write_bytes(f"Write-Host 'hi'\r\n$t = '{value}'\r\n".encode("utf-16"))
     (repo / "nobom.reg").write_bytes(f"[HKEY]\n\"k\"=\"{value}\"\n".encode("utf-16-le"))
     (repo / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00" + f"sv-{value[3:]}-café".encode() + b"\x00" * 10)
-    (repo / "big.log").write_bytes(b"x" * 3000 + b"\n" * 2 + b"y" * 2040 + value.encode() + b"\n" + b"z" * 5000)
+    (repo / "big.log").write_bytes(b"x" * 3000 + b"\n" * 2 + b"y" * 20040 + value.encode() + b"\n" + b"z" * 20000)
     git(repo, "add", "setup.ps1", "nobom.reg", "image.png", "big.log")
     report = scan_json(run_envsync, repo, "--staged", "--max-size", "2k", code=1)
     assert {(f, line, r, k) for f, line, r, k in findings_of(report)} == {
@@ -100,11 +100,11 @@ def test_a_file_that_cannot_be_read_fails_the_run_unless_allowed(run_envsync, tm
 
 def test_pieces_find_a_match_across_a_boundary_once():
     matcher = scan.Matcher([scan.Value("K", "sv-across-0123abcd", ".env")])
-    data = b"a\n" * 30 + b"sv-across-0123abcd\n" + b"b" * 100
+    data = b"a\n" * 50 + b"sv-across-0123abcd\n" + b"b" * 100
     found = []
     for text, own, first_line, _ in scan.pieces([data[i:i + 7] for i in range(0, len(data), 7)], 64, 40):
         found += scan.scan_text("f", text, matcher, own, first_line)
-    assert [(f.line, f.key) for f in found] == [(31, "K")]
+    assert [(f.line, f.key) for f in found] == [(51, "K")]
 
 
 @pytest.mark.parametrize("value", [

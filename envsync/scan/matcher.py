@@ -174,7 +174,7 @@ def scan_text(name: str, text: str, matcher: Matcher, own: int | None = None, fi
                 if span is not None:
                     token_hits.setdefault((ref.id, *span), _Hit(span[0], span[1], ref.id))
     hits = _resolve_overlaps([h for h in value_hits.values() if h.needles], list(token_hits.values()))
-    return _to_findings(name, text, hits)
+    return _to_findings(name, text, hits, first_line)
 
 
 def _resolve_overlaps(values: list[_Hit], tokens: list[_Hit]) -> list[_Hit]:
@@ -199,9 +199,9 @@ def _resolve_overlaps(values: list[_Hit], tokens: list[_Hit]) -> list[_Hit]:
     return sorted(result, key=lambda h: (h.start, h.end, h.rule))
 
 
-def _to_findings(name: str, text: str, hits: list[_Hit]) -> list[Finding]:
+def _to_findings(name: str, text: str, hits: list[_Hit], first_line: int = 1) -> list[Finding]:
     findings: dict[tuple[int, str, str | None], Finding] = {}
-    lines = _LineIndex(text)
+    lines = _LineIndex(text, first_line)
     spans_by_line: dict[int, list[tuple[int, int]]] = {}
     located = []
     for hit in hits:
