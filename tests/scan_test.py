@@ -24,6 +24,8 @@ from envsync.scan.rules import RULES, looks_like_placeholder
 
 CORPUS = Path(__file__).parent / "corpus" / "scan"
 ALNUM = string.ascii_letters + string.digits
+HEX = "0123456789abcdef"
+LOWER_ALNUM = string.ascii_lowercase + string.digits
 GIT_ENV = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
 
@@ -113,6 +115,33 @@ TOKENS: dict[str, Callable[[], tuple[str, list[tuple[str, int]]]]] = {
         + base64.b64encode(os.urandom(64)).decode() + ";EndpointSuffix=core.windows.net")),
     "private-key": _single("private-key", lambda: _pem("RSA PRIVATE KEY")),
     "gcp-service-account": _service_account,
+    # issue 13: formats added, and the ones widened or tightened
+    "aws-secret-no-keyword": _single("aws-secret-access-key", lambda: 'AWS_SECRET = "' + _random(ALNUM + "/+", 40) + '"'),
+    "azure-storage-key-env": _single("azure-storage-key", lambda: "AZURE_STORAGE_KEY=" + base64.b64encode(os.urandom(64)).decode()),
+    "slack-legacy-workspace": _single("slack-token", lambda: "xoxa-2-" + _random(ALNUM, 40)),
+    "stripe-prod": _single("stripe-secret-key", lambda: "rk_prod_" + _random(ALNUM, 30)),
+    "gitlab-ptt": _single("gitlab-token", lambda: "glptt-" + _random(HEX, 40)),
+    "gitlab-agent": _single("gitlab-token", lambda: "glagent-" + _random(ALNUM + "_-", 50)),
+    "gitlab-ffct": _single("gitlab-token", lambda: "glffct-" + _random(ALNUM + "_-", 20)),
+    "gitlab-routable": _single("gitlab-token", lambda: "glpat-" + _random(ALNUM, 27) + "." + _random(LOWER_ALNUM, 9)),
+    "gitlab-session": _single("gitlab-token", lambda: "_gitlab_session=" + _random(LOWER_ALNUM, 32)),
+    "npm-token": _single("npm-token", lambda: "npm_" + _random(ALNUM, 36)),
+    "npmrc-auth-token": _single("npmrc-auth-token", lambda: "//npm.example.org/:_authToken=" + _random(ALNUM, 40)),
+    "pypi-token": _single("pypi-token", lambda: "pypi-AgEIcHlwaS5vcmc" + _random(ALNUM + "_-", 70)),
+    "twilio-api-key": _single("twilio-api-key", lambda: "SK" + _random(HEX, 32)),
+    "sendgrid-api-key": _single("sendgrid-api-key", lambda: f"SG.{_random(ALNUM + '_-', 22)}.{_random(ALNUM + '_-', 43)}"),
+    "openai-api-key": _single("openai-api-key", lambda: f"sk-proj-{_random(ALNUM + '_-', 74)}T3BlbkFJ{_random(ALNUM + '_-', 74)}"),
+    "openai-legacy": _single("openai-api-key", lambda: f"sk-{_random(ALNUM, 20)}T3BlbkFJ{_random(ALNUM, 20)}"),
+    "anthropic-api-key": _single("anthropic-api-key", lambda: f"sk-ant-api03-{_random(ALNUM + '_-', 93)}AA"),
+    "huggingface-token": _single("huggingface-token", lambda: "hf_" + _random(string.ascii_letters, 34)),
+    "digitalocean-token": _single("digitalocean-token", lambda: "dop_v1_" + _random(HEX, 64)),
+    "shopify-token": _single("shopify-token", lambda: "shpat_" + _random(HEX, 32)),
+    "atlassian-api-token": _single("atlassian-api-token", lambda: "ATATT3" + _random(ALNUM + "_-", 186)),
+    "databricks-token": _single("databricks-token", lambda: "dapi" + _random(HEX, 32)),
+    "mailgun-api-key": _single("mailgun-api-key", lambda: "key-" + _random(HEX, 32)),
+    "mailgun-private-key": _single("mailgun-api-key", lambda: (
+        f"MAILGUN_API_KEY={_random(HEX, 32)}-{_random(HEX, 8)}-{_random(HEX, 8)}")),
+    "postman-api-key": _single("postman-api-key", lambda: f"PMAK-{_random(HEX, 24)}-{_random(HEX, 34)}"),
 }
 
 
@@ -758,6 +787,11 @@ def test_each_rule_finds_its_format_inside_text(generator):
     '"private_key_id": "0123456789abcdef0123456789abcdef01234567"',  # no service_account in the file
     "AccountKey=" + "A" * 86 + "==", "glpat-xxxxxxxxxxxxxxxxxxxx", "xoxb-123456789012-XXXXXXXXXXXX",
     "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+    # GitLab types of a fixed length take only that length (issue 13)
+    "glptt-9f3a1c7e5b2d8f4a6c0e9b7d5f3a1c8e6b4d2f0a9e", "glptt-9f3a1c7e5b2d8f4a6c0e9b7d5f3a1c8e6b4d",
+    "glagent-Zq3Xw9Vb7Nm5Lk1Jh8Gf6Ds4Ap2Oi0Uy", "glimt-Zq3Xw9Vb7Nm5Lk1Jh8Gf6Ds4Ap2Oi0Uy",
+    "AWS_REGION_KEY = 'abcdefghijklmnopqrstuvwxyzabcdefghijklmn'",  # no digits nor capitals: not a key
+    "SK" + "9f3a1c7e5b2d8f4a6c0e9b7d5f3a1c8g",  # not hex
 ])
 def test_lookalikes_do_not_fire(text):
     assert scan.scan_text("f.txt", text + "\n", scan.Matcher([])) == []

@@ -89,15 +89,21 @@ class AwsAccessKeyId(Rule):
 class AwsSecretAccessKey(Rule):
     id = "aws-secret-access-key"
     name = "AWS secret access key"
-    keywords = ("secret_access_key", "SECRET_ACCESS_KEY", "SecretAccessKey", "secretAccessKey")
+    # `aws_secret_access_key`, or any name that says aws and secret/key/token/password
+    # (`AWS_SECRET`, `awsKey`, `aws.secret-key`), assigned 40 base64 characters.
+    keywords = ("secret_access_key", "SECRET_ACCESS_KEY", "SecretAccessKey", "secretAccessKey", "aws", "AWS", "Aws")
     pattern = re.compile(
-        r"(?:secret_access_key|SECRET_ACCESS_KEY|SecretAccessKey|secretAccessKey)[\"']?\s*(?::|=>?)\s*[\"']?"
+        r"(?:secret_access_key|SECRET_ACCESS_KEY|SecretAccessKey|secretAccessKey"
+        r"|(?<![A-Za-z])(?i:aws)[\w.-]{0,20}?(?i:secret|key|token|pass|pwd)[\w.-]{0,20}?)"
+        r"[\"']?\s*(?::|=>?|,)\s*[\"']?"
         r"(?P<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"
     )
     help = "deactivate the key pair in IAM, then remove it"
 
     def verify(self, secret: str, text: str) -> bool:
-        return not secret.endswith("EXAMPLEKEY") and not looks_like_placeholder(secret)
+        # A key is random base64: digits, both cases (a 40-letter word list or a hex digest is not one).
+        mixed = re.search(r"[a-z]", secret) and re.search(r"[A-Z]", secret) and re.search(r"[0-9/+]", secret)
+        return bool(mixed) and not secret.endswith("EXAMPLEKEY") and not looks_like_placeholder(secret)
 
 
 class GitHubToken(Rule):
@@ -116,25 +122,37 @@ class GitHubToken(Rule):
 class GitLabToken(Rule):
     id = "gitlab-token"
     name = "GitLab token"
-    keywords = ("glpat-", "gldt-", "glrt-", "glptt-", "glcbt-", "glft-", "glsoat-", "gloas-", "glimt-",
-                "glagent-", "GR1348941")
+    keywords = ("glpat-", "gldt-", "glrt-", "glptt-", "glcbt-", "glft-", "glffct-", "glsoat-", "gloas-", "glimt-",
+                "glagent-", "GR1348941", "_gitlab_session=")
+    # Types with a fixed length (pipeline triggers: 40 hex, agents: 50, incoming mail: 25, OAuth
+    # secrets: 64) take exactly that; the others 20 or more, with the `.xxxxxxxxx` suffix that
+    # routable tokens carry.
     pattern = re.compile(
-        r"(?<![A-Za-z0-9_-])(?P<secret>(?:gl(?:pat|dt|rt|ptt|cbt|ft|soat|oas|imt|agent)-|GR1348941)"
-        r"[A-Za-z0-9_-]{20,}(?:\.[A-Za-z0-9_-]+)*)"
+        r"(?<![A-Za-z0-9_-])(?:(?P<secret>glptt-[0-9a-f]{40}|glagent-[A-Za-z0-9_-]{50}|glimt-[A-Za-z0-9_-]{25}"
+        r"|gloas-[A-Za-z0-9_-]{64}|(?:gl(?:pat|dt|rt|cbt|ft|ffct|soat)-|GR1348941)[A-Za-z0-9_-]{20,300}"
+        r"(?:\.[0-9a-z]{9})?)(?![A-Za-z0-9_-])"
+        r"|_gitlab_session=(?P<cookie>[0-9a-z]{32})(?![A-Za-z0-9]))"
     )
     help = "revoke it in GitLab (the token's settings page), then remove it"
 
-    def verify(self, secret: str, text: str) -> bool:
-        body = secret[9:] if secret.startswith("GR1348941") else secret.split("-", 1)[1]
-        return not looks_like_placeholder(body)
+    def match(self, text: str, at: int) -> tuple[int, int] | None:
+        found = self.pattern.match(text, at, min(len(text), at + self.reach))
+        if found is None:
+            return None
+        group = "secret" if found.group("secret") else "cookie"
+        secret = found.group(group)
+        body = secret if group == "cookie" else secret[9:] if secret.startswith("GR1348941") else secret.split("-", 1)[1]
+        return None if looks_like_placeholder(body) else found.span(group)
 
 
 class SlackToken(Rule):
     id = "slack-token"
     name = "Slack token"
     keywords = ("xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-", "xoxo-", "xoxe", "xapp-")
+    # `xoxa-2-…`/`xoxr-…`: legacy workspace tokens, a digit then 8-48 characters.
     pattern = re.compile(
-        r"(?<![A-Za-z0-9])(?:xox[abposr]-[0-9]{4,}-[A-Za-z0-9-]{8,}|xoxe(?:\.xox[bp])?-\d-[A-Za-z0-9]{40,}"
+        r"(?<![A-Za-z0-9])(?:xox[abposr]-[0-9]{4,}-[A-Za-z0-9-]{8,}|xox[ar]-(?:\d-)?[A-Za-z0-9]{8,48}(?![A-Za-z0-9])"
+        r"|xoxe(?:\.xox[bp])?-\d-[A-Za-z0-9]{40,}"
         r"|xapp-\d-[A-Za-z0-9]{6,}-\d+-[A-Za-z0-9]{32,})"
     )
     help = "revoke it in the Slack app's settings, then remove it"
@@ -161,8 +179,8 @@ class StripeSecretKey(Rule):
     name = "Stripe live secret key"
     # Live secret (sk_) and restricted (rk_) keys; publishable pk_ keys are public and
     # test-mode keys reach no real money, as in detect-secrets' Stripe plugin.
-    keywords = ("sk_live_", "rk_live_")
-    pattern = re.compile(r"(?<![A-Za-z0-9])[sr]k_live_[0-9A-Za-z]{24,247}(?![A-Za-z0-9])")
+    keywords = ("sk_live_", "rk_live_", "sk_prod_", "rk_prod_")
+    pattern = re.compile(r"(?<![A-Za-z0-9])[sr]k_(?:live|prod)_[0-9A-Za-z]{24,247}(?![A-Za-z0-9])")
     help = "roll the key in the Stripe dashboard, then remove it"
 
     def verify(self, secret: str, text: str) -> bool:
@@ -212,9 +230,11 @@ class GcpServiceAccountKey(Rule):
 class AzureStorageKey(Rule):
     id = "azure-storage-key"
     name = "Azure storage account key"
-    keywords = ("AccountKey", "accountKey", "account_key", "ACCOUNT_KEY")
+    keywords = ("AccountKey", "accountKey", "account_key", "ACCOUNT_KEY", "StorageKey", "storageKey", "storage_key",
+                "STORAGE_KEY")
     pattern = re.compile(
-        r"(?:AccountKey|accountKey|account_key|ACCOUNT_KEY)[\"']?\s*[=:]\s*[\"']?(?P<secret>[A-Za-z0-9+/]{86}==)"
+        r"(?:AccountKey|accountKey|account_key|ACCOUNT_KEY|StorageKey|storageKey|storage_key|STORAGE_KEY)"
+        r"[\"']?\s*[=:]\s*[\"']?(?P<secret>[A-Za-z0-9+/]{86}==)"
     )
     help = "rotate the key under the storage account's Access keys, then remove it"
     # Azurite's well-known development key is published by Microsoft.
@@ -244,6 +264,159 @@ class JsonWebToken(Rule):
         return isinstance(decoded, dict) and "alg" in decoded and isinstance(_json_segment(payload), dict)
 
 
+class _Prefixed(Rule):
+    """A token that starts with a fixed prefix (its keywords) and whose random part starts at `skip`."""
+
+    skip: ClassVar[int] = 0
+
+    def verify(self, secret: str, text: str) -> bool:
+        return not looks_like_placeholder(secret[self.skip:])
+
+
+class NpmToken(_Prefixed):
+    id = "npm-token"
+    name = "npm access token"
+    keywords = ("npm_",)
+    pattern = re.compile(r"(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])")
+    skip = 4
+    help = "revoke it on npmjs.com (Access Tokens), then remove it"
+
+
+class NpmrcAuthToken(Rule):
+    id = "npmrc-auth-token"
+    name = "registry token in .npmrc"
+    keywords = ("_authToken=", ":_auth=", ":_password=")
+    # `//registry.npmjs.org/:_authToken=…`; `${NPM_TOKEN}` (read from the environment) is not a secret.
+    pattern = re.compile(r":?_(?:authToken|auth|password)=[\"']?(?P<secret>[^\s\"'$]{16,})")
+    help = "revoke the token with its registry, read it from the environment (${NPM_TOKEN}), then remove it"
+
+
+class PypiToken(_Prefixed):
+    id = "pypi-token"
+    name = "PyPI upload token"
+    keywords = ("pypi-AgEIcHlwaS5vcmc", "pypi-AgENdGVzdC5weXBpLm9yZw")
+    pattern = re.compile(r"pypi-Ag(?:EIcHlwaS5vcmc|ENdGVzdC5weXBpLm9yZw)[A-Za-z0-9_-]{50,1000}")
+    skip = 24
+    help = "remove the token on pypi.org (Account settings > API tokens), then remove it"
+
+
+class TwilioApiKey(_Prefixed):
+    id = "twilio-api-key"
+    name = "Twilio API key"
+    keywords = ("SK",)
+    pattern = re.compile(r"(?<![A-Za-z0-9])SK[0-9a-fA-F]{32}(?![A-Za-z0-9])")
+    skip = 2
+    help = "delete the key in the Twilio console, then remove it"
+
+
+class SendGridKey(_Prefixed):
+    id = "sendgrid-api-key"
+    name = "SendGrid API key"
+    keywords = ("SG.",)
+    pattern = re.compile(r"(?<![A-Za-z0-9])SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])")
+    skip = 3
+    help = "delete the key in SendGrid (Settings > API Keys), then remove it"
+
+
+class OpenAiKey(_Prefixed):
+    id = "openai-api-key"
+    name = "OpenAI API key"
+    keywords = ("sk-proj-", "sk-svcacct-", "sk-admin-", "sk-None-", "sk-")
+    # Every OpenAI key holds `T3BlbkFJ` (base64 of "OpenAI") between two random halves.
+    pattern = re.compile(
+        r"(?<![A-Za-z0-9_-])sk-(?:(?:proj|svcacct|admin|None)-(?:[A-Za-z0-9_-]{74}|[A-Za-z0-9_-]{58})T3BlbkFJ"
+        r"(?:[A-Za-z0-9_-]{74}|[A-Za-z0-9_-]{58})|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})(?![A-Za-z0-9_-])"
+    )
+    skip = 3
+    help = "revoke the key at platform.openai.com (API keys), then remove it"
+
+
+class AnthropicKey(_Prefixed):
+    id = "anthropic-api-key"
+    name = "Anthropic API key"
+    keywords = ("sk-ant-",)
+    pattern = re.compile(r"(?<![A-Za-z0-9_-])sk-ant-(?:api|admin)\d\d-[A-Za-z0-9_-]{93}AA(?![A-Za-z0-9_-])")
+    skip = 14
+    help = "revoke the key in the Anthropic Console (API keys), then remove it"
+
+
+class HuggingFaceToken(_Prefixed):
+    id = "huggingface-token"
+    name = "Hugging Face token"
+    keywords = ("hf_", "api_org_")
+    pattern = re.compile(r"(?<![A-Za-z0-9_])(?:hf_|api_org_)[A-Za-z]{34}(?![A-Za-z0-9_])")
+    skip = 3
+    help = "invalidate the token at huggingface.co/settings/tokens, then remove it"
+
+    def verify(self, secret: str, text: str) -> bool:
+        body = secret.split("_")[-1]
+        return any(c.isupper() for c in body) and any(c.islower() for c in body) and not looks_like_placeholder(body)
+
+
+class DigitalOceanToken(_Prefixed):
+    id = "digitalocean-token"
+    name = "DigitalOcean token"
+    keywords = ("dop_v1_", "doo_v1_", "dor_v1_")
+    pattern = re.compile(r"(?<![A-Za-z0-9_])do[opr]_v1_[a-f0-9]{64}(?![A-Za-z0-9])")
+    skip = 7
+    help = "revoke it in the DigitalOcean control panel (API), then remove it"
+
+
+class ShopifyToken(_Prefixed):
+    id = "shopify-token"
+    name = "Shopify access token or shared secret"
+    keywords = ("shpat_", "shpca_", "shppa_", "shpss_")
+    pattern = re.compile(r"(?<![A-Za-z0-9_])shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}(?![A-Za-z0-9])")
+    skip = 6
+    help = "rotate it in the Shopify admin (Apps), then remove it"
+
+
+class AtlassianToken(_Prefixed):
+    id = "atlassian-api-token"
+    name = "Atlassian API token"
+    keywords = ("ATATT3",)
+    pattern = re.compile(r"(?<![A-Za-z0-9_-])ATATT3[A-Za-z0-9_=-]{186}(?![A-Za-z0-9_=-])")
+    skip = 6
+    help = "revoke it at id.atlassian.com (Security > API tokens), then remove it"
+
+
+class DatabricksToken(_Prefixed):
+    id = "databricks-token"
+    name = "Databricks token"
+    keywords = ("dapi",)
+    pattern = re.compile(r"(?<![A-Za-z0-9_])dapi[a-f0-9]{32}(?:-\d)?(?![A-Za-z0-9])")
+    skip = 4
+    help = "revoke it in the Databricks workspace (User settings > Access tokens), then remove it"
+
+
+class MailgunKey(Rule):
+    id = "mailgun-api-key"
+    name = "Mailgun API key"
+    keywords = ("key-", "mailgun", "MAILGUN", "Mailgun")
+    # Old keys are `key-` + 32 hex; newer private keys are 32-8-8 hex and need the name nearby.
+    pattern = re.compile(
+        r"(?<![A-Za-z0-9_-])(?P<secret>key-[0-9a-f]{32})(?![A-Za-z0-9])"
+        r"|(?i:mailgun)[\w.-]{0,30}?[\"']?\s*(?::|=>?)\s*[\"']?(?P<new>[0-9a-f]{32}-[0-9a-f]{8}-[0-9a-f]{8})(?![A-Za-z0-9])"
+    )
+    help = "rotate the key in Mailgun (API Security), then remove it"
+
+    def match(self, text: str, at: int) -> tuple[int, int] | None:
+        found = self.pattern.match(text, at, min(len(text), at + self.reach))
+        if found is None:
+            return None
+        group = "secret" if found.group("secret") else "new"
+        return None if looks_like_placeholder(found.group(group).split("-", 1)[-1]) else found.span(group)
+
+
+class PostmanKey(_Prefixed):
+    id = "postman-api-key"
+    name = "Postman API key"
+    keywords = ("PMAK-",)
+    pattern = re.compile(r"(?<![A-Za-z0-9_-])PMAK-[a-f0-9]{24}-[a-f0-9]{34}(?![A-Za-z0-9])")
+    skip = 5
+    help = "revoke it in Postman (Settings > API keys), then remove it"
+
+
 def _json_segment(segment: str) -> object:
     try:
         raw = base64.urlsafe_b64decode(segment.rstrip("=") + "=" * (-len(segment.rstrip("=")) % 4))
@@ -255,4 +428,7 @@ def _json_segment(segment: str) -> object:
 RULES: tuple[Rule, ...] = (
     AwsAccessKeyId(), AwsSecretAccessKey(), GitHubToken(), GitLabToken(), SlackToken(), SlackWebhook(),
     StripeSecretKey(), GoogleApiKey(), PrivateKey(), GcpServiceAccountKey(), AzureStorageKey(), JsonWebToken(),
+    NpmToken(), NpmrcAuthToken(), PypiToken(), TwilioApiKey(), SendGridKey(), OpenAiKey(), AnthropicKey(),
+    HuggingFaceToken(), DigitalOceanToken(), ShopifyToken(), AtlassianToken(), DatabricksToken(), MailgunKey(),
+    PostmanKey(),
 )
