@@ -507,7 +507,8 @@ def peer_cases() -> None:
     matcher = scan.Matcher([])
     for label, cases in sources:
         positives = [t for t, secret, _ in cases if secret]
-        negatives = [t for t, secret, _ in cases if not secret]
+        # A case one plugin must not flag may be another's positive (a GitHub token in the GitLab tests): not an alarm.
+        negatives = [t for t, secret, _ in cases if not secret and t not in set(positives)]
         print(f"   {label}: {len(positives)} secrets, {len(negatives)} non-secrets")
         tools = [("envsync", lambda t: _envsync_flags(t, matcher))]
         if default_settings is not None:

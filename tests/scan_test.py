@@ -142,6 +142,9 @@ TOKENS: dict[str, Callable[[], tuple[str, list[tuple[str, int]]]]] = {
     "mailgun-private-key": _single("mailgun-api-key", lambda: (
         f"MAILGUN_API_KEY={_random(HEX, 32)}-{_random(HEX, 8)}-{_random(HEX, 8)}")),
     "postman-api-key": _single("postman-api-key", lambda: f"PMAK-{_random(HEX, 24)}-{_random(HEX, 34)}"),
+    "telegram-bot-token": _single("telegram-bot-token", lambda: f"{_random(string.digits, 10)}:AA{_random(ALNUM + '_-', 33)}"),
+    "mailchimp-api-key": _single("mailchimp-api-key", lambda: f"{_random(HEX, 32)}-us{_secrets.randbelow(20) + 1}"),
+    "secret-assignment": _single("secret-assignment", lambda: f'client_secret: "{_random(ALNUM, 32)}"'),
 }
 
 
@@ -410,7 +413,8 @@ def test_values_from_a_store(run_envsync, tmp_path, secret):
     (repo / ".env.prod").unlink()  # only the store knows the value now
     (repo / "app.py").write_text(f"token = '{value}'\n")
     git(repo, "add", "app.py")
-    assert scan_json(run_envsync, repo, "--staged", code=0)["findings"] == []
+    # Without the store only the catch-all rule sees it (a random string assigned to `token`), with no key.
+    assert findings_of(scan_json(run_envsync, repo, "--staged", code=1)) == {("app.py", 1, "secret-assignment", None)}
     report = scan_json(run_envsync, repo, "--staged", "--from-store", "prod", code=1)
     assert report["findings"][0]["source"] == "store:prod"
     assert findings_of(report) == {("app.py", 1, "env-value", "REMOTE_TOKEN")}

@@ -190,12 +190,16 @@ def _resolve_overlaps(values: list[_Hit], tokens: list[_Hit]) -> list[_Hit]:
         reach = hit.end
     result = list(kept)
     kept_spans = sorted((h.start, h.end, h) for h in kept)
-    for token in sorted(tokens, key=lambda h: (h.start, h.end, h.rule)):
+    # A catch-all rule (secret-assignment) speaks only where no value and no specific rule does.
+    ordered = sorted(tokens, key=lambda h: (RULE_BY_ID[h.rule].generic, h.start, h.end, h.rule))
+    for token in ordered:
         overlapping = [h for s, e, h in kept_spans if s < token.end and token.start < e]
         if overlapping:
-            overlapping[0].also = overlapping[0].also or RULE_BY_ID[token.rule].name
+            if not RULE_BY_ID[token.rule].generic and overlapping[0].rule == ENV_VALUE:
+                overlapping[0].also = overlapping[0].also or RULE_BY_ID[token.rule].name
         else:
             result.append(token)
+            kept_spans.append((token.start, token.end, token))
     return sorted(result, key=lambda h: (h.start, h.end, h.rule))
 
 

@@ -58,6 +58,7 @@ class Rule:
     pattern: ClassVar[re.Pattern[str]]
     # How far past the keyword a match may reach; bounds the work per keyword hit.
     reach: ClassVar[int] = 400
+    generic: ClassVar[bool] = False  # a catch-all: reported only where no specific rule or value matches
     help: ClassVar[str] = "revoke it with its issuer and remove it from the file"
 
     def match(self, text: str, at: int) -> tuple[int, int] | None:
@@ -124,11 +125,11 @@ class GitLabToken(Rule):
     name = "GitLab token"
     keywords = ("glpat-", "gldt-", "glrt-", "glptt-", "glcbt-", "glft-", "glffct-", "glsoat-", "gloas-", "glimt-",
                 "glagent-", "GR1348941", "_gitlab_session=")
-    # Types with a fixed length (pipeline triggers: 40 hex, agents: 50, incoming mail: 25, OAuth
+    # Types with a fixed length (pipeline triggers: 40, agents: 50, incoming mail: 25, OAuth
     # secrets: 64) take exactly that; the others 20 or more, with the `.xxxxxxxxx` suffix that
     # routable tokens carry.
     pattern = re.compile(
-        r"(?<![A-Za-z0-9_-])(?:(?P<secret>glptt-[0-9a-f]{40}|glagent-[A-Za-z0-9_-]{50}|glimt-[A-Za-z0-9_-]{25}"
+        r"(?<![A-Za-z0-9_-])(?:(?P<secret>glptt-[A-Za-z0-9_-]{40}|glagent-[A-Za-z0-9_-]{50}|glimt-[A-Za-z0-9_-]{25}"
         r"|gloas-[A-Za-z0-9_-]{64}|(?:gl(?:pat|dt|rt|cbt|ft|ffct|soat)-|GR1348941)[A-Za-z0-9_-]{20,300}"
         r"(?:\.[0-9a-z]{9})?)(?![A-Za-z0-9_-])"
         r"|_gitlab_session=(?P<cookie>[0-9a-z]{32})(?![A-Za-z0-9]))"
@@ -324,8 +325,8 @@ class OpenAiKey(_Prefixed):
     keywords = ("sk-proj-", "sk-svcacct-", "sk-admin-", "sk-None-", "sk-")
     # Every OpenAI key holds `T3BlbkFJ` (base64 of "OpenAI") between two random halves.
     pattern = re.compile(
-        r"(?<![A-Za-z0-9_-])sk-(?:(?:proj|svcacct|admin|None)-(?:[A-Za-z0-9_-]{74}|[A-Za-z0-9_-]{58})T3BlbkFJ"
-        r"(?:[A-Za-z0-9_-]{74}|[A-Za-z0-9_-]{58})|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})(?![A-Za-z0-9_-])"
+        r"(?<![A-Za-z0-9_-])sk-(?:(?:proj|svcacct|admin|None)-[A-Za-z0-9_-]{16,74}T3BlbkFJ[A-Za-z0-9_-]{16,74}"
+        r"|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})(?![A-Za-z0-9_-])"
     )
     skip = 3
     help = "revoke the key at platform.openai.com (API keys), then remove it"
@@ -417,6 +418,83 @@ class PostmanKey(_Prefixed):
     help = "revoke it in Postman (Settings > API keys), then remove it"
 
 
+class _Suffixed(Rule):
+    """A token whose fixed part (its keyword) comes after a random part: matched backwards from it."""
+
+    before: ClassVar[re.Pattern[str]]  # the random part, matched at the end of the text before the keyword
+    back: ClassVar[int] = 64
+
+    def match(self, text: str, at: int) -> tuple[int, int] | None:
+        head = self.before.search(text, max(0, at - self.back), at)
+        if head is None or head.end() != at:
+            return None
+        found = self.pattern.match(text, head.start(), min(len(text), at + self.reach))
+        if found is None or looks_like_placeholder(found.group(0)):
+            return None
+        return found.span()
+
+
+class TelegramBotToken(_Suffixed):
+    id = "telegram-bot-token"
+    name = "Telegram bot token"
+    keywords = (":AA",)
+    before = re.compile(r"(?<![0-9])[0-9]{8,10}")
+    pattern = re.compile(r"[0-9]{8,10}:AA[A-Za-z0-9_-]{32,33}(?![A-Za-z0-9_-])")
+    help = "revoke it with @BotFather (/revoke), then remove it"
+
+
+class MailchimpKey(_Suffixed):
+    id = "mailchimp-api-key"
+    name = "Mailchimp API key"
+    keywords = ("-us",)
+    before = re.compile(r"(?<![A-Za-z0-9])[0-9a-f]{32}")
+    pattern = re.compile(r"[0-9a-f]{32}-us[0-9]{1,2}(?![A-Za-z0-9])")
+    help = "revoke the key in Mailchimp (Account > Extras > API keys), then remove it"
+
+
+class SecretAssignment(Rule):
+    """A random-looking string assigned to a name that says it is a secret: `GITHUB_TOKEN = "…"`,
+    `clientSecret: …`, `db_password=…`, `"api_key": "…"`. The catch-all for the many vendors
+    without a rule of their own; strict about the value so that code, names, paths, URLs and
+    references (`${X}`, `os.environ[…]`) do not fire."""
+
+    id = "secret-assignment"
+    name = "secret assigned in code or config"
+    keywords = tuple(w for base in ("token", "secret", "password", "passwd", "api_key", "apikey", "api-key",
+                                    "access_key", "private_key", "auth_key", "client_secret")
+                     for w in {base, base.upper(), base.capitalize(), base.title().replace("_", "")})
+    pattern = re.compile(
+        r"(?i:token|secret|password|passwd|api_?key|api-key|access_?key|private_?key|auth_?key|client_?secret)"
+        r"[A-Za-z0-9_.-]{0,20}?[\"'`]?\s*(?:=|:=|::?=|:|=>|\?=|,)\s*[\"'`]?"
+        r"(?P<secret>[A-Za-z0-9+/=_.~-]{16,200})(?=[\"'`;,)\s]|\\[nr]|$)"
+    )
+    reach = 260
+    generic = True
+    help = "revoke it with its issuer, load it from the environment or a secret store, then remove it"
+
+    def verify(self, secret: str, text: str) -> bool:
+        return looks_random(secret)
+
+
+def looks_random(value: str) -> bool:
+    """A token rather than a name, path, version or hash-free identifier: two character classes
+    or more, high entropy, not made of words, no placeholder."""
+    from envsync.scan.words import is_word
+
+    classes = sum(bool(re.search(p, value)) for p in (r"[a-z]", r"[A-Z]", r"[0-9]"))
+    if classes < 2 or looks_like_placeholder(value) or _entropy(value) < 3.0:
+        return False
+    parts = [p for p in re.split(r"[-_./~+=]+", value) if p]
+    return not all(p.isdigit() or is_word(p) or p.lower() in ("true", "false", "null") for p in parts)
+
+
+def _entropy(value: str) -> float:
+    import math
+
+    counts = {c: value.count(c) for c in set(value)}
+    return -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
+
+
 def _json_segment(segment: str) -> object:
     try:
         raw = base64.urlsafe_b64decode(segment.rstrip("=") + "=" * (-len(segment.rstrip("=")) % 4))
@@ -430,5 +508,5 @@ RULES: tuple[Rule, ...] = (
     StripeSecretKey(), GoogleApiKey(), PrivateKey(), GcpServiceAccountKey(), AzureStorageKey(), JsonWebToken(),
     NpmToken(), NpmrcAuthToken(), PypiToken(), TwilioApiKey(), SendGridKey(), OpenAiKey(), AnthropicKey(),
     HuggingFaceToken(), DigitalOceanToken(), ShopifyToken(), AtlassianToken(), DatabricksToken(), MailgunKey(),
-    PostmanKey(),
+    PostmanKey(), TelegramBotToken(), MailchimpKey(), SecretAssignment(),
 )
