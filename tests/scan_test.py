@@ -796,6 +796,15 @@ def test_each_rule_finds_its_format_inside_text(generator):
     "glagent-Zq3Xw9Vb7Nm5Lk1Jh8Gf6Ds4Ap2Oi0Uy", "glimt-Zq3Xw9Vb7Nm5Lk1Jh8Gf6Ds4Ap2Oi0Uy",
     "AWS_REGION_KEY = 'abcdefghijklmnopqrstuvwxyzabcdefghijklmn'",  # no digits nor capitals: not a key
     "SK" + "9f3a1c7e5b2d8f4a6c0e9b7d5f3a1c8g",  # not hex
+    # the catch-all secret-assignment rule: names, paths, references, ids and examples are not secrets
+    '"ARN": "arn:aws:secretsmanager:us-west-2:123456789012:secret:MyTestDatabaseSecret-a1b2c3"',
+    '"input_token": "ExclusiveStartKey"', '"output_token": "CloudFrontOriginAccessIdentityList.NextMarker"',
+    '"ChangeToken": "abcd12f2-46da-4fdb-b8d5-fbd4c466928f"', '"AWS::IAM::AccessKey": "bf29289b78d371e3"',
+    "from azure.core.credentials import AccessToken, AccessTokenInfo, TokenRequestOptions",
+    ":vartype secret_attributes: ~azure.keyvault.secrets._generated.models.SecretAttributes",
+    '"PurchaseToken": "eyJ2IjoiMSIsInMiOjEsImMiOi..."', 'password = os.environ["DB_PASSWORD"]',
+    "token: ${{ secrets.GITHUB_TOKEN }}", 'SECRET_KEY = "django-insecure-change-me-in-production"',
+    '"LocalConsolePassword": "PassWordMustBeAtLeast6Chars."',
 ])
 def test_lookalikes_do_not_fire(text):
     assert scan.scan_text("f.txt", text + "\n", scan.Matcher([])) == []

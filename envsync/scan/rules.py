@@ -465,27 +465,42 @@ class SecretAssignment(Rule):
                      for w in {base, base.upper(), base.capitalize(), base.title().replace("_", "")})
     pattern = re.compile(
         r"(?i:token|secret|password|passwd|api_?key|api-key|access_?key|private_?key|auth_?key|client_?secret)"
-        r"[A-Za-z0-9_.-]{0,20}?[\"'`]?\s*(?:=|:=|::?=|:|=>|\?=|,)\s*[\"'`]?"
+        r"[A-Za-z0-9_.-]{0,20}?[\"'`]?\s*(?:=|:=|::?=|:|=>|\?=)\s*[\"'`]?"
         r"(?P<secret>[A-Za-z0-9+/=_.~-]{16,200})(?=[\"'`;,)\s]|\\[nr]|$)"
     )
     reach = 260
     generic = True
     help = "revoke it with its issuer, load it from the environment or a secret store, then remove it"
 
+    def match(self, text: str, at: int) -> tuple[int, int] | None:
+        if at and text[at - 1] in ":/":  # `arn:aws:…:secret:name`, `…/secret/…`: a path, not a name
+            return None
+        return super().match(text, at)
+
     def verify(self, secret: str, text: str) -> bool:
         return looks_random(secret)
 
 
 def looks_random(value: str) -> bool:
-    """A token rather than a name, path, version or hash-free identifier: two character classes
-    or more, high entropy, not made of words, no placeholder."""
+    """A token rather than a name, path, identifier, UUID or short hash: two character classes or
+    more, high entropy, not made of words (camelCase and dotted names split), no placeholder."""
     from envsync.scan.words import is_word
 
     classes = sum(bool(re.search(p, value)) for p in (r"[a-z]", r"[A-Z]", r"[0-9]"))
     if classes < 2 or looks_like_placeholder(value) or _entropy(value) < 3.0:
         return False
-    parts = [p for p in re.split(r"[-_./~+=]+", value) if p]
-    return not all(p.isdigit() or is_word(p) or p.lower() in ("true", "false", "null") for p in parts)
+    if _UUID.fullmatch(value) or (_HEX.fullmatch(value) and len(value) < 32) or value.startswith(("/", "~")) \
+            or "..." in value:
+        return False
+    parts = [p for p in _WORD_SPLIT.split(value) if p]
+    return not all(p.isdigit() or is_word(p) for p in parts)
+
+
+# UUIDs are request ids, change tokens and resource ids far more often than keys (95 findings in the
+# AWS SDK's examples alone); the vendors whose keys are UUIDs need a rule of their own.
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_HEX = re.compile(r"[0-9a-fA-F]+")
+_WORD_SPLIT = re.compile(r"[-_./~+=]+|(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[A-Za-z])(?=[0-9]{3,})|(?<=[0-9])(?=[A-Z][a-z])")
 
 
 def _entropy(value: str) -> float:

@@ -13,14 +13,14 @@ import re
 
 # Letter pairs found in fewer than 3 of the ~7,000 words that occur 5+ times in CPython's standard
 # library source (comments, docstrings, names), minus a few that common words need (chaos, nginx,
-# always, development, oh, energy). A word holds none of them.
+# always, development, oh, energy, azure). A word holds none of them.
 _RARE_PAIRS = frozenset((
     "aj aq bh bk bq bw bx cb cg cj cx cz dh dx dz fb fh fj fk fq fv fw fx fz gj gk gq gw gx hb hf hg "
     "hh hj hk hq hv hw hz ih ij iw iy jb jc jg jh jj jl jm jn jp jq jr jt jv jx jy jz kc kh kk km kq kv "
     "kx kz lq lx lz mf mh mj mw mz nq pj pq pv pz qa qb qc qd qe qg qh qi qj qk qn qo qp qq qw qx qy qz "
     "rj rq rx rz sj sx sz tj tq uj uk uq uu uv uw uy uz vd vf vg vh vj vk vl vp vq vr vu vv vw vx vy vz "
     "wb wc wg wj wm wq wu wv ww wx wy wz xg xj xk xv xw xz yh yj yk yq yu yx yy zb zc zd zf zg zh zj zk "
-    "zl zm zn zp zq zr zs zt zu zv zw zx zy zz"
+    "zl zm zn zp zq zr zs zt zv zw zx zy zz"
 ).split())
 _CONSONANT_RUN = re.compile(r"[^aeiouy]{5}")
 MAX_WORD = 16  # letters; longer runs of letters without a separator are not taken for words
