@@ -767,9 +767,10 @@ def scan_command(ctx, files, staged, all_files, stores, values_from, baseline, u
       envsync scan --all             # every tracked file
       envsync scan src/ config.yml   # these files or folders
     Values are looked for as written, base64, URL-encoded and JSON-escaped;
-    tokens by format (AWS, GitHub, GitLab, Slack, Stripe, Google, private
-    keys, service accounts, Azure storage keys, JWTs). Staged .env files are
-    refused. A finding names the file, line, rule and key — never the value.
+    tokens by format (AWS, GitHub, GitLab, Slack, Stripe, Google, npm, PyPI,
+    OpenAI, Anthropic, Hugging Face, Twilio, SendGrid and more, private keys,
+    JWTs) and random strings assigned to secret-looking names. Staged .env and
+    store files are refused; a file that cannot be read fails the run. A finding names the file, line, rule and key — never the value.
     Allow a line with an `envsync: allow` comment, or record reviewed findings
     with --update-baseline. Exit status 1 on findings, 0 when clean.
     """
