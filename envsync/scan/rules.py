@@ -90,12 +90,16 @@ class AwsAccessKeyId(Rule):
 class AwsSecretAccessKey(Rule):
     id = "aws-secret-access-key"
     name = "AWS secret access key"
-    # `aws_secret_access_key`, or any name that says aws and secret/key/token/password
-    # (`AWS_SECRET`, `awsKey`, `aws.secret-key`), assigned 40 base64 characters.
-    keywords = ("secret_access_key", "SECRET_ACCESS_KEY", "SecretAccessKey", "secretAccessKey", "aws", "AWS", "Aws")
+    # `aws_secret_access_key`, or any name that starts with aws then secret or key
+    # (`AWS_SECRET`, `awsKey`, `aws.secret-key`, `AWS_KEY_ID`), assigned 40 base64 characters.
+    # `aws` alone is everywhere in AWS code (60,000 times in botocore): the keyword is the name's start.
+    keywords = ("secret_access_key", "SECRET_ACCESS_KEY", "SecretAccessKey", "secretAccessKey") + tuple(
+        aws + sep + word for aws, words in (("aws", ("secret", "key")), ("AWS", ("SECRET", "KEY")),
+                                            ("Aws", ("Secret", "Key")), ("aws", ("Secret", "Key")))
+        for sep in ("_", "", "-", ".") for word in words)
     pattern = re.compile(
         r"(?:secret_access_key|SECRET_ACCESS_KEY|SecretAccessKey|secretAccessKey"
-        r"|(?<![A-Za-z])(?i:aws)[\w.-]{0,20}?(?i:secret|key|token|pass|pwd)[\w.-]{0,20}?)"
+        r"|(?<![A-Za-z])(?i:aws)[_.-]?(?i:secret|key)[\w.-]{0,20}?)"
         r"[\"']?\s*(?::|=>?|,)\s*[\"']?"
         r"(?P<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"
     )
@@ -460,9 +464,13 @@ class SecretAssignment(Rule):
 
     id = "secret-assignment"
     name = "secret assigned in code or config"
-    keywords = tuple(w for base in ("token", "secret", "password", "passwd", "api_key", "apikey", "api-key",
-                                    "access_key", "private_key", "auth_key", "client_secret")
-                     for w in {base, base.upper(), base.capitalize(), base.title().replace("_", "")})
+    # Each name form followed by what can come next in an assignment (not `(`, not letters: `tokenize`,
+    # `TokenRequestOptions` and prose are most of the hits a bare `token` would get).
+    keywords = tuple(sorted({form + after
+                             for base in ("token", "secret", "password", "passwd", "api_key", "apikey", "api-key",
+                                          "access_key", "private_key", "auth_key", "client_secret")
+                             for form in (base, base.upper(), base.capitalize(), base.title().replace("_", ""))
+                             for after in ("=", " ", ":", '"', "'", "`", "_")}))
     pattern = re.compile(
         r"(?i:token|secret|password|passwd|api_?key|api-key|access_?key|private_?key|auth_?key|client_?secret)"
         r"[A-Za-z0-9_.-]{0,20}?[\"'`]?\s*(?:=|:=|::?=|:|=>|\?=)\s*[\"'`]?"
