@@ -31,7 +31,9 @@ runs them and re-exports the names the CLI and tests use.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import fnmatch
+import re
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -91,6 +93,7 @@ class Result:
     notes: list[str] = field(default_factory=list)  # per-file remarks for -v (e.g. read as Latin-1)
     warnings: list[str] = field(default_factory=list)
     bad_lines: list[tuple[str, int]] = field(default_factory=list)  # (.env file, line) python-dotenv cannot read
+    extra_rules: list[Rule] = field(default_factory=list)  # from .gitleaks.toml and [scan] rules
     values: Values = field(default_factory=Values)
     needles: int = 0
     baseline_path: str | None = None
@@ -106,7 +109,8 @@ def run(request: Request) -> Result:
 
     Git is asked as little as possible (it is most of a pre-commit run's cost): the repo root, the
     staged list, one `cat-file --batch-check` + one `--batch` for every object needed (staged blobs,
-    the .env files and templates as committed at HEAD) and one `check-ignore`."""
+    the .env files and templates as committed at HEAD), one `status` (the ignored .env files below
+    the root) and one `check-ignore`."""
     settings = request.settings
     cwd = (request.cwd or Path.cwd()).resolve()
     root = Git.toplevel(cwd)
@@ -119,6 +123,8 @@ def run(request: Request) -> Result:
     result = Result(mode=mode)
     config = load_config(request.config_path, cwd)
     targets = list(config.targets.values()) if config is not None else []
+    settings = _with_config(settings, config)
+    result.extra_rules, allowed_paths = _extra_rules(config, base, result.warnings)
     target_files = {display_name(t.file, base) for t in targets}
     stores = store_dirs(base, targets)
 
@@ -145,7 +151,8 @@ def run(request: Request) -> Result:
         blobs = given_blobs([cwd / p for p in request.files], base, settings)
     baseline_path = (cwd / request.baseline) if request.baseline else base / BASELINE_FILE
     result.baseline_path = display_name(baseline_path, base)
-    blobs = [b for b in blobs if b.name != result.baseline_path]
+    blobs = [b for b in blobs if b.name != result.baseline_path
+             and not any(fnmatch.fnmatchcase(b.name, glob) for glob in settings.skip)]
     env_files = {b.name for b in blobs if is_env_file(b.name, settings) or b.name in target_files
                  or is_store_file(b.name, stores)}
 
@@ -160,7 +167,7 @@ def run(request: Request) -> Result:
     result.values = collect_values(request, config, sources, defaults, settings, result)
     baseline = load_baseline(baseline_path)
     allowed_ids = {e.identity for e in baseline}
-    matcher = Matcher(result.values.searched)
+    matcher = Matcher(result.values.searched, RULES + tuple(result.extra_rules))
     result.needles = matcher.needle_count
 
     raw: list[Finding] = []
@@ -178,6 +185,7 @@ def run(request: Request) -> Result:
         result.scanned += 1
         raw.extend(_scan_blob(blob, matcher, settings, result))
     raw.extend(_bad_line_finding(name, line) for name, line in result.bad_lines)
+    raw = [f for f in raw if not _allowed_path(f, result.extra_rules, allowed_paths)]
 
     for finding in sorted(raw, key=lambda f: f.sort_key):
         if finding.allowed_by is None and finding.rule != UNSCANNED and entry_for(finding).identity in allowed_ids:
@@ -186,6 +194,41 @@ def run(request: Request) -> Result:
     if request.update_baseline:
         update_baseline(result, baseline, baseline_path, {b.name for b in blobs}, base, tracked_all)
     return result
+
+
+def _with_config(settings: Settings, config) -> Settings:
+    """The command line's settings plus what the team committed in envsync.toml's [scan]."""
+    table = config.scan if config is not None else {}
+    return replace(settings, allowed_env_files=settings.allowed_env_files + tuple(table.get("allow_env_files", ())),
+                   skip=settings.skip + tuple(table.get("skip", ())))
+
+
+def _extra_rules(config, base: Path, warnings: list[str]) -> tuple[list[Rule], list[re.Pattern[str]]]:
+    """The rules of `.gitleaks.toml` at the repo root (unless `[scan] gitleaks = false`) and of the files
+    `[scan] rules` names (relative to envsync.toml); and the global allowlist's paths."""
+    from envsync.scan.gitleaks_rules import load_rule_files
+
+    table = config.scan if config is not None else {}
+    files = [config.path.parent / p for p in table.get("rules", ())] if config is not None else []
+    if table.get("gitleaks", True) and (base / ".gitleaks.toml").is_file():
+        files.insert(0, base / ".gitleaks.toml")
+    if not files:
+        return [], []
+    rules, paths = load_rule_files(files, "", warnings)
+    return list(rules), paths
+
+
+_NOT_TOKENS = (ENV_VALUE, ENV_FILE, ENV_UNPARSED, UNSCANNED)
+
+
+def _allowed_path(finding: Finding, extra: Sequence[Rule], global_paths: Sequence[re.Pattern[str]]) -> bool:
+    """A token finding in a path the gitleaks configuration allows (globally, or for its rule)."""
+    if finding.rule in _NOT_TOKENS:
+        return False
+    if any(p.search(finding.file) for p in global_paths):
+        return True
+    rule = next((r for r in extra if r.id == finding.rule), None)
+    return rule is not None and any(p.search(finding.file) for p in getattr(rule, "paths", ()))
 
 
 def _hook_blobs(files: Sequence[Path], cwd: Path, base: Path, staged: Sequence[tuple[str, str]],

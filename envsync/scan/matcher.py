@@ -131,6 +131,8 @@ class Finding:
         if self.rule in (ENV_FILE, ENV_UNPARSED, UNSCANNED):
             return self.detail or "a .env file — keep it out of git"
         rule = RULE_BY_ID.get(self.rule)
+        if rule is None and self.detail:
+            return self.detail  # a rule of the repository's gitleaks configuration
         return f"{rule.name if rule else self.rule} — {rule.help if rule else 'remove it'}"
 
     def to_json(self) -> dict[str, Any]:
@@ -152,6 +154,7 @@ class _Hit:
     rule: str
     needles: list[Needle] = field(default_factory=list)
     also: str | None = None
+    token_rule: Rule | None = None
 
 
 def scan_text(name: str, text: str, matcher: Matcher, own: int | None = None, first_line: int = 1) -> list[Finding]:
@@ -172,7 +175,7 @@ def scan_text(name: str, text: str, matcher: Matcher, own: int | None = None, fi
             else:
                 span = ref.match(text, start)
                 if span is not None:
-                    token_hits.setdefault((ref.id, *span), _Hit(span[0], span[1], ref.id))
+                    token_hits.setdefault((ref.id, *span), _Hit(span[0], span[1], ref.id, token_rule=ref))
     hits = _resolve_overlaps([h for h in value_hits.values() if h.needles], list(token_hits.values()))
     return _to_findings(name, text, hits, first_line)
 
@@ -191,12 +194,14 @@ def _resolve_overlaps(values: list[_Hit], tokens: list[_Hit]) -> list[_Hit]:
     result = list(kept)
     kept_spans = sorted((h.start, h.end, h) for h in kept)
     # A catch-all rule (secret-assignment) speaks only where no value and no specific rule does.
-    ordered = sorted(tokens, key=lambda h: (RULE_BY_ID[h.rule].generic, h.start, h.end, h.rule))
+    ordered = sorted(tokens, key=lambda h: (h.token_rule.generic, h.start, h.end, h.rule))  # type: ignore[union-attr]
     for token in ordered:
+        rule = token.token_rule
+        assert rule is not None
         overlapping = [h for s, e, h in kept_spans if s < token.end and token.start < e]
         if overlapping:
-            if not RULE_BY_ID[token.rule].generic and overlapping[0].rule == ENV_VALUE:
-                overlapping[0].also = overlapping[0].also or RULE_BY_ID[token.rule].name
+            if not rule.generic and overlapping[0].rule == ENV_VALUE:
+                overlapping[0].also = overlapping[0].also or rule.name
         else:
             result.append(token)
             kept_spans.append((token.start, token.end, token))
@@ -225,6 +230,8 @@ def _to_findings(name: str, text: str, hits: list[_Hit], first_line: int = 1) ->
             encoding=first.encoding if first else None, part=first.value.part if first else None, also=hit.also,
             fingerprint=fingerprint(name, hit.rule, key, _masked(text, line_start, line_end, spans_by_line[line])),
             allowed_by="pragma" if PRAGMA.search(line_text) else None,
+            detail=f"{hit.token_rule.name} — {hit.token_rule.help}"
+            if hit.token_rule is not None and hit.rule not in RULE_BY_ID else None,
         )
         findings[(line, hit.rule, key)] = finding
     return list(findings.values())

@@ -83,7 +83,7 @@ def _rule_catalogue() -> list[tuple[str, str, str]]:
 
 def render_sarif(result: Result, version: str) -> dict[str, Any]:
     """SARIF 2.1.0 as GitHub code scanning reads it; allowed findings are included as suppressed."""
-    catalogue = _rule_catalogue()
+    catalogue = _rule_catalogue() + [(r.id, r.name, r.help[0].upper() + r.help[1:] + ".") for r in result.extra_rules]
     index = {rule_id: i for i, (rule_id, _, _) in enumerate(catalogue)}
     rules = [{
         "id": rule_id, "name": "".join(w.capitalize() for w in re.split(r"[^A-Za-z0-9]+", name) if w),

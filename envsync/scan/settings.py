@@ -21,6 +21,7 @@ class Settings:
     allowed_env_files: tuple[str, ...] = ALLOWED_ENV_FILES
     every_value: bool = False  # look for every value >= min_length, even ones that look like words or numbers
     allow_unscanned: bool = False  # a file that cannot be read is listed, not a failure
+    skip: tuple[str, ...] = ()  # globs of files not to scan at all ([scan] skip in envsync.toml)
 
 
 def parse_size(text: str) -> int:
