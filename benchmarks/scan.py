@@ -9,12 +9,21 @@
    (the venv's own packages): automaton build time and MB/s in-process, then `envsync scan --all`
    end to end. detect-secrets' MB/s on a slice of the same text for scale.
 3. Corpus: recall and false positives on tests/corpus/scan, for envsync and for detect-secrets.
+4. Peers' own cases: the `tps`/`fps` of gitleaks' rules (cmd/generate/config/rules/*.go) and the
+   `(payload, should_flag)` cases of detect-secrets' plugin tests (tests/plugins/*_test.py), read at
+   run time from copies of those repositories (git directories: GITLEAKS_REPO, DETECT_SECRETS_REPO,
+   default the `fetch` mirrors under /work/.mirror; both projects are MIT-licensed, nothing of them
+   is stored here). Token rules only (no .env values), each case scanned alone.
+
+    python benchmarks/scan.py --peers    # section 4 only
 """
 from __future__ import annotations
 
 import base64
+import ast
 import json
 import os
+import re
 import random
 import resource
 import secrets
@@ -115,7 +124,7 @@ def planted(value: str, rng: random.Random) -> str:
 
 
 def hook_latency(runs: int) -> None:
-    print("1. Hook latency: a 20-file commit (pre-commit runs `envsync scan --staged` / `detect-secrets-hook FILES`)")
+    print("1. Hook latency: a 20-file commit (pre-commit runs `envsync scan --staged FILES` / `detect-secrets-hook FILES`)")
     rng = random.Random(20)
     with tempfile.TemporaryDirectory() as folder:
         repo = Path(folder)
@@ -134,13 +143,13 @@ def hook_latency(runs: int) -> None:
         size = sum(len(d) for _, d in files)
         floor = wall([sys.executable, "-c", "pass"], repo, runs)
         version = wall([ENVSYNC, "--version"], repo, runs)
-        ours = wall([ENVSYNC, "scan", "--staged"], repo, runs)
+        ours = wall([ENVSYNC, "scan", "--staged", *names], repo, runs)  # what the hook runs: pre-commit passes the files
         print(f"   {len(names)} staged files, {size / 1e3:.0f} kB, 50 .env values; medians of {runs} runs "
               f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
         print("                                   wall      best       CPU")
         for label, (median, best, code, cpu) in (("python -c pass", floor), ("envsync --version", version),
-                                                 ("envsync scan --staged", ours)):
-            print(f"   {label:<26} {median * 1e3:7.1f} ms {best * 1e3:6.1f} ms {cpu * 1e3:6.1f} ms  exit {code}")
+                                                 ("envsync scan --staged FILES", ours)):
+            print(f"   {label:<28} {median * 1e3:7.1f} ms {best * 1e3:6.1f} ms {cpu * 1e3:6.1f} ms  exit {code}")
         if Path(DETECT_SECRETS_HOOK).exists():
             theirs = wall([DETECT_SECRETS_HOOK, *names], repo, runs)
             median, best, code, cpu = theirs
@@ -276,13 +285,258 @@ def corpus_figures() -> None:
               f"({sum(1 for f, _ in false if f.startswith('lookalikes/'))} in look-alikes)")
 
 
+# -- 4. the peers' own test cases ---------------------------------------------------------------------------------
+
+GITLEAKS_REPO = Path(os.environ.get("GITLEAKS_REPO", "/work/.mirror/gitleaks+gitleaks/repo"))
+DETECT_SECRETS_REPO = Path(os.environ.get("DETECT_SECRETS_REPO", "/work/.mirror/Yelp+detect-secrets/repo"))
+
+
+def _git_files(repo: Path, folder: str, suffix: str) -> dict[str, str]:
+    """path -> text of the files under `folder` at HEAD of a (bare or mirror) git directory."""
+    listing = subprocess.run(["git", "--git-dir", str(repo), "ls-tree", "--name-only", "HEAD", folder + "/"],
+                             capture_output=True, text=True)
+    if listing.returncode != 0:
+        return {}
+    return {name: subprocess.run(["git", "--git-dir", str(repo), "show", f"HEAD:{name}"], capture_output=True,
+                                 text=True).stdout
+            for name in listing.stdout.split() if name.endswith(suffix)}
+
+
+def regex_sample(pattern: str, rng: random.Random) -> str:
+    """A random string matching `pattern` (what gitleaks' secrets.NewSecret does, for its test cases)."""
+    import re._parser as parser  # type: ignore[import-not-found]
+    import re._constants as c  # type: ignore[import-not-found]
+
+    categories = {c.CATEGORY_DIGIT: string.digits, c.CATEGORY_WORD: string.ascii_letters + string.digits + "_",
+                  c.CATEGORY_SPACE: " "}
+
+    def chars(items) -> str:
+        out = ""
+        for op, arg in items:
+            if op == c.LITERAL:
+                out += chr(arg)
+            elif op == c.RANGE:
+                out += "".join(chr(x) for x in range(arg[0], arg[1] + 1))
+            elif op == c.CATEGORY:
+                out += categories.get(arg, "")
+        return out or "a"
+
+    def emit(tree) -> str:
+        out = []
+        for op, arg in tree:
+            if op == c.LITERAL:
+                out.append(chr(arg))
+            elif op == c.ANY:
+                out.append(rng.choice(string.ascii_letters))
+            elif op == c.IN:
+                if any(o == c.NEGATE for o, _ in arg):
+                    out.append(rng.choice(string.ascii_letters))
+                else:
+                    out.append(rng.choice(chars(arg)))
+            elif op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)):
+                low, high, sub = arg
+                high = low + 3 if high == c.MAXREPEAT else high
+                out.extend(emit(sub) for _ in range(rng.randint(low, high)))
+            elif op == c.SUBPATTERN:
+                out.append(emit(arg[-1]))
+            elif op == c.BRANCH:
+                out.append(emit(rng.choice(arg[1])))
+            elif op == c.CATEGORY:
+                out.append(rng.choice(categories.get(arg, "a")))
+        return "".join(out)
+
+    return emit(parser.parse(pattern))
+
+
+_GO_TOKEN = re.compile(r'\s*(?:(?P<str>"(?:[^"\\\n]|\\.)*")|(?P<raw>`[^`]*`)|(?P<num>\d+)|(?P<name>[A-Za-z_][\w.]*)'
+                       r'|(?P<op>\.\.\.|[-+(){}\[\],]))')
+_GO_HELPERS = {"utils.Numeric": "[0-9]{%s}", "utils.Hex": "[a-f0-9]{%s}", "utils.AlphaNumeric": "[a-z0-9]{%s}",
+               "utils.AlphaNumericExtendedShort": "[a-z0-9_-]{%s}", "utils.AlphaNumericExtended": "[a-z0-9=_\\-]{%s}",
+               "utils.AlphaNumericExtendedLong": "[a-z0-9\\/=_\\+\\-]{%s}"}
+
+
+class _GoExpr:
+    """Just enough of Go's expression syntax to evaluate gitleaks' test-case lists: string literals,
+    `+`, `[]string{…}`, append(…), secrets.NewSecret(…), the utils pattern helpers and sample builders.
+    Anything else raises ValueError and the case is counted as not read."""
+
+    def __init__(self, text: str, at: int, rng: random.Random) -> None:
+        self.text, self.pos, self.rng = text, at, rng
+
+    def _next(self, peek: bool = False) -> tuple[str, str]:
+        found = _GO_TOKEN.match(self.text, self.pos)
+        if not found:
+            raise ValueError(self.text[self.pos:self.pos + 30])
+        if not peek:
+            self.pos = found.end()
+        kind = found.lastgroup or "op"
+        return kind, found.group(kind)
+
+    def _expect(self, op: str) -> None:
+        if self._next()[1] != op:
+            raise ValueError(op)
+
+    def expr(self):
+        value = self.term()
+        while self._next(peek=True)[1] == "+":
+            self._next()
+            right = self.term()
+            if not (isinstance(value, str) and isinstance(right, str)):
+                raise ValueError("+")
+            value += right
+        return value
+
+    def _args(self) -> list:
+        args = []
+        while self._next(peek=True)[1] != ")":
+            args.append(self.expr())
+            if self._next(peek=True)[1] == "...":
+                self._next()
+            if self._next(peek=True)[1] == ",":
+                self._next()
+        self._expect(")")
+        return args
+
+    def term(self):
+        kind, token = self._next()
+        if kind == "str":
+            return ast.literal_eval(token)
+        if kind == "raw":
+            return token[1:-1]
+        if kind == "num":
+            return token
+        if token == "[":
+            self._expect("]")
+            self._expect("string")
+            self._expect("{")
+            items = []
+            while self._next(peek=True)[1] != "}":
+                item = self.expr()
+                items.extend(item if isinstance(item, list) else [item])
+                if self._next(peek=True)[1] == ",":
+                    self._next()
+            self._expect("}")
+            return items
+        if kind == "name" and self._next(peek=True)[1] == "(":
+            self._next()
+            return self._call(token, self._args())
+        raise ValueError(token)
+
+    def _call(self, name: str, args: list):
+        if name in _GO_HELPERS:
+            return _GO_HELPERS[name] % args[0]
+        if name == "utils.Hex8_4_4_4_12":
+            return "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+        if name == "secrets.NewSecret":
+            return regex_sample(args[0], self.rng)
+        if name == "strings.Repeat":
+            return args[0] * int(args[1])
+        if name == "utils.GenerateSampleSecret":
+            return f'{args[0]}_api_token = "{args[1]}"'
+        if name == "utils.GenerateSampleSecrets":
+            i, secret = args
+            return [f'{i}Token="{secret}"', f"{i}_token: {secret}", f"{i}Token = '{secret}'",
+                    f'{{\n    "{i}_token": "{secret}"\n}}', f'{i.upper()}_TOKEN := "{secret}"']
+        if name == "append":
+            return [x for arg in args[1:] for x in (arg if isinstance(arg, list) else [arg])]
+        raise ValueError(name)
+
+
+def gitleaks_cases(rng: random.Random) -> tuple[list[tuple[str, bool, str]], int]:
+    """(text, is a secret, rule file) for every case of gitleaks' rules that _GoExpr can read; and how
+    many list expressions it could not."""
+    cases, unread = [], 0
+    for name, text in sorted(_git_files(GITLEAKS_REPO, "cmd/generate/config/rules", ".go").items()):
+        for found in re.finditer(r"\b(tps|fps|tp|fp)\s*:?=\s*", text):
+            try:
+                value = _GoExpr(text, found.end(), rng).expr()
+            except (ValueError, SyntaxError, IndexError, re.error):
+                unread += 1
+                continue
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, str) and item.strip():
+                    cases.append((item, found.group(1).startswith("tp"), Path(name).stem))
+    return cases, unread
+
+
+def detect_secrets_cases() -> list[tuple[str, bool, str]]:
+    """(payload, should_flag, plugin) from detect-secrets' plugin tests' `(str, bool)` parametrize lists."""
+    cases = []
+    for name, text in sorted(_git_files(DETECT_SECRETS_REPO, "tests/plugins", "_test.py").items()):
+        for node in ast.walk(ast.parse(text)):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "parametrize" and len(node.args) >= 2):
+                continue
+            try:
+                rows = ast.literal_eval(node.args[1])
+            except ValueError:
+                continue
+            for row in rows:
+                if isinstance(row, tuple) and len(row) >= 2 and isinstance(row[0], str) and isinstance(row[1], bool):
+                    cases.append((row[0], row[1], Path(name).stem))
+    return cases
+
+
+def _envsync_flags(text: str, matcher) -> bool:
+    return bool(scan.scan_text("case", text, matcher))
+
+
+def _detect_secrets_flags(text: str) -> bool:
+    from detect_secrets.core.scan import scan_line
+
+    return any(True for line in text.splitlines() for _ in scan_line(line))
+
+
+def peer_cases() -> None:
+    print("\n4. Peers' own test cases (token rules only; a case counts when anything on it is flagged)")
+    rng = random.Random(13)
+    sources = []
+    gl, unread = gitleaks_cases(rng)
+    if gl:
+        sources.append((f"gitleaks rules' tps/fps ({unread} lists not read)", gl))
+    else:
+        print(f"   gitleaks cases: none read from {GITLEAKS_REPO} (set GITLEAKS_REPO to a git directory)")
+    ds = detect_secrets_cases()
+    if ds:
+        sources.append(("detect-secrets plugin tests", ds))
+    else:
+        print(f"   detect-secrets cases: none read from {DETECT_SECRETS_REPO} (set DETECT_SECRETS_REPO)")
+    try:
+        from detect_secrets.settings import default_settings
+    except ImportError:
+        default_settings = None
+    matcher = scan.Matcher([])
+    for label, cases in sources:
+        positives = [t for t, secret, _ in cases if secret]
+        # A case one plugin must not flag may be another's positive (a GitHub token in the GitLab tests): not an alarm.
+        negatives = [t for t, secret, _ in cases if not secret and t not in set(positives)]
+        print(f"   {label}: {len(positives)} secrets, {len(negatives)} non-secrets")
+        tools = [("envsync", lambda t: _envsync_flags(t, matcher))]
+        if default_settings is not None:
+            tools.append(("detect-secrets", _detect_secrets_flags))
+        for tool, flags in tools:
+            start = time.process_time()
+            if tool == "detect-secrets":
+                with default_settings():
+                    hit = sum(flags(t) for t in positives)
+                    false = sum(flags(t) for t in negatives)
+            else:
+                hit = sum(flags(t) for t in positives)
+                false = sum(flags(t) for t in negatives)
+            print(f"     {tool:<15} recall {hit:4d}/{len(positives)} = {hit / max(1, len(positives)):5.1%}   "
+                  f"false alarms {false:4d}/{len(negatives)}   ({time.process_time() - start:.1f} s CPU)")
+
+
 def main() -> None:
     quick = "--quick" in sys.argv
     if not shutil.which("git"):
         sys.exit("needs git")
+    if "--peers" in sys.argv:
+        peer_cases()
+        return
     hook_latency(runs=5 if quick else 15)
     throughput(megabytes=5 if quick else 20, runs=1 if quick else 3)
     corpus_figures()
+    peer_cases()
 
 
 if __name__ == "__main__":

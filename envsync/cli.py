@@ -801,7 +801,8 @@ def _doctor_text(diagnosis) -> str:
 
 @cli.command("scan")
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--staged", is_flag=True, help="Scan what is staged for commit (git's index, not the working tree).")
+@click.option("--staged", is_flag=True, help="Scan what is staged for commit (git's index, not the working tree); "
+              "with FILES (the pre-commit hook), those files: as staged when they are, else as on disk.")
 @click.option("--all", "all_files", is_flag=True, help="Scan every file tracked by git (working-tree content).")
 @click.option("--from-store", "stores", multiple=True, metavar="TARGET",
               help="Also look for the values in TARGET's store (reads the store; repeatable).")
@@ -817,7 +818,9 @@ def _doctor_text(diagnosis) -> str:
 @click.option("--min-length", type=click.IntRange(1), default=8, show_default=True, envvar="ENVSYNC_SCAN_MIN_LENGTH",
               help="Values shorter than this are not looked for.")
 @click.option("--max-size", default="5MB", show_default=True, envvar="ENVSYNC_SCAN_MAX_SIZE",
-              help="Larger files are skipped (and listed with -v).")
+              help="Larger files are scanned in pieces of this size.")
+@click.option("--allow-unscanned", is_flag=True, envvar="ENVSYNC_SCAN_ALLOW_UNSCANNED",
+              help="Let the run pass when a file cannot be read (it is still listed); by default it fails.")
 @click.option("--allow-env-file", multiple=True, metavar="GLOB", envvar="ENVSYNC_SCAN_ALLOW_ENV_FILE",
               help="Another .env-like file that may be committed (a name, or a path glob with '/'; repeatable). "
                    "Always allowed: .env.example, .env.sample, .env.template.")
@@ -826,7 +829,7 @@ def _doctor_text(diagnosis) -> str:
 @click.option("-v", "--verbose", is_flag=True, help="Also list allowed findings, skipped files and skipped values.")
 @click.pass_context
 def scan_command(ctx, files, staged, all_files, stores, values_from, baseline, update_baseline, fmt, as_json,
-                 min_length, max_size, allow_env_file, every_value, verbose) -> int:
+                 min_length, max_size, allow_unscanned, allow_env_file, every_value, verbose) -> int:
     """The leak guard: find this repo's .env values and known tokens in files.
 
     \b
@@ -834,9 +837,10 @@ def scan_command(ctx, files, staged, all_files, stores, values_from, baseline, u
       envsync scan --all             # every tracked file
       envsync scan src/ config.yml   # these files or folders
     Values are looked for as written, base64, URL-encoded and JSON-escaped;
-    tokens by format (AWS, GitHub, GitLab, Slack, Stripe, Google, private
-    keys, service accounts, Azure storage keys, JWTs). Staged .env files are
-    refused. A finding names the file, line, rule and key — never the value.
+    tokens by format (AWS, GitHub, GitLab, Slack, Stripe, Google, npm, PyPI,
+    OpenAI, Anthropic, Hugging Face, Twilio, SendGrid and more, private keys,
+    JWTs) and random strings assigned to secret-looking names. Staged .env and
+    store files are refused; a file that cannot be read fails the run. A finding names the file, line, rule and key — never the value.
     Allow a line with an `envsync: allow` comment, or record reviewed findings
     with --update-baseline. Exit status 1 on findings, 0 when clean.
     """
@@ -845,12 +849,12 @@ def scan_command(ctx, files, staged, all_files, stores, values_from, baseline, u
     if as_json and fmt not in ("text", "json"):
         raise click.UsageError("--json and --format are two ways to pick the output; give one")
     fmt = "json" if as_json else fmt
-    if sum(bool(x) for x in (files, staged, all_files)) != 1:
-        raise click.UsageError("say what to scan: FILES, --staged or --all (one of them)")
+    if sum(bool(x) for x in (files and not staged, staged, all_files)) != 1:
+        raise click.UsageError("say what to scan: FILES, --staged or --all (one of them; the hook passes --staged FILES)")
     settings = leak_guard.Settings(
         min_length=min_length, max_size=leak_guard.parse_size(str(max_size)),
         allowed_env_files=leak_guard.ALLOWED_ENV_FILES + tuple(p for arg in allow_env_file for p in arg.split()),
-        every_value=every_value,
+        every_value=every_value, allow_unscanned=allow_unscanned,
     )
     request = leak_guard.Request(files=files, staged=staged, all_files=all_files, config_path=ctx.obj.get("config"),
                                  stores=stores, values_from=values_from, baseline=baseline,

@@ -26,7 +26,8 @@ AUTH_KEYS = {
     "gcp_workload_identity_provider", "gcp_service_account",
     "azure_tenant_id", "azure_client_id", "audience", "id_token_variable",
 }
-TOP_KEYS = {"targets"}
+TOP_KEYS = {"targets", "scan"}
+SCAN_KEYS = {"allow_env_files", "skip", "rules", "gitleaks"}  # the leak guard's committed settings
 MAX_CONFIG_BYTES = 1024 * 1024  # a config is a few targets; anything this big is the wrong file
 NAME_MAX = 255  # bytes in one path component on the usual file systems
 
@@ -56,6 +57,7 @@ class Target:
 class Config:
     path: Path
     targets: dict[str, Target]
+    scan: dict[str, Any] = field(default_factory=dict)  # [scan]: validated, paths as written
 
     @property
     def root(self) -> Path:
@@ -120,7 +122,21 @@ def parse(data: dict[str, Any], path: Path) -> Config:
     targets = {}
     for name, table in targets_table.items():
         targets[name] = _parse_target(name, table, path.parent, f"{where}targets.{name}")
-    return Config(path=path, targets=targets)
+    return Config(path=path, targets=targets, scan=_parse_scan(data.get("scan", {}), f"{where}scan"))
+
+
+def _parse_scan(table: Any, where: str) -> dict[str, Any]:
+    """[scan]: allow_env_files, skip (globs), rules (gitleaks-format rule files), gitleaks (read .gitleaks.toml)."""
+    if not isinstance(table, dict):
+        raise InputError(f"{where}: must be a table")
+    _reject_unknown(table, SCAN_KEYS, where, "")
+    for key in ("allow_env_files", "skip", "rules"):
+        value = table.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise InputError(f"{where}.{key}: must be a list of non-empty strings")
+    if not isinstance(table.get("gitleaks", True), bool):
+        raise InputError(f"{where}.gitleaks: must be true or false")
+    return dict(table)
 
 
 def _parse_target(name: str, table: Any, root: Path, where: str) -> Target:

@@ -108,9 +108,11 @@ def test_manifest_is_valid_and_installs_no_cloud_sdk():
 
     hooks = {h["id"]: h for h in yaml.safe_load((PROJECT / ".pre-commit-hooks.yaml").read_text())}
     assert hooks["envsync-scan"]["entry"] == "envsync scan --staged"
+    assert hooks["envsync-scan"]["pass_filenames"] is True  # so `pre-commit run --all-files` sweeps the repo
     assert hooks["envsync-check"]["entry"] == "envsync check --offline"
     for hook in hooks.values():
-        assert hook["language"] == "python" and hook["pass_filenames"] is False
+        assert hook["language"] == "python"
+        assert hook["pass_filenames"] is (hook["id"] == "envsync-scan")
         assert not hook.get("additional_dependencies")
 
 
@@ -174,6 +176,23 @@ def test_envsync_check_blocks_schema_drift(app, leak_watch):
     with (root / ".env").open("a") as handle:
         handle.write("SENTRY_DSN=https://public@o0.ingest.example.io/1\n")
     proc = commit(root, env, leak_watch)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_run_all_files_sweeps_the_repository(app, leak_watch):
+    """`pre-commit run --all-files` (pre-commit.ci, CI's `pre-commit run -a`) stages nothing: the hook
+    must scan the files pre-commit passes, as they are in the working tree."""
+    root, env, token = app
+    (root / "old.py").write_text(f'TOKEN = "{token}"\n')
+    _git(root, env, "add", "old.py")
+    _git(root, env, "commit", "-q", "--no-verify", "-m", "leaked before the hook")
+    proc = _run([PRE_COMMIT, "run", "--all-files"], root, env)
+    output = proc.stdout + proc.stderr
+    leak_watch.outputs.append(("pre-commit run --all-files output", output))
+    assert proc.returncode == 1, output
+    assert "old.py:1:10: env-value: value of API_TOKEN from .env" in output
+    (root / "old.py").write_text('import os\nTOKEN = os.environ["API_TOKEN"]\n')
+    proc = _run([PRE_COMMIT, "run", "--all-files"], root, env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 

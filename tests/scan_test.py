@@ -24,6 +24,8 @@ from envsync.scan.rules import RULES, looks_like_placeholder
 
 CORPUS = Path(__file__).parent / "corpus" / "scan"
 ALNUM = string.ascii_letters + string.digits
+HEX = "0123456789abcdef"
+LOWER_ALNUM = string.ascii_lowercase + string.digits
 GIT_ENV = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
 
@@ -113,6 +115,36 @@ TOKENS: dict[str, Callable[[], tuple[str, list[tuple[str, int]]]]] = {
         + base64.b64encode(os.urandom(64)).decode() + ";EndpointSuffix=core.windows.net")),
     "private-key": _single("private-key", lambda: _pem("RSA PRIVATE KEY")),
     "gcp-service-account": _service_account,
+    # issue 13: formats added, and the ones widened or tightened
+    "aws-secret-no-keyword": _single("aws-secret-access-key", lambda: 'AWS_SECRET = "' + _random(ALNUM + "/+", 40) + '"'),
+    "azure-storage-key-env": _single("azure-storage-key", lambda: "AZURE_STORAGE_KEY=" + base64.b64encode(os.urandom(64)).decode()),
+    "slack-legacy-workspace": _single("slack-token", lambda: "xoxa-2-" + _random(ALNUM, 40)),
+    "stripe-prod": _single("stripe-secret-key", lambda: "rk_prod_" + _random(ALNUM, 30)),
+    "gitlab-ptt": _single("gitlab-token", lambda: "glptt-" + _random(HEX, 40)),
+    "gitlab-agent": _single("gitlab-token", lambda: "glagent-" + _random(ALNUM + "_-", 50)),
+    "gitlab-ffct": _single("gitlab-token", lambda: "glffct-" + _random(ALNUM + "_-", 20)),
+    "gitlab-routable": _single("gitlab-token", lambda: "glpat-" + _random(ALNUM, 27) + "." + _random(LOWER_ALNUM, 9)),
+    "gitlab-session": _single("gitlab-token", lambda: "_gitlab_session=" + _random(LOWER_ALNUM, 32)),
+    "npm-token": _single("npm-token", lambda: "npm_" + _random(ALNUM, 36)),
+    "npmrc-auth-token": _single("npmrc-auth-token", lambda: "//npm.example.org/:_authToken=" + _random(ALNUM, 40)),
+    "pypi-token": _single("pypi-token", lambda: "pypi-AgEIcHlwaS5vcmc" + _random(ALNUM + "_-", 70)),
+    "twilio-api-key": _single("twilio-api-key", lambda: "SK" + _random(HEX, 32)),
+    "sendgrid-api-key": _single("sendgrid-api-key", lambda: f"SG.{_random(ALNUM + '_-', 22)}.{_random(ALNUM + '_-', 43)}"),
+    "openai-api-key": _single("openai-api-key", lambda: f"sk-proj-{_random(ALNUM + '_-', 74)}T3BlbkFJ{_random(ALNUM + '_-', 74)}"),
+    "openai-legacy": _single("openai-api-key", lambda: f"sk-{_random(ALNUM, 20)}T3BlbkFJ{_random(ALNUM, 20)}"),
+    "anthropic-api-key": _single("anthropic-api-key", lambda: f"sk-ant-api03-{_random(ALNUM + '_-', 93)}AA"),
+    "huggingface-token": _single("huggingface-token", lambda: "hf_" + _random(string.ascii_letters, 34)),
+    "digitalocean-token": _single("digitalocean-token", lambda: "dop_v1_" + _random(HEX, 64)),
+    "shopify-token": _single("shopify-token", lambda: "shpat_" + _random(HEX, 32)),
+    "atlassian-api-token": _single("atlassian-api-token", lambda: "ATATT3" + _random(ALNUM + "_-", 186)),
+    "databricks-token": _single("databricks-token", lambda: "dapi" + _random(HEX, 32)),
+    "mailgun-api-key": _single("mailgun-api-key", lambda: "key-" + _random(HEX, 32)),
+    "mailgun-private-key": _single("mailgun-api-key", lambda: (
+        f"MAILGUN_API_KEY={_random(HEX, 32)}-{_random(HEX, 8)}-{_random(HEX, 8)}")),
+    "postman-api-key": _single("postman-api-key", lambda: f"PMAK-{_random(HEX, 24)}-{_random(HEX, 34)}"),
+    "telegram-bot-token": _single("telegram-bot-token", lambda: f"{_random(string.digits, 10)}:AA{_random(ALNUM + '_-', 33)}"),
+    "mailchimp-api-key": _single("mailchimp-api-key", lambda: f"{_random(HEX, 32)}-us{_secrets.randbelow(20) + 1}"),
+    "secret-assignment": _single("secret-assignment", lambda: f'client_secret: "{_random(ALNUM, 32)}"'),
 }
 
 
@@ -381,7 +413,8 @@ def test_values_from_a_store(run_envsync, tmp_path, secret):
     (repo / ".env.prod").unlink()  # only the store knows the value now
     (repo / "app.py").write_text(f"token = '{value}'\n")
     git(repo, "add", "app.py")
-    assert scan_json(run_envsync, repo, "--staged", code=0)["findings"] == []
+    # Without the store only the catch-all rule sees it (a random string assigned to `token`), with no key.
+    assert findings_of(scan_json(run_envsync, repo, "--staged", code=1)) == {("app.py", 1, "secret-assignment", None)}
     report = scan_json(run_envsync, repo, "--staged", "--from-store", "prod", code=1)
     assert report["findings"][0]["source"] == "store:prod"
     assert findings_of(report) == {("app.py", 1, "env-value", "REMOTE_TOKEN")}
@@ -401,14 +434,14 @@ def test_committed_template_defaults_are_not_secrets_but_new_pastes_are(run_envs
     assert "LOG_FORMAT" in report["values"]["skipped"]["committed default (same key and value in a committed template)"]
 
 
-def test_unparsable_env_file_is_a_warning_not_a_crash(run_envsync, tmp_path):
+def test_unparsable_env_line_is_a_finding_not_a_crash(run_envsync, tmp_path):
     repo = init_repo(tmp_path / "repo")
     (repo / ".env").write_text('BROKEN="unterminated\n')
     (repo / "a.txt").write_text("hello\n")
     git(repo, "add", "a.txt")
     result = run_envsync("scan", "--staged", cwd=repo)
-    assert result.code == 0, result.output
-    assert ".env line 1" in result.stderr and "not looked for" in result.stderr
+    assert result.code == 1, result.output  # fails closed: tests/scan_fail_closed_test.py has the details
+    assert ".env:1: env-unparsed: .env line 1 is not KEY=value" in result.stdout and "Traceback" not in result.output
 
 
 # -- allow-lists ------------------------------------------------------------------------------------------------
@@ -597,17 +630,16 @@ def test_binary_huge_and_non_utf8_files(run_envsync, tmp_path, secret):
     (repo / "crlf.txt").write_bytes(b"a\r\nb\r\n" + value.encode() + b"\r\n")
     git(repo, "add", "image.png", "big.log", "legacy.txt", "crlf.txt")
     report = scan_json(run_envsync, repo, "--staged", "--max-size", "2k", code=1)
+    # Nothing is skipped any more (issue 13): binary content is searched as bytes, big files in pieces.
     assert findings_of(report) == {("legacy.txt", 2, "env-value", "ODD_TOKEN"), ("legacy.txt", 3, "env-value", "ACCENT_SECRET"),
-                                   ("crlf.txt", 3, "env-value", "ODD_TOKEN")}
-    assert {s["file"]: s["reason"] for s in report["skipped"]} == {
-        "image.png": "binary (NUL bytes)", "big.log": "larger than 2 kB (2.95 kB)"}
-    assert report["notes"] == ["legacy.txt: not valid UTF-8; scanned as latin-1"]
-    assert report["scanned"] == 2
-    text = run_envsync("scan", "--staged", "--max-size", "2k", "-v", cwd=repo).stdout
-    assert "skipped: image.png: binary (NUL bytes)" in text and "skipped: big.log: larger than 2 kB" in text
-    quiet = run_envsync("scan", "--staged", "--max-size", "2k", cwd=repo).stdout
-    assert "2 file(s) skipped" in quiet
-    # The default limit (5 MB) scans the log.
+                                   ("crlf.txt", 3, "env-value", "ODD_TOKEN"), ("image.png", 3, "env-value", "ODD_TOKEN"),
+                                   ("big.log", 1, "env-value", "ODD_TOKEN")}
+    assert report["skipped"] == []
+    assert sorted(report["notes"]) == ["big.log: larger than 2 kB; scanned in 1 piece",
+                                       "image.png: binary; searched as bytes",
+                                       "legacy.txt: not valid UTF-8; scanned as latin-1"]
+    assert report["scanned"] == 4
+    # The default piece size (5 MB) reads the log whole.
     assert ("big.log", 1, "env-value", "ODD_TOKEN") in findings_of(scan_json(run_envsync, repo, "--staged"))
 
 
@@ -639,7 +671,7 @@ def test_exit_codes(run_envsync, tmp_path, secret):
     assert run_envsync("scan", "--staged", cwd=repo).code == 0  # nothing staged
     cases = [
         (repo, ["scan"], "FILES, --staged or --all"),
-        (repo, ["scan", "--staged", "leak.txt"], "FILES, --staged or --all"),
+        (repo, ["scan", "--all", "leak.txt"], "FILES, --staged or --all"),
         (repo, ["scan", "missing.txt"], "missing.txt: no such file"),
         (outside, ["scan", "--staged"], "not inside a git repository"),
         (outside, ["scan", "--all"], "not inside a git repository"),
@@ -759,6 +791,20 @@ def test_each_rule_finds_its_format_inside_text(generator):
     '"private_key_id": "0123456789abcdef0123456789abcdef01234567"',  # no service_account in the file
     "AccountKey=" + "A" * 86 + "==", "glpat-xxxxxxxxxxxxxxxxxxxx", "xoxb-123456789012-XXXXXXXXXXXX",
     "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+    # GitLab types of a fixed length take only that length (issue 13)
+    "glptt-9f3a1c7e5b2d8f4a6c0e9b7d5f3a1c8e6b4d2f0a9e", "glptt-9f3a1c7e5b2d8f4a6c0e9b7d5f3a1c8e6b4d",
+    "glagent-Zq3Xw9Vb7Nm5Lk1Jh8Gf6Ds4Ap2Oi0Uy", "glimt-Zq3Xw9Vb7Nm5Lk1Jh8Gf6Ds4Ap2Oi0Uy",
+    "AWS_REGION_KEY = 'abcdefghijklmnopqrstuvwxyzabcdefghijklmn'",  # no digits nor capitals: not a key
+    "SK" + "9f3a1c7e5b2d8f4a6c0e9b7d5f3a1c8g",  # not hex
+    # the catch-all secret-assignment rule: names, paths, references, ids and examples are not secrets
+    '"ARN": "arn:aws:secretsmanager:us-west-2:123456789012:secret:MyTestDatabaseSecret-a1b2c3"',
+    '"input_token": "ExclusiveStartKey"', '"output_token": "CloudFrontOriginAccessIdentityList.NextMarker"',
+    '"ChangeToken": "abcd12f2-46da-4fdb-b8d5-fbd4c466928f"', '"AWS::IAM::AccessKey": "bf29289b78d371e3"',
+    "from azure.core.credentials import AccessToken, AccessTokenInfo, TokenRequestOptions",
+    ":vartype secret_attributes: ~azure.keyvault.secrets._generated.models.SecretAttributes",
+    '"PurchaseToken": "eyJ2IjoiMSIsInMiOjEsImMiOi..."', 'password = os.environ["DB_PASSWORD"]',
+    "token: ${{ secrets.GITHUB_TOKEN }}", 'SECRET_KEY = "django-insecure-change-me-in-production"',
+    '"LocalConsolePassword": "PassWordMustBeAtLeast6Chars."',
 ])
 def test_lookalikes_do_not_fire(text):
     assert scan.scan_text("f.txt", text + "\n", scan.Matcher([])) == []

@@ -31,21 +31,24 @@ runs them and re-exports the names the CLI and tests use.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import fnmatch
+import re
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Mapping, Sequence
 
 from envsync.errors import InputError
 from envsync.scan.baseline import (BASELINE_ABOUT, BASELINE_FILE, BASELINE_VERSION, BaselineEntry, entry_for,
                                    load_baseline, render_baseline, update_baseline)
-from envsync.scan.matcher import (ANCHOR, ENV_FILE, ENV_VALUE, KEYWORD_ANCHOR, PRAGMA, RULE_BY_ID, Finding, Matcher,
-                                  Needle, _masked, anchor_of, fingerprint, scan_text)
+from envsync.scan.matcher import (ANCHOR, ENV_FILE, ENV_UNPARSED, ENV_VALUE, KEYWORD_ANCHOR, PRAGMA, RULE_BY_ID,
+                                  UNSCANNED, Finding, Matcher, Needle, _masked, anchor_of, fingerprint, scan_text)
 from envsync.scan.render import FIX_HINT, render_github, render_gitlab, render_json, render_sarif, render_text
 from envsync.scan.rules import RULES, Rule
 from envsync.scan.settings import ALLOWED_ENV_FILES, DEFAULT_MAX_SIZE, DEFAULT_MIN_LENGTH, Settings, parse_size
-from envsync.scan.sources import (BINARY_SNIFF, ENV_FILE_PATTERNS, Blob, Git, collect_values, committed_defaults,
-                                  decode, display_name, disk_blob, find_local_sources, format_size, given_blobs,
-                                  is_env_file, is_template, load_config, staged_blobs, template_names)
+from envsync.scan.content import BINARY_SNIFF, decode, pieces
+from envsync.scan.sources import (ENV_FILE_PATTERNS, Blob, Git, collect_values, committed_defaults, display_name,
+                                  disk_blob, find_local_sources, format_size, given_blobs, is_env_file,
+                                  is_store_file, is_template, load_config, staged_blobs, store_dirs, template_names)
 from envsync.scan.values import Value, Values, base64_needles, encodings, skip_reason, url_password
 
 __all__ = [
@@ -57,6 +60,7 @@ __all__ = [
     # the parts, for tests and benchmarks (`_masked` included: tests check the masking directly)
     "Value", "Values", "skip_reason", "url_password", "encodings", "base64_needles",
     "Matcher", "Finding", "scan_text", "anchor_of", "fingerprint", "_masked", "ENV_VALUE", "ENV_FILE", "PRAGMA",
+    "ENV_UNPARSED", "UNSCANNED", "pieces", "is_store_file",
     "Needle", "ANCHOR", "KEYWORD_ANCHOR", "RULE_BY_ID",
     "RULES", "Rule", "Blob", "Git", "decode", "is_env_file", "is_template", "display_name", "disk_blob",
     "given_blobs", "staged_blobs", "format_size", "ENV_FILE_PATTERNS", "BINARY_SNIFF",
@@ -88,6 +92,8 @@ class Result:
     scanned: int = 0
     notes: list[str] = field(default_factory=list)  # per-file remarks for -v (e.g. read as Latin-1)
     warnings: list[str] = field(default_factory=list)
+    bad_lines: list[tuple[str, int]] = field(default_factory=list)  # (.env file, line) python-dotenv cannot read
+    extra_rules: list[Rule] = field(default_factory=list)  # from .gitleaks.toml and [scan] rules
     values: Values = field(default_factory=Values)
     needles: int = 0
     baseline_path: str | None = None
@@ -103,7 +109,8 @@ def run(request: Request) -> Result:
 
     Git is asked as little as possible (it is most of a pre-commit run's cost): the repo root, the
     staged list, one `cat-file --batch-check` + one `--batch` for every object needed (staged blobs,
-    the .env files and templates as committed at HEAD) and one `check-ignore`."""
+    the .env files and templates as committed at HEAD), one `status` (the ignored .env files below
+    the root) and one `check-ignore`."""
     settings = request.settings
     cwd = (request.cwd or Path.cwd()).resolve()
     root = Git.toplevel(cwd)
@@ -116,8 +123,13 @@ def run(request: Request) -> Result:
     result = Result(mode=mode)
     config = load_config(request.config_path, cwd)
     targets = list(config.targets.values()) if config is not None else []
+    settings = _with_config(settings, config)
+    result.extra_rules, allowed_paths = _extra_rules(config, base, result.warnings)
+    target_files = {display_name(t.file, base) for t in targets}
+    stores = store_dirs(base, targets)
 
-    sources = find_local_sources(base, targets, settings)
+    ignored_env = git.ignored_env_files(settings) if git is not None else []
+    sources = find_local_sources(base, targets, settings, ignored_env)
     templates = template_names(base, targets, settings)
     staged = git.staged() if git is not None and request.staged else []
     tracked_all = set(git.tracked()) if git is not None and request.all_files else None
@@ -129,16 +141,20 @@ def run(request: Request) -> Result:
     for name in [n for n in sources if objects.get(f"HEAD:{n}") is not None]:
         del sources[name]  # committed: its values are public (or leaked already, and --all reports the file)
 
-    if request.staged:
-        blobs = staged_blobs(staged, objects, settings)
+    if request.staged and request.files:
+        blobs = _hook_blobs(request.files, cwd, base, staged, objects, settings)
+    elif request.staged:
+        blobs = staged_blobs(staged, objects, base)
     elif request.all_files:
         blobs = [disk_blob(base / name, name, settings) for name in sorted(tracked_all or ())]
     else:
         blobs = given_blobs([cwd / p for p in request.files], base, settings)
     baseline_path = (cwd / request.baseline) if request.baseline else base / BASELINE_FILE
     result.baseline_path = display_name(baseline_path, base)
-    blobs = [b for b in blobs if b.name != result.baseline_path]
-    env_files = {b.name for b in blobs if is_env_file(b.name, settings)}
+    blobs = [b for b in blobs if b.name != result.baseline_path
+             and not any(fnmatch.fnmatchcase(b.name, glob) for glob in settings.skip)]
+    env_files = {b.name for b in blobs if is_env_file(b.name, settings) or b.name in target_files
+                 or is_store_file(b.name, stores)}
 
     local_sources = [n for n in sources if not Path(n).is_absolute()]
     ignored = git.ignored(sorted(env_files | set(local_sources))) if git is not None else set()
@@ -151,7 +167,7 @@ def run(request: Request) -> Result:
     result.values = collect_values(request, config, sources, defaults, settings, result)
     baseline = load_baseline(baseline_path)
     allowed_ids = {e.identity for e in baseline}
-    matcher = Matcher(result.values.searched)
+    matcher = Matcher(result.values.searched, RULES + tuple(result.extra_rules))
     result.needles = matcher.needle_count
 
     raw: list[Finding] = []
@@ -161,22 +177,102 @@ def run(request: Request) -> Result:
             raw.append(finding)
             if entry_for(finding).identity not in allowed_ids:
                 continue  # a refused file is one finding; its lines are not reported one by one
-        if blob.data is None:
+        if blob.data is None and blob.stream is None:
             result.skipped.append(blob)
+            if blob.fails and not settings.allow_unscanned:
+                raw.append(_unscanned_finding(blob))
             continue
-        text, encoding = decode(blob.data)
-        if encoding != "utf-8":
-            result.notes.append(f"{blob.name}: not valid UTF-8; scanned as {encoding}")
         result.scanned += 1
-        raw.extend(scan_text(blob.name, text, matcher))
+        raw.extend(_scan_blob(blob, matcher, settings, result))
+    raw.extend(_bad_line_finding(name, line) for name, line in result.bad_lines)
+    raw = [f for f in raw if not _allowed_path(f, result.extra_rules, allowed_paths)]
 
     for finding in sorted(raw, key=lambda f: f.sort_key):
-        if finding.allowed_by is None and entry_for(finding).identity in allowed_ids:
+        if finding.allowed_by is None and finding.rule != UNSCANNED and entry_for(finding).identity in allowed_ids:
             finding.allowed_by = "baseline"
         (result.allowed if finding.allowed_by else result.findings).append(finding)
     if request.update_baseline:
         update_baseline(result, baseline, baseline_path, {b.name for b in blobs}, base, tracked_all)
     return result
+
+
+def _with_config(settings: Settings, config) -> Settings:
+    """The command line's settings plus what the team committed in envsync.toml's [scan]."""
+    table = config.scan if config is not None else {}
+    return replace(settings, allowed_env_files=settings.allowed_env_files + tuple(table.get("allow_env_files", ())),
+                   skip=settings.skip + tuple(table.get("skip", ())))
+
+
+def _extra_rules(config, base: Path, warnings: list[str]) -> tuple[list[Rule], list[re.Pattern[str]]]:
+    """The rules of `.gitleaks.toml` at the repo root (unless `[scan] gitleaks = false`) and of the files
+    `[scan] rules` names (relative to envsync.toml); and the global allowlist's paths."""
+    from envsync.scan.gitleaks_rules import load_rule_files
+
+    table = config.scan if config is not None else {}
+    files = [config.path.parent / p for p in table.get("rules", ())] if config is not None else []
+    if table.get("gitleaks", True) and (base / ".gitleaks.toml").is_file():
+        files.insert(0, base / ".gitleaks.toml")
+    if not files:
+        return [], []
+    rules, paths = load_rule_files(files, "", warnings)
+    return list(rules), paths
+
+
+_NOT_TOKENS = (ENV_VALUE, ENV_FILE, ENV_UNPARSED, UNSCANNED)
+
+
+def _allowed_path(finding: Finding, extra: Sequence[Rule], global_paths: Sequence[re.Pattern[str]]) -> bool:
+    """A token finding in a path the gitleaks configuration allows (globally, or for its rule)."""
+    if finding.rule in _NOT_TOKENS:
+        return False
+    if any(p.search(finding.file) for p in global_paths):
+        return True
+    rule = next((r for r in extra if r.id == finding.rule), None)
+    return rule is not None and any(p.search(finding.file) for p in getattr(rule, "paths", ()))
+
+
+def _hook_blobs(files: Sequence[Path], cwd: Path, base: Path, staged: Sequence[tuple[str, str]],
+                objects: Mapping[str, bytes | int | None], settings: Settings) -> list[Blob]:
+    """The files pre-commit passes: as staged when they are (a commit checks what it will contain),
+    as in the working tree otherwise (`pre-commit run --all-files` sweeps the repository)."""
+    by_name = {b.name: b for b in staged_blobs(staged, objects, base)}
+    blobs = []
+    for path in files:
+        name = display_name(cwd / path, base)
+        blobs.append(by_name.get(name) or disk_blob(cwd / path, name, settings))
+    return blobs
+
+
+def _scan_blob(blob: Blob, matcher: Matcher, settings: Settings, result: Result) -> list[Finding]:
+    if blob.data is not None:
+        text, encoding = decode(blob.data)
+        if encoding != "utf-8":
+            result.notes.append(f"{blob.name}: " + ("binary; searched as bytes" if encoding == "binary" else
+                                                    f"not valid UTF-8; scanned as {encoding}"))
+        return scan_text(blob.name, text, matcher)
+    assert blob.stream is not None
+    overlap = matcher.longest + max((r.reach for r in matcher.rules), default=0) + 64
+    found: list[Finding] = []
+    count, how = 0, ""
+    for text, own, first_line, how in pieces(blob.stream(), settings.max_size, overlap):
+        found.extend(scan_text(blob.name, text, matcher, own, first_line))
+        count += 1
+    result.notes.append(f"{blob.name}: larger than {format_size(settings.max_size)}; scanned in {count} piece{'s' if count != 1 else ''}"
+                        + (f" as {how}" if how.startswith("utf-16") else ""))
+    return found
+
+
+def _unscanned_finding(blob: Blob) -> Finding:
+    detail = f"not scanned: {blob.skipped} — fix it, or pass --allow-unscanned to let the run pass without it"
+    return Finding(file=blob.name, line=None, column=None, rule=UNSCANNED,
+                   fingerprint=fingerprint(blob.name, UNSCANNED, None, blob.skipped or ""), detail=detail)
+
+
+def _bad_line_finding(name: str, line: int) -> Finding:
+    detail = (f"{name} line {line} is not KEY=value (most likely a secret pasted in the wrong place): "
+              "its text is looked for like a value — fix the line")
+    return Finding(file=name, line=line, column=None, rule=ENV_UNPARSED,
+                   fingerprint=fingerprint(name, ENV_UNPARSED, None, f"line {line}"), detail=detail)
 
 
 def _env_file_finding(name: str, mode: str, ignored: bool) -> Finding:
@@ -187,7 +283,8 @@ def _env_file_finding(name: str, mode: str, ignored: bool) -> Finding:
     else:
         detail = "a .env file — keep it out of git"
     if not ignored:
-        pattern = ".env*` and `!.env.example" if name.rsplit("/", 1)[-1].startswith(".env") else "*.env"
+        base = name.rsplit("/", 1)[-1]
+        pattern = ".env*` and `!.env.example" if base.startswith(".env") else "*.env" if base.endswith(".env") else name
         detail += f"; .gitignore does not cover it: add `{pattern}`"
     return Finding(file=name, line=None, column=None, rule=ENV_FILE, fingerprint=fingerprint(name, ENV_FILE, None, ""),
                    detail=detail)

@@ -85,14 +85,16 @@ def update_baseline(result: Result, baseline: list[BaselineEntry], path: Path, s
 
     keep = [e for e in baseline if e.file not in scanned and (base / e.file).exists()
             and (tracked is None or e.file in tracked)]
-    new = [entry_for(f) for f in result.findings + result.allowed if f.allowed_by != "pragma"]
+    new = [entry_for(f) for f in result.findings + result.allowed if f.allowed_by != "pragma" and f.rule != "unscanned"]
     text = render_baseline(keep + new)
     try:
         atomic_write(path, text.encode("utf-8"), mode=0o644)
     except OSError as exc:
         raise InputError(f"{result.baseline_path}: cannot write ({exc.strerror})") from None
     result.baseline_written = text.count('"fingerprint":')
+    unscanned = [f for f in result.findings if f.rule == "unscanned"]  # a file not read cannot be reviewed
     for finding in result.findings:
-        finding.allowed_by = "baseline"
-    result.allowed = sorted(result.allowed + result.findings, key=lambda f: f.sort_key)
-    result.findings = []
+        if finding.rule != "unscanned":
+            finding.allowed_by = "baseline"
+    result.allowed = sorted(result.allowed + [f for f in result.findings if f.allowed_by], key=lambda f: f.sort_key)
+    result.findings = unscanned

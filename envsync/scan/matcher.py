@@ -14,6 +14,8 @@ from envsync.scan.values import Value, encodings
 PRAGMA = re.compile(r"envsync:\s*allow\b")
 ENV_VALUE = "env-value"
 ENV_FILE = "env-file"
+ENV_UNPARSED = "env-unparsed"  # a line of a local .env file that is not KEY=value
+UNSCANNED = "unscanned"  # a file the scan could not read (allowed only by --allow-unscanned)
 
 
 # Printable ASCII from rarest to commonest in source code (counted over 20 MB of Python, JS, JSON, YAML
@@ -54,10 +56,16 @@ class Matcher:
     def __init__(self, values: Sequence[Value], rules: Sequence[Rule] = RULES) -> None:
         import ahocorasick  # small C extension; imported only when a scan runs
 
+        self.rules = tuple(rules)
+
         needles: dict[str, list[Needle]] = {}
         for value in values:
             for needle, encoding in encodings(value.value).items():
                 needles.setdefault(needle, []).append(Needle(value, encoding))
+                if not needle.isascii():  # the UTF-8 bytes as Latin-1 text: binary files and big-file pieces
+                    raw = needle.encode("utf-8", "surrogateescape").decode("latin-1")
+                    needles.setdefault(raw, []).append(Needle(value, encoding))
+        self.longest = max(map(len, needles), default=0)
         self.needle_count = sum(map(len, needles.values()))
         keywords: dict[str, list[Rule]] = {}
         for rule in rules:
@@ -120,9 +128,11 @@ class Finding:
             if self.also:
                 text += f" — also looks like a {self.also}"
             return text
-        if self.rule == ENV_FILE:
+        if self.rule in (ENV_FILE, ENV_UNPARSED, UNSCANNED):
             return self.detail or "a .env file — keep it out of git"
         rule = RULE_BY_ID.get(self.rule)
+        if rule is None and self.detail:
+            return self.detail  # a rule of the repository's gitleaks configuration
         return f"{rule.name if rule else self.rule} — {rule.help if rule else 'remove it'}"
 
     def to_json(self) -> dict[str, Any]:
@@ -144,13 +154,18 @@ class _Hit:
     rule: str
     needles: list[Needle] = field(default_factory=list)
     also: str | None = None
+    token_rule: Rule | None = None
 
 
-def scan_text(name: str, text: str, matcher: Matcher) -> list[Finding]:
-    """Every finding in one file's text (pragma applied, baseline not yet)."""
+def scan_text(name: str, text: str, matcher: Matcher, own: int | None = None, first_line: int = 1) -> list[Finding]:
+    """Every finding in one file's text (pragma applied, baseline not yet). For a piece of a big file,
+    only matches that start in its first `own` characters count, and its lines start at `first_line`."""
+    own = len(text) if own is None else own
     value_hits: dict[tuple[int, int], _Hit] = {}
     token_hits: dict[tuple[str, int, int], _Hit] = {}
     for start, pattern, refs in matcher.find(text):
+        if start >= own:
+            continue
         for ref in refs:
             if isinstance(ref, Needle):
                 if ref.value.source == name:
@@ -160,9 +175,9 @@ def scan_text(name: str, text: str, matcher: Matcher) -> list[Finding]:
             else:
                 span = ref.match(text, start)
                 if span is not None:
-                    token_hits.setdefault((ref.id, *span), _Hit(span[0], span[1], ref.id))
+                    token_hits.setdefault((ref.id, *span), _Hit(span[0], span[1], ref.id, token_rule=ref))
     hits = _resolve_overlaps([h for h in value_hits.values() if h.needles], list(token_hits.values()))
-    return _to_findings(name, text, hits)
+    return _to_findings(name, text, hits, first_line)
 
 
 def _resolve_overlaps(values: list[_Hit], tokens: list[_Hit]) -> list[_Hit]:
@@ -178,18 +193,24 @@ def _resolve_overlaps(values: list[_Hit], tokens: list[_Hit]) -> list[_Hit]:
         reach = hit.end
     result = list(kept)
     kept_spans = sorted((h.start, h.end, h) for h in kept)
-    for token in sorted(tokens, key=lambda h: (h.start, h.end, h.rule)):
+    # A catch-all rule (secret-assignment) speaks only where no value and no specific rule does.
+    ordered = sorted(tokens, key=lambda h: (h.token_rule.generic, h.start, h.end, h.rule))  # type: ignore[union-attr]
+    for token in ordered:
+        rule = token.token_rule
+        assert rule is not None
         overlapping = [h for s, e, h in kept_spans if s < token.end and token.start < e]
         if overlapping:
-            overlapping[0].also = overlapping[0].also or RULE_BY_ID[token.rule].name
+            if not rule.generic and overlapping[0].rule == ENV_VALUE:
+                overlapping[0].also = overlapping[0].also or rule.name
         else:
             result.append(token)
+            kept_spans.append((token.start, token.end, token))
     return sorted(result, key=lambda h: (h.start, h.end, h.rule))
 
 
-def _to_findings(name: str, text: str, hits: list[_Hit]) -> list[Finding]:
+def _to_findings(name: str, text: str, hits: list[_Hit], first_line: int = 1) -> list[Finding]:
     findings: dict[tuple[int, str, str | None], Finding] = {}
-    lines = _LineIndex(text)
+    lines = _LineIndex(text, first_line)
     spans_by_line: dict[int, list[tuple[int, int]]] = {}
     located = []
     for hit in hits:
@@ -209,6 +230,8 @@ def _to_findings(name: str, text: str, hits: list[_Hit]) -> list[Finding]:
             encoding=first.encoding if first else None, part=first.value.part if first else None, also=hit.also,
             fingerprint=fingerprint(name, hit.rule, key, _masked(text, line_start, line_end, spans_by_line[line])),
             allowed_by="pragma" if PRAGMA.search(line_text) else None,
+            detail=f"{hit.token_rule.name} — {hit.token_rule.help}"
+            if hit.token_rule is not None and hit.rule not in RULE_BY_ID else None,
         )
         findings[(line, hit.rule, key)] = finding
     return list(findings.values())
@@ -217,15 +240,16 @@ def _to_findings(name: str, text: str, hits: list[_Hit]) -> list[Finding]:
 class _LineIndex:
     """Line numbers for increasing offsets in one pass (and correct, if slower, for any offset)."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, first_line: int = 1) -> None:
         self.text = text
+        self.first_line = first_line
         self.offset = 0
-        self.line = 1
+        self.line = first_line
 
     def locate(self, position: int) -> tuple[int, int, int]:
         """(line number, line start, line end without its newline) of `position`."""
         if position < self.offset:
-            self.offset, self.line = 0, 1
+            self.offset, self.line = 0, self.first_line
         self.line += self.text.count("\n", self.offset, position)
         self.offset = position
         start = self.text.rfind("\n", 0, position) + 1

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from envsync.scan.baseline import BASELINE_FILE
-from envsync.scan.matcher import ENV_FILE, ENV_VALUE
+from envsync.scan.matcher import ENV_FILE, ENV_UNPARSED, ENV_VALUE, UNSCANNED
 from envsync.scan.rules import RULES
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ FIX_HINT = ("take the value out (and rotate it if it was pushed anywhere); if it
 def render_text(result: Result, verbose: bool = False) -> str:
     lines = []
     for f in result.findings:
-        where = f"{f.file}:{f.line}:{f.column}" if f.line else f.file
+        where = (f"{f.file}:{f.line}" + (f":{f.column}" if f.column else "")) if f.line else f.file
         lines.append(f"{where}: {f.rule}: {f.describe()}")
     if verbose:
         for f in result.allowed:
@@ -50,7 +50,7 @@ def render_text(result: Result, verbose: bool = False) -> str:
         allowed = f", {len(result.allowed)} allowed" if result.allowed else ""
         lines.append(f"envsync scan: no secrets in {files}{allowed}.")
     if result.skipped and not verbose:
-        lines.append(f"{len(result.skipped)} file(s) skipped (binary or larger than the size limit); -v lists them.")
+        lines.append(f"{len(result.skipped)} file(s) not scanned (unreadable, or gone from the working tree); -v lists them.")
     return "\n".join(lines)
 
 
@@ -74,13 +74,16 @@ def _rule_catalogue() -> list[tuple[str, str, str]]:
     return [(ENV_VALUE, "value from a local .env file or store",
              "Remove the value; rotate it if it was ever pushed. EnvSync matched it as written, base64, "
              "URL-encoded or JSON-escaped."),
-            (ENV_FILE, ".env file in git", "Keep .env files out of git: git rm --cached, and add .env* to .gitignore.")
+            (ENV_FILE, ".env file in git", "Keep .env files out of git: git rm --cached, and add .env* to .gitignore."),
+            (ENV_UNPARSED, "unreadable line in a local .env file",
+             "Fix the line (KEY=value); a secret pasted on it is looked for like a value."),
+            (UNSCANNED, "file not scanned", "Make the file readable, or pass --allow-unscanned."),
             ] + [(r.id, r.name, r.help[0].upper() + r.help[1:] + ".") for r in RULES]
 
 
 def render_sarif(result: Result, version: str) -> dict[str, Any]:
     """SARIF 2.1.0 as GitHub code scanning reads it; allowed findings are included as suppressed."""
-    catalogue = _rule_catalogue()
+    catalogue = _rule_catalogue() + [(r.id, r.name, r.help[0].upper() + r.help[1:] + ".") for r in result.extra_rules]
     index = {rule_id: i for i, (rule_id, _, _) in enumerate(catalogue)}
     rules = [{
         "id": rule_id, "name": "".join(w.capitalize() for w in re.split(r"[^A-Za-z0-9]+", name) if w),
@@ -132,7 +135,7 @@ def render_github(result: Result) -> str:
     for f in result.findings:
         props = [f"file={_escape_property(f.file)}"]
         if f.line:
-            props += [f"line={f.line}", f"col={f.column}"]
+            props += [f"line={f.line}"] + ([f"col={f.column}"] if f.column else [])
         props.append(f"title={_escape_property('envsync ' + f.rule)}")
         lines.append(f"::error {','.join(props)}::{_escape_data(f.describe())}")
     for blob in result.skipped:

@@ -58,6 +58,7 @@ class Rule:
     pattern: ClassVar[re.Pattern[str]]
     # How far past the keyword a match may reach; bounds the work per keyword hit.
     reach: ClassVar[int] = 400
+    generic: ClassVar[bool] = False  # a catch-all: reported only where no specific rule or value matches
     help: ClassVar[str] = "revoke it with its issuer and remove it from the file"
 
     def match(self, text: str, at: int) -> tuple[int, int] | None:
@@ -89,15 +90,25 @@ class AwsAccessKeyId(Rule):
 class AwsSecretAccessKey(Rule):
     id = "aws-secret-access-key"
     name = "AWS secret access key"
-    keywords = ("secret_access_key", "SECRET_ACCESS_KEY", "SecretAccessKey", "secretAccessKey")
+    # `aws_secret_access_key`, or any name that starts with aws then secret or key
+    # (`AWS_SECRET`, `awsKey`, `aws.secret-key`, `AWS_KEY_ID`), assigned 40 base64 characters.
+    # `aws` alone is everywhere in AWS code (60,000 times in botocore): the keyword is the name's start.
+    keywords = ("secret_access_key", "SECRET_ACCESS_KEY", "SecretAccessKey", "secretAccessKey") + tuple(
+        aws + sep + word for aws, words in (("aws", ("secret", "key")), ("AWS", ("SECRET", "KEY")),
+                                            ("Aws", ("Secret", "Key")), ("aws", ("Secret", "Key")))
+        for sep in ("_", "", "-", ".") for word in words)
     pattern = re.compile(
-        r"(?:secret_access_key|SECRET_ACCESS_KEY|SecretAccessKey|secretAccessKey)[\"']?\s*(?::|=>?)\s*[\"']?"
+        r"(?:secret_access_key|SECRET_ACCESS_KEY|SecretAccessKey|secretAccessKey"
+        r"|(?<![A-Za-z])(?i:aws)[_.-]?(?i:secret|key)[\w.-]{0,20}?)"
+        r"[\"']?\s*(?::|=>?|,)\s*[\"']?"
         r"(?P<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"
     )
     help = "deactivate the key pair in IAM, then remove it"
 
     def verify(self, secret: str, text: str) -> bool:
-        return not secret.endswith("EXAMPLEKEY") and not looks_like_placeholder(secret)
+        # A key is random base64: digits, both cases (a 40-letter word list or a hex digest is not one).
+        mixed = re.search(r"[a-z]", secret) and re.search(r"[A-Z]", secret) and re.search(r"[0-9/+]", secret)
+        return bool(mixed) and not secret.endswith("EXAMPLEKEY") and not looks_like_placeholder(secret)
 
 
 class GitHubToken(Rule):
@@ -116,25 +127,37 @@ class GitHubToken(Rule):
 class GitLabToken(Rule):
     id = "gitlab-token"
     name = "GitLab token"
-    keywords = ("glpat-", "gldt-", "glrt-", "glptt-", "glcbt-", "glft-", "glsoat-", "gloas-", "glimt-",
-                "glagent-", "GR1348941")
+    keywords = ("glpat-", "gldt-", "glrt-", "glptt-", "glcbt-", "glft-", "glffct-", "glsoat-", "gloas-", "glimt-",
+                "glagent-", "GR1348941", "_gitlab_session=")
+    # Types with a fixed length (pipeline triggers: 40, agents: 50, incoming mail: 25, OAuth
+    # secrets: 64) take exactly that; the others 20 or more, with the `.xxxxxxxxx` suffix that
+    # routable tokens carry.
     pattern = re.compile(
-        r"(?<![A-Za-z0-9_-])(?P<secret>(?:gl(?:pat|dt|rt|ptt|cbt|ft|soat|oas|imt|agent)-|GR1348941)"
-        r"[A-Za-z0-9_-]{20,}(?:\.[A-Za-z0-9_-]+)*)"
+        r"(?<![A-Za-z0-9_-])(?:(?P<secret>glptt-[A-Za-z0-9_-]{40}|glagent-[A-Za-z0-9_-]{50}|glimt-[A-Za-z0-9_-]{25}"
+        r"|gloas-[A-Za-z0-9_-]{64}|(?:gl(?:pat|dt|rt|cbt|ft|ffct|soat)-|GR1348941)[A-Za-z0-9_-]{20,300}"
+        r"(?:\.[0-9a-z]{9})?)(?![A-Za-z0-9_-])"
+        r"|_gitlab_session=(?P<cookie>[0-9a-z]{32})(?![A-Za-z0-9]))"
     )
     help = "revoke it in GitLab (the token's settings page), then remove it"
 
-    def verify(self, secret: str, text: str) -> bool:
-        body = secret[9:] if secret.startswith("GR1348941") else secret.split("-", 1)[1]
-        return not looks_like_placeholder(body)
+    def match(self, text: str, at: int) -> tuple[int, int] | None:
+        found = self.pattern.match(text, at, min(len(text), at + self.reach))
+        if found is None:
+            return None
+        group = "secret" if found.group("secret") else "cookie"
+        secret = found.group(group)
+        body = secret if group == "cookie" else secret[9:] if secret.startswith("GR1348941") else secret.split("-", 1)[1]
+        return None if looks_like_placeholder(body) else found.span(group)
 
 
 class SlackToken(Rule):
     id = "slack-token"
     name = "Slack token"
     keywords = ("xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-", "xoxo-", "xoxe", "xapp-")
+    # `xoxa-2-…`/`xoxr-…`: legacy workspace tokens, a digit then 8-48 characters.
     pattern = re.compile(
-        r"(?<![A-Za-z0-9])(?:xox[abposr]-[0-9]{4,}-[A-Za-z0-9-]{8,}|xoxe(?:\.xox[bp])?-\d-[A-Za-z0-9]{40,}"
+        r"(?<![A-Za-z0-9])(?:xox[abposr]-[0-9]{4,}-[A-Za-z0-9-]{8,}|xox[ar]-(?:\d-)?[A-Za-z0-9]{8,48}(?![A-Za-z0-9])"
+        r"|xoxe(?:\.xox[bp])?-\d-[A-Za-z0-9]{40,}"
         r"|xapp-\d-[A-Za-z0-9]{6,}-\d+-[A-Za-z0-9]{32,})"
     )
     help = "revoke it in the Slack app's settings, then remove it"
@@ -161,8 +184,8 @@ class StripeSecretKey(Rule):
     name = "Stripe live secret key"
     # Live secret (sk_) and restricted (rk_) keys; publishable pk_ keys are public and
     # test-mode keys reach no real money, as in detect-secrets' Stripe plugin.
-    keywords = ("sk_live_", "rk_live_")
-    pattern = re.compile(r"(?<![A-Za-z0-9])[sr]k_live_[0-9A-Za-z]{24,247}(?![A-Za-z0-9])")
+    keywords = ("sk_live_", "rk_live_", "sk_prod_", "rk_prod_")
+    pattern = re.compile(r"(?<![A-Za-z0-9])[sr]k_(?:live|prod)_[0-9A-Za-z]{24,247}(?![A-Za-z0-9])")
     help = "roll the key in the Stripe dashboard, then remove it"
 
     def verify(self, secret: str, text: str) -> bool:
@@ -212,9 +235,11 @@ class GcpServiceAccountKey(Rule):
 class AzureStorageKey(Rule):
     id = "azure-storage-key"
     name = "Azure storage account key"
-    keywords = ("AccountKey", "accountKey", "account_key", "ACCOUNT_KEY")
+    keywords = ("AccountKey", "accountKey", "account_key", "ACCOUNT_KEY", "StorageKey", "storageKey", "storage_key",
+                "STORAGE_KEY")
     pattern = re.compile(
-        r"(?:AccountKey|accountKey|account_key|ACCOUNT_KEY)[\"']?\s*[=:]\s*[\"']?(?P<secret>[A-Za-z0-9+/]{86}==)"
+        r"(?:AccountKey|accountKey|account_key|ACCOUNT_KEY|StorageKey|storageKey|storage_key|STORAGE_KEY)"
+        r"[\"']?\s*[=:]\s*[\"']?(?P<secret>[A-Za-z0-9+/]{86}==)"
     )
     help = "rotate the key under the storage account's Access keys, then remove it"
     # Azurite's well-known development key is published by Microsoft.
@@ -244,6 +269,255 @@ class JsonWebToken(Rule):
         return isinstance(decoded, dict) and "alg" in decoded and isinstance(_json_segment(payload), dict)
 
 
+class _Prefixed(Rule):
+    """A token that starts with a fixed prefix (its keywords) and whose random part starts at `skip`."""
+
+    skip: ClassVar[int] = 0
+
+    def verify(self, secret: str, text: str) -> bool:
+        return not looks_like_placeholder(secret[self.skip:])
+
+
+class NpmToken(_Prefixed):
+    id = "npm-token"
+    name = "npm access token"
+    keywords = ("npm_",)
+    pattern = re.compile(r"(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])")
+    skip = 4
+    help = "revoke it on npmjs.com (Access Tokens), then remove it"
+
+
+class NpmrcAuthToken(Rule):
+    id = "npmrc-auth-token"
+    name = "registry token in .npmrc"
+    keywords = ("_authToken=", ":_auth=", ":_password=")
+    # `//registry.npmjs.org/:_authToken=…`; `${NPM_TOKEN}` (read from the environment) is not a secret.
+    pattern = re.compile(r":?_(?:authToken|auth|password)=[\"']?(?P<secret>[^\s\"'$]{16,})")
+    help = "revoke the token with its registry, read it from the environment (${NPM_TOKEN}), then remove it"
+
+
+class PypiToken(_Prefixed):
+    id = "pypi-token"
+    name = "PyPI upload token"
+    keywords = ("pypi-AgEIcHlwaS5vcmc", "pypi-AgENdGVzdC5weXBpLm9yZw")
+    pattern = re.compile(r"pypi-Ag(?:EIcHlwaS5vcmc|ENdGVzdC5weXBpLm9yZw)[A-Za-z0-9_-]{50,1000}")
+    skip = 24
+    help = "remove the token on pypi.org (Account settings > API tokens), then remove it"
+
+
+class TwilioApiKey(_Prefixed):
+    id = "twilio-api-key"
+    name = "Twilio API key"
+    keywords = ("SK",)
+    pattern = re.compile(r"(?<![A-Za-z0-9])SK[0-9a-fA-F]{32}(?![A-Za-z0-9])")
+    skip = 2
+    help = "delete the key in the Twilio console, then remove it"
+
+
+class SendGridKey(_Prefixed):
+    id = "sendgrid-api-key"
+    name = "SendGrid API key"
+    keywords = ("SG.",)
+    pattern = re.compile(r"(?<![A-Za-z0-9])SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])")
+    skip = 3
+    help = "delete the key in SendGrid (Settings > API Keys), then remove it"
+
+
+class OpenAiKey(_Prefixed):
+    id = "openai-api-key"
+    name = "OpenAI API key"
+    keywords = ("sk-proj-", "sk-svcacct-", "sk-admin-", "sk-None-", "sk-")
+    # Every OpenAI key holds `T3BlbkFJ` (base64 of "OpenAI") between two random halves.
+    pattern = re.compile(
+        r"(?<![A-Za-z0-9_-])sk-(?:(?:proj|svcacct|admin|None)-[A-Za-z0-9_-]{16,74}T3BlbkFJ[A-Za-z0-9_-]{16,74}"
+        r"|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})(?![A-Za-z0-9_-])"
+    )
+    skip = 3
+    help = "revoke the key at platform.openai.com (API keys), then remove it"
+
+
+class AnthropicKey(_Prefixed):
+    id = "anthropic-api-key"
+    name = "Anthropic API key"
+    keywords = ("sk-ant-",)
+    pattern = re.compile(r"(?<![A-Za-z0-9_-])sk-ant-(?:api|admin)\d\d-[A-Za-z0-9_-]{93}AA(?![A-Za-z0-9_-])")
+    skip = 14
+    help = "revoke the key in the Anthropic Console (API keys), then remove it"
+
+
+class HuggingFaceToken(_Prefixed):
+    id = "huggingface-token"
+    name = "Hugging Face token"
+    keywords = ("hf_", "api_org_")
+    pattern = re.compile(r"(?<![A-Za-z0-9_])(?:hf_|api_org_)[A-Za-z]{34}(?![A-Za-z0-9_])")
+    skip = 3
+    help = "invalidate the token at huggingface.co/settings/tokens, then remove it"
+
+    def verify(self, secret: str, text: str) -> bool:
+        body = secret.split("_")[-1]
+        return any(c.isupper() for c in body) and any(c.islower() for c in body) and not looks_like_placeholder(body)
+
+
+class DigitalOceanToken(_Prefixed):
+    id = "digitalocean-token"
+    name = "DigitalOcean token"
+    keywords = ("dop_v1_", "doo_v1_", "dor_v1_")
+    pattern = re.compile(r"(?<![A-Za-z0-9_])do[opr]_v1_[a-f0-9]{64}(?![A-Za-z0-9])")
+    skip = 7
+    help = "revoke it in the DigitalOcean control panel (API), then remove it"
+
+
+class ShopifyToken(_Prefixed):
+    id = "shopify-token"
+    name = "Shopify access token or shared secret"
+    keywords = ("shpat_", "shpca_", "shppa_", "shpss_")
+    pattern = re.compile(r"(?<![A-Za-z0-9_])shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}(?![A-Za-z0-9])")
+    skip = 6
+    help = "rotate it in the Shopify admin (Apps), then remove it"
+
+
+class AtlassianToken(_Prefixed):
+    id = "atlassian-api-token"
+    name = "Atlassian API token"
+    keywords = ("ATATT3",)
+    pattern = re.compile(r"(?<![A-Za-z0-9_-])ATATT3[A-Za-z0-9_=-]{186}(?![A-Za-z0-9_=-])")
+    skip = 6
+    help = "revoke it at id.atlassian.com (Security > API tokens), then remove it"
+
+
+class DatabricksToken(_Prefixed):
+    id = "databricks-token"
+    name = "Databricks token"
+    keywords = ("dapi",)
+    pattern = re.compile(r"(?<![A-Za-z0-9_])dapi[a-f0-9]{32}(?:-\d)?(?![A-Za-z0-9])")
+    skip = 4
+    help = "revoke it in the Databricks workspace (User settings > Access tokens), then remove it"
+
+
+class MailgunKey(Rule):
+    id = "mailgun-api-key"
+    name = "Mailgun API key"
+    keywords = ("key-", "mailgun", "MAILGUN", "Mailgun")
+    # Old keys are `key-` + 32 hex; newer private keys are 32-8-8 hex and need the name nearby.
+    pattern = re.compile(
+        r"(?<![A-Za-z0-9_-])(?P<secret>key-[0-9a-f]{32})(?![A-Za-z0-9])"
+        r"|(?i:mailgun)[\w.-]{0,30}?[\"']?\s*(?::|=>?)\s*[\"']?(?P<new>[0-9a-f]{32}-[0-9a-f]{8}-[0-9a-f]{8})(?![A-Za-z0-9])"
+    )
+    help = "rotate the key in Mailgun (API Security), then remove it"
+
+    def match(self, text: str, at: int) -> tuple[int, int] | None:
+        found = self.pattern.match(text, at, min(len(text), at + self.reach))
+        if found is None:
+            return None
+        group = "secret" if found.group("secret") else "new"
+        return None if looks_like_placeholder(found.group(group).split("-", 1)[-1]) else found.span(group)
+
+
+class PostmanKey(_Prefixed):
+    id = "postman-api-key"
+    name = "Postman API key"
+    keywords = ("PMAK-",)
+    pattern = re.compile(r"(?<![A-Za-z0-9_-])PMAK-[a-f0-9]{24}-[a-f0-9]{34}(?![A-Za-z0-9])")
+    skip = 5
+    help = "revoke it in Postman (Settings > API keys), then remove it"
+
+
+class _Suffixed(Rule):
+    """A token whose fixed part (its keyword) comes after a random part: matched backwards from it."""
+
+    before: ClassVar[re.Pattern[str]]  # the random part, matched at the end of the text before the keyword
+    back: ClassVar[int] = 64
+
+    def match(self, text: str, at: int) -> tuple[int, int] | None:
+        head = self.before.search(text, max(0, at - self.back), at)
+        if head is None or head.end() != at:
+            return None
+        found = self.pattern.match(text, head.start(), min(len(text), at + self.reach))
+        if found is None or looks_like_placeholder(found.group(0)):
+            return None
+        return found.span()
+
+
+class TelegramBotToken(_Suffixed):
+    id = "telegram-bot-token"
+    name = "Telegram bot token"
+    keywords = (":AA",)
+    before = re.compile(r"(?<![0-9])[0-9]{8,10}")
+    pattern = re.compile(r"[0-9]{8,10}:AA[A-Za-z0-9_-]{32,33}(?![A-Za-z0-9_-])")
+    help = "revoke it with @BotFather (/revoke), then remove it"
+
+
+class MailchimpKey(_Suffixed):
+    id = "mailchimp-api-key"
+    name = "Mailchimp API key"
+    keywords = ("-us",)
+    before = re.compile(r"(?<![A-Za-z0-9])[0-9a-f]{32}")
+    pattern = re.compile(r"[0-9a-f]{32}-us[0-9]{1,2}(?![A-Za-z0-9])")
+    help = "revoke the key in Mailchimp (Account > Extras > API keys), then remove it"
+
+
+class SecretAssignment(Rule):
+    """A random-looking string assigned to a name that says it is a secret: `GITHUB_TOKEN = "…"`,
+    `clientSecret: …`, `db_password=…`, `"api_key": "…"`. The catch-all for the many vendors
+    without a rule of their own; strict about the value so that code, names, paths, URLs and
+    references (`${X}`, `os.environ[…]`) do not fire."""
+
+    id = "secret-assignment"
+    name = "secret assigned in code or config"
+    # Each name form followed by what can come next in an assignment (not `(`, not letters: `tokenize`,
+    # `TokenRequestOptions` and prose are most of the hits a bare `token` would get).
+    keywords = tuple(sorted({form + after
+                             for base in ("token", "secret", "password", "passwd", "api_key", "apikey", "api-key",
+                                          "access_key", "private_key", "auth_key", "client_secret")
+                             for form in (base, base.upper(), base.capitalize(), base.title().replace("_", ""))
+                             for after in ("=", " ", ":", '"', "'", "`", "_")}))
+    pattern = re.compile(
+        r"(?i:token|secret|password|passwd|api_?key|api-key|access_?key|private_?key|auth_?key|client_?secret)"
+        r"[A-Za-z0-9_.-]{0,20}?[\"'`]?\s*(?:=|:=|::?=|:|=>|\?=)\s*[\"'`]?"
+        r"(?P<secret>[A-Za-z0-9+/=_.~-]{16,200})(?=[\"'`;,)\s]|\\[nr]|$)"
+    )
+    reach = 260
+    generic = True
+    help = "revoke it with its issuer, load it from the environment or a secret store, then remove it"
+
+    def match(self, text: str, at: int) -> tuple[int, int] | None:
+        if at and text[at - 1] in ":/":  # `arn:aws:…:secret:name`, `…/secret/…`: a path, not a name
+            return None
+        return super().match(text, at)
+
+    def verify(self, secret: str, text: str) -> bool:
+        return looks_random(secret)
+
+
+def looks_random(value: str) -> bool:
+    """A token rather than a name, path, identifier, UUID or short hash: two character classes or
+    more, high entropy, not made of words (camelCase and dotted names split), no placeholder."""
+    from envsync.scan.words import is_word
+
+    classes = sum(bool(re.search(p, value)) for p in (r"[a-z]", r"[A-Z]", r"[0-9]"))
+    if classes < 2 or looks_like_placeholder(value) or _entropy(value) < 3.0:
+        return False
+    if _UUID.fullmatch(value) or (_HEX.fullmatch(value) and len(value) < 32) or value.startswith(("/", "~")) \
+            or "..." in value:
+        return False
+    parts = [p for p in _WORD_SPLIT.split(value) if p]
+    return not all(p.isdigit() or is_word(p) for p in parts)
+
+
+# UUIDs are request ids, change tokens and resource ids far more often than keys (95 findings in the
+# AWS SDK's examples alone); the vendors whose keys are UUIDs need a rule of their own.
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_HEX = re.compile(r"[0-9a-fA-F]+")
+_WORD_SPLIT = re.compile(r"[-_./~+=]+|(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[A-Za-z])(?=[0-9]{3,})|(?<=[0-9])(?=[A-Z][a-z])")
+
+
+def _entropy(value: str) -> float:
+    import math
+
+    counts = {c: value.count(c) for c in set(value)}
+    return -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
+
+
 def _json_segment(segment: str) -> object:
     try:
         raw = base64.urlsafe_b64decode(segment.rstrip("=") + "=" * (-len(segment.rstrip("=")) % 4))
@@ -255,4 +529,7 @@ def _json_segment(segment: str) -> object:
 RULES: tuple[Rule, ...] = (
     AwsAccessKeyId(), AwsSecretAccessKey(), GitHubToken(), GitLabToken(), SlackToken(), SlackWebhook(),
     StripeSecretKey(), GoogleApiKey(), PrivateKey(), GcpServiceAccountKey(), AzureStorageKey(), JsonWebToken(),
+    NpmToken(), NpmrcAuthToken(), PypiToken(), TwilioApiKey(), SendGridKey(), OpenAiKey(), AnthropicKey(),
+    HuggingFaceToken(), DigitalOceanToken(), ShopifyToken(), AtlassianToken(), DatabricksToken(), MailgunKey(),
+    PostmanKey(), TelegramBotToken(), MailchimpKey(), SecretAssignment(),
 )

@@ -1,4 +1,5 @@
-"""What the user can tune about a scan: the value-length floor, the file-size limit, the allowed .env files."""
+"""What the user can tune about a scan: the value-length floor, the piece size for big files, the allowed
+.env files, whether unreadable files may pass."""
 from __future__ import annotations
 
 import re
@@ -16,9 +17,11 @@ class Settings:
     """What the user tuned (command-line options or ENVSYNC_SCAN_* variables)."""
 
     min_length: int = DEFAULT_MIN_LENGTH
-    max_size: int = DEFAULT_MAX_SIZE
+    max_size: int = DEFAULT_MAX_SIZE  # a larger file is scanned in pieces of this size
     allowed_env_files: tuple[str, ...] = ALLOWED_ENV_FILES
     every_value: bool = False  # look for every value >= min_length, even ones that look like words or numbers
+    allow_unscanned: bool = False  # a file that cannot be read is listed, not a failure
+    skip: tuple[str, ...] = ()  # globs of files not to scan at all ([scan] skip in envsync.toml)
 
 
 def parse_size(text: str) -> int:

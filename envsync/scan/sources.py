@@ -9,9 +9,11 @@ import stat
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
 
 from envsync.errors import InputError
+from envsync.scan.content import BINARY_SNIFF, decode
+from envsync.scan.env_lines import read_env_lines
 from envsync.scan.settings import Settings
 from envsync.scan.values import Values
 
@@ -19,16 +21,22 @@ if TYPE_CHECKING:
     from envsync.scan import Request, Result
 
 ENV_FILE_PATTERNS = (".env", ".env.*", "*.env")
-BINARY_SNIFF = 8000  # git's own heuristic: a NUL in the first 8000 bytes means binary
+STORE_DIR = ".envsync"  # the file store's default home (and the sync state): every file in it holds values
+CHUNK = 1024 * 1024
+MAX_IGNORED_SOURCES = 200  # git-ignored .env files below the root read for values, at most
+MAX_SOURCE_SIZE = 1024 * 1024  # a larger "env file" is not one; it is scanned, not read for values
 
 
 @dataclass
 class Blob:
-    """A file to scan: its display name (repo-relative, '/'-separated) and content, or why it was skipped."""
+    """A file to scan: its display name (repo-relative, '/'-separated) and content — whole, or as a
+    stream of chunks when larger than the size limit — or why it could not be read."""
 
     name: str
     data: bytes | None = None
     skipped: str | None = None
+    stream: Callable[[], Iterator[bytes]] | None = None
+    fails: bool = True  # an unread file fails the run (unless allowed); False: nothing there to read
 
 
 def is_env_file(name: str, settings: Settings) -> bool:
@@ -45,22 +53,48 @@ def is_template(name: str, settings: Settings) -> bool:
     return any(fnmatch.fnmatchcase(base, p) for p in ENV_FILE_PATTERNS) and not is_env_file(name, settings)
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    """(text, encoding): UTF-8 when valid, else Latin-1 — every byte maps to one character, so ASCII
-    values (most secrets) and Latin-1 values still match."""
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        return data.decode("latin-1"), "latin-1"
+def is_store_file(name: str, store_dirs: Sequence[str] = ()) -> bool:
+    """A file of a local file store (or EnvSync's state): under `.envsync/`, or under the folder of a
+    target's `file://` store."""
+    parts = name.split("/")
+    return STORE_DIR in parts[:-1] or any(name.startswith(folder.rstrip("/") + "/") for folder in store_dirs)
 
 
-def _classify(blob: Blob, settings: Settings, size: int | None = None) -> Blob:
-    size = len(blob.data) if blob.data is not None else size
-    if size is not None and size > settings.max_size:
-        return Blob(blob.name, None, f"larger than {format_size(settings.max_size)} ({format_size(size)})")
-    if blob.data is not None and b"\0" in blob.data[:BINARY_SNIFF]:
-        return Blob(blob.name, None, "binary (NUL bytes)")
-    return blob
+def store_dirs(base: Path, targets: Sequence[Any]) -> list[str]:
+    """Repo-relative folders of the targets' `file://` stores."""
+    folders = []
+    for target in targets:
+        scheme, sep, rest = str(target.store).partition("://")
+        if sep and scheme.lower() == "file":
+            location = Path(os.path.expanduser(rest.partition("?")[0]))
+            name = display_name(location if location.is_absolute() else target.root / location, base)
+            if not Path(name).is_absolute() and name not in (".", ""):
+                folders.append(name)
+    return folders
+
+
+def _file_chunks(path: Path) -> Callable[[], Iterator[bytes]]:
+    def read() -> Iterator[bytes]:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(CHUNK):
+                yield chunk
+
+    return read
+
+
+def _blob_chunks(root: Path, oid: str) -> Callable[[], Iterator[bytes]]:
+    def read() -> Iterator[bytes]:
+        proc = subprocess.Popen(["git", "cat-file", "blob", oid], cwd=root, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL)
+        assert proc.stdout is not None
+        try:
+            while chunk := proc.stdout.read(CHUNK):
+                yield chunk
+        finally:
+            proc.stdout.close()
+            proc.wait()
+
+    return read
 
 
 def format_size(size: int) -> str:
@@ -120,6 +154,19 @@ class Git:
                        input=b"".join(os.fsencode(p) + b"\0" for p in paths))
         return {os.fsdecode(p) for p in out.split(b"\0") if p}
 
+    def ignored_env_files(self, settings: Settings) -> list[str]:
+        """The git-ignored .env files anywhere in the work tree, from one `git status`: folders ignored
+        as a whole (node_modules/, .venv/) are not entered, so this stays fast in a big tree."""
+        out = self.run("--no-optional-locks", "status", "--porcelain=v1", "-z", "--ignored=matching",
+                       "--untracked-files=normal", "--no-renames")
+        names = []
+        for entry in out.split(b"\0"):
+            if entry.startswith(b"!! ") and not entry.endswith(b"/"):
+                name = os.fsdecode(entry[3:])
+                if is_env_file(name, settings):
+                    names.append(name)
+        return sorted(names)
+
     def read_objects(self, names: Sequence[str], max_size: int) -> dict[str, bytes | int | None]:
         """Object name -> its bytes, its size when larger than `max_size`, or None when missing.
 
@@ -150,17 +197,18 @@ class Git:
 
 
 def staged_blobs(staged: Sequence[tuple[str, str]], objects: Mapping[str, bytes | int | None],
-                 settings: Settings) -> list[Blob]:
-    """The staged files as Blobs, from (path, blob id) pairs and the objects read for them."""
+                 root: Path) -> list[Blob]:
+    """The staged files as Blobs, from (path, blob id) pairs and the objects read for them; an object
+    larger than the size limit is streamed from git when scanned."""
     blobs = []
     for path, oid in staged:
         content = objects.get(oid)
         if isinstance(content, int):
-            blobs.append(_classify(Blob(path), settings, size=content))
+            blobs.append(Blob(path, stream=_blob_chunks(root, oid)))
         elif content is None:
             blobs.append(Blob(path, None, "not readable from the index"))
         else:
-            blobs.append(_classify(Blob(path, content), settings))
+            blobs.append(Blob(path, content))
     return blobs
 
 
@@ -169,16 +217,18 @@ def disk_blob(path: Path, name: str, settings: Settings) -> Blob:
     try:
         info = os.lstat(path)
     except FileNotFoundError:
-        return Blob(name, None, "missing from the working tree")
+        return Blob(name, None, "missing from the working tree", fails=False)
     except OSError as exc:
         return Blob(name, None, f"unreadable ({exc.strerror})")
+    if stat.S_ISLNK(info.st_mode):
+        return Blob(name, os.fsencode(os.readlink(path)))  # what git stores for a symlink: its target
     if not stat.S_ISREG(info.st_mode):
         return Blob(name, None, "not a regular file")
     if info.st_size > settings.max_size:
-        return _classify(Blob(name), settings, size=info.st_size)
+        return Blob(name, stream=_file_chunks(path))
     try:
         with open(path, "rb") as handle:
-            return _classify(Blob(name, handle.read()), settings)
+            return Blob(name, handle.read())
     except PermissionError:
         return Blob(name, None, "permission denied")
     except OSError as exc:
@@ -218,9 +268,11 @@ def load_config(config_path: Path | None, cwd: Path):
     return config_module.load(found) if found is not None else None
 
 
-def find_local_sources(base: Path, targets: Sequence[Any], settings: Settings) -> dict[str, Path]:
+def find_local_sources(base: Path, targets: Sequence[Any], settings: Settings,
+                       ignored: Sequence[str] = ()) -> dict[str, Path]:
     """Display name -> path of the local .env files whose values are looked for: the root's .env-like
-    files and every target's `file` (the caller drops the ones git tracks)."""
+    files, every target's `file` and the git-ignored .env files below the root (at most
+    MAX_IGNORED_SOURCES of them; the caller drops the ones git tracks)."""
     sources: dict[str, Path] = {}
     with os.scandir(base) as entries:
         for entry in sorted(entries, key=lambda e: e.name):
@@ -229,6 +281,10 @@ def find_local_sources(base: Path, targets: Sequence[Any], settings: Settings) -
     for target in targets:
         if target.file.is_file():
             sources.setdefault(display_name(target.file, base), target.file)
+    for name in ignored[:MAX_IGNORED_SOURCES]:
+        path = base / name
+        if path.is_file() and not path.is_symlink() and path.stat().st_size <= MAX_SOURCE_SIZE:
+            sources.setdefault(name, path)
     return sources
 
 
@@ -270,14 +326,18 @@ def collect_values(request: Request, config, sources: Mapping[str, Path], defaul
     values = Values()
     for name, path in files.items():
         try:
-            document = dotenv_file.load(path, name)
+            text, _ = decode(dotenv_file.read_bytes(path, name))
         except InputError as exc:
             result.warnings.append(f"{exc} — its values are not looked for")
             continue
-        pairs = document.values()
+        lines = read_env_lines(text)
+        pairs = lines.pairs
         values.sources.append(name)
         for key, value in pairs.items():
             values.add(key, value, name, settings, defaults)
+        for bad in lines.bad:
+            result.bad_lines.append((name, bad.line))
+            values.add(bad.key or f"(line {bad.line})", bad.text, name, settings, {})
         if path.resolve() in expand:
             from envsync.engine import expand_variables
 

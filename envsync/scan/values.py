@@ -11,6 +11,7 @@ from typing import Any, Mapping
 from urllib.parse import quote, quote_plus, urlsplit
 
 from envsync.scan.settings import Settings
+from envsync.scan.words import is_tld, is_word
 
 
 _BOOLEANS = {"true", "false", "yes", "no", "on", "off", "none", "null", "nil", "undefined", "enabled", "disabled",
@@ -23,6 +24,7 @@ _HOST = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 # Words, names, paths, regions, MIME types: lowercase letters (a part may end in <= 2 digits) or short numbers.
 _WORDY = re.compile(r"(?:~|\.{1,2})?/?(?:(?:[a-z]+\d{0,2}|\d{1,4})(?:[-_./: ]+|$))+")
+_PARTS = re.compile(r"[-_./: ~]+")
 _SHOUTY = re.compile(r"[A-Z]+(?:[-_.][A-Z]+)*")
 _PLACEHOLDER_FORM = re.compile(r"<[^<>]*>|\$\{[^}]*\}|\$[A-Z_][A-Z0-9_]*|\{\{.*\}\}|%\([^)]*\)s|\*{3,}.*|\.{3,}|.*(?:x{4,}|X{4,}).*")
 _PLACEHOLDER_MARKERS = ("changeme", "change-me", "change_me", "placeholder", "redacted", "example", "dummy", "your-",
@@ -58,7 +60,7 @@ def skip_reason(value: str, settings: Settings = Settings()) -> str | None:
         return "local or IP address"
     if "://" in value:
         return _url_reason(value)
-    if _HOST.fullmatch(value):
+    if _HOST.fullmatch(value) and is_tld(value.rsplit(":", 1)[0].rstrip(".").rsplit(".", 1)[-1]):
         return "host name"
     if _EMAIL.fullmatch(value):
         return "email address"
@@ -69,7 +71,8 @@ def skip_reason(value: str, settings: Settings = Settings()) -> str | None:
     if len(set(value)) < 4:
         return "too few distinct characters"
     if (_WORDY.fullmatch(value) and (len(value) <= 40 or "/" in value)) or (_SHOUTY.fullmatch(value) and len(value) <= 40):
-        return "word, name or path"
+        if all(part.isdigit() or is_word(part) for part in _PARTS.split(value) if part):
+            return "word, name or path"
     return None
 
 
