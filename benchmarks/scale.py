@@ -9,6 +9,7 @@ For each store × layout × size it builds a project of N keys and times the rea
   check         the first checkout, now drifted (exit 1 is expected)
   pull --prune  the first checkout takes them (deletions in the .env)
   sync --prune  a third checkout with other keys deleted, changed, added, against the store
+                (--on-conflict remote)
 
 and prints, per command, the growth factor per ×10 keys between sizes (10 = linear,
 100 = quadratic). Stores: the file store (`file`) and AWS Secrets Manager on moto's
@@ -43,10 +44,24 @@ class Run:
     wall: float
     cpu: float
     peak_mb: float
+    emulator_cpu: float | None = None  # what the emulator's process spent meanwhile
+
+
+EMULATOR_PID: int | None = None
+
+
+def process_cpu(pid: int | None) -> float | None:
+    """CPU seconds a process has used so far (Linux /proc), or None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, TypeError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def measure(folder: Path, args: list[str], env: dict[str, str], expect: tuple[int, ...] = (0,)) -> Run:
     """One `envsync` process: its own wall time, CPU and peak RSS (from wait4)."""
+    emulator_before = process_cpu(EMULATOR_PID)
     start = time.perf_counter()
     with open(folder / ".bench-output", "w") as output:
         process = subprocess.Popen([ENVSYNC, *args], cwd=folder, env=env, stdout=output, stderr=subprocess.STDOUT)
@@ -56,17 +71,24 @@ def measure(folder: Path, args: list[str], env: dict[str, str], expect: tuple[in
     if process.returncode not in expect:
         tail = (folder / ".bench-output").read_text(errors="replace")[-400:]
         raise SystemExit(f"envsync {' '.join(args)} in {folder} exited {process.returncode}:\n{tail}")
-    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+    emulator_after = process_cpu(EMULATOR_PID)
+    emulator = None if emulator_before is None or emulator_after is None else emulator_after - emulator_before
+    run = Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, emulator)
+    # as it happens, so a long run that is cut short still leaves its figures
+    print(f"    {' '.join(args):<22} {wall:8.2f} s wall {run.cpu:8.2f} s cpu {run.peak_mb:6.0f} MB"
+          + ("" if emulator is None else f"  (emulator {emulator:.2f} s cpu)"), file=sys.stderr, flush=True)
+    return run
 
 
 def edited(values: dict[str, str], part: int) -> dict[str, str]:
     """A tenth of the keys deleted, a tenth changed and a tenth as many added; different
-    `part`s touch different keys, so two checkouts never conflict."""
+    `part`s touch different keys, so two checkouts never conflict. New values are longer
+    than old ones, so a sharded bundle never shrinks by a shard (see docs/performance.md)."""
     out = {}
     for i, (key, value) in enumerate(values.items()):
         if i % 10 != 2 * part:
-            out[key] = f"changed-{part}-{i}" if i % 10 == 2 * part + 1 else value
-    out.update({f"NEW_{part}_{i}": f"new-{part}-{i}" for i in range(len(values) // 10)})
+            out[key] = f"changed-{part}-{i}-{'y' * 24}" if i % 10 == 2 * part + 1 else value
+    out.update({f"NEW_{part}_{i}": f"new-{part}-{i}-{'y' * 30}" for i in range(len(values) // 10)})
     return out
 
 
@@ -91,7 +113,9 @@ def scenario(root: Path, store: str, keys: int, env: dict[str, str]) -> dict[str
     runs["check"] = measure(mine, ["check"], env, expect=(1,))
     runs["pull --prune"] = measure(mine, ["pull", "-y", "--prune"], env)
     write_env(third, edited(values, part=3))
-    runs["sync --prune"] = measure(third, ["sync", "-y", "--prune"], env)
+    # AWS cannot read a deleted secret's old value, so there a key pruned by the other
+    # checkout is a conflict by design (plan._two_way): take the store's side.
+    runs["sync --prune"] = measure(third, ["sync", "-y", "--prune", "--on-conflict", "remote"], env)
     return runs
 
 
@@ -124,6 +148,10 @@ def report(title: str, results: dict[int, dict[str, Run]]) -> None:
             cpu = growth_per_10x((a, results[a][command].cpu), (b, results[b][command].cpu))
             row += f"{wall:>10.1f} / {cpu:<5.1f}"
         print(row, flush=True)
+    emulator = [[results[n][c].emulator_cpu for c in COMMANDS] for n in sizes]
+    if all(v is not None for row in emulator for v in row):
+        print("emulator CPU s (moto's own process, not EnvSync's): " + "; ".join(
+            f"{n:,} keys " + " / ".join(f"{v:.1f}" for v in row) for n, row in zip(sizes, emulator)))
 
 
 def start_moto() -> tuple[subprocess.Popen, str]:
@@ -166,7 +194,9 @@ def run_file(layout: str, sizes: list[int]) -> None:
 
 
 def run_aws(layouts: list[str], sizes: list[int]) -> None:
+    global EMULATOR_PID
     server, endpoint = start_moto()
+    EMULATOR_PID = server.pid
     env = {**base_env(), "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
            "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}
     try:
