@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Callable, Iterator
@@ -70,11 +71,11 @@ def run(folder: Path, *args: str) -> None:
     cwd = os.getcwd()
     os.chdir(folder)
     try:
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()) as err:
+        with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.redirect_stderr(out):
             code = envsync(list(args))
     finally:
         os.chdir(cwd)
-    assert code == 0, err.getvalue()[-300:]
+    assert code == 0, out.getvalue()[-300:]
 
 
 def write_env(folder: Path, values: dict[str, str]) -> None:
@@ -100,9 +101,11 @@ def project(root: Path, name: str, store: Path, layout: str) -> Path:
 
 def pull_prune(root: Path, layout: str, n: int) -> Callable[[], None]:
     values = {f"KEY_{i}": f"value-{i}" for i in range(n)}
-    mine, theirs = project(root, "mine", root / "store", layout), project(root, "theirs", root / "store", layout)
+    mine = project(root, "mine", root / "store", layout)
     write_env(mine, values)
     run(mine, "push", "-y")
+    theirs = root / "theirs"
+    shutil.copytree(mine, theirs)  # with its .envsync state: both checkouts share the base
     write_env(theirs, edited(values, part=1))
     run(theirs, "push", "-y", "--prune")
     return lambda: run(mine, "pull", "-y", "--prune")
@@ -119,9 +122,11 @@ def push_prune(root: Path, layout: str, n: int) -> Callable[[], None]:
 
 def sync_prune(root: Path, layout: str, n: int) -> Callable[[], None]:
     values = {f"KEY_{i}": f"value-{i}" for i in range(n)}
-    mine, theirs = project(root, "mine", root / "store", layout), project(root, "theirs", root / "store", layout)
+    mine = project(root, "mine", root / "store", layout)
     write_env(mine, values)
     run(mine, "push", "-y")
+    theirs = root / "theirs"
+    shutil.copytree(mine, theirs)  # with its .envsync state: both checkouts share the base
     write_env(theirs, edited(values, part=1))
     run(theirs, "push", "-y", "--prune")
     write_env(mine, edited(values, part=3))  # other keys deleted, changed and added here
