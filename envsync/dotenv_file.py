@@ -50,16 +50,35 @@ class Entry:
 
 @dataclass
 class DotenvDocument:
-    """A parsed `.env` file that renders back to its exact bytes until edited."""
+    """A parsed `.env` file that renders back to its exact bytes until edited.
+
+    Edits stay linear in the file's size however many keys they touch (issue 16):
+    `unset` empties a binding in place instead of deleting it from the list, and a
+    key set `after=` another is held next to its anchor; `entries` applies both
+    in one pass the next time it is read.
+    """
 
     name: str
-    entries: list[Entry] = field(default_factory=list)
+    _entries: list[Entry] = field(default_factory=list)
     bom: bool = False
     warnings: list[str] = field(default_factory=list)
-    # Caches that keep a run of edits linear (pulling 100,000 keys into a new file):
-    # key -> its winning binding, and whether every binding says `export `.
-    _index: dict[str, Entry] | None = field(default=None, init=False, repr=False, compare=False)
-    _exported: bool | None = field(default=None, init=False, repr=False, compare=False)
+    # Built on the first edit, then kept up to date by each edit: key -> its bindings in file
+    # order (the last one wins), how many bindings there are and how many lack `export `.
+    _index: dict[str, list[Entry]] | None = field(default=None, init=False, repr=False, compare=False)
+    _bound: int = field(default=0, init=False, repr=False, compare=False)
+    _plain: int = field(default=0, init=False, repr=False, compare=False)
+    _newline_found: str | None = field(default=None, init=False, repr=False, compare=False)
+    # Pending structure: id(anchor) -> entries set after it (newest last), and how many
+    # entries were emptied with nothing left to render.
+    _followers: dict[int, list[Entry]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _removed: int = field(default=0, init=False, repr=False, compare=False)
+
+    @property
+    def entries(self) -> list[Entry]:
+        """Every entry in file order, as the text renders."""
+        if self._followers or self._removed:
+            self._settle()
+        return self._entries
 
     # -- reading -------------------------------------------------------------
 
@@ -73,8 +92,8 @@ class DotenvDocument:
 
     def line_of(self, key: str) -> int | None:
         """The line of the binding that wins for `key`, or None."""
-        found = [e.line for e in self.entries if e.key == key]
-        return found[-1] if found else None
+        bindings = self._bindings().get(key)
+        return bindings[-1].line if bindings else None
 
     def lines(self) -> dict[str, int]:
         """Key -> the line of its winning binding, for every key (one pass: use it for many keys)."""
@@ -89,66 +108,98 @@ class DotenvDocument:
         """Set `key`; an existing binding keeps its place and style, a new one goes
         at the end (or right after the key `after`)."""
         _check_key(self.name, key)
-        entry = self._bindings().get(key)
-        if entry is not None:
+        bindings = self._bindings().get(key)
+        if bindings:
+            entry = bindings[-1]
             if entry.value == value:
                 return  # an unchanged value keeps its line's bytes
+            was_plain = not _is_exported(entry)
             entry.body = _rewrite_value(entry.body, value, key)
             entry.value = value
+            self._plain += (not _is_exported(entry)) - was_plain
             return
         self._insert(Entry(lead="", body="", line=0, key=key, value=value), after)
 
     def unset(self, key: str) -> bool:
         """Remove every binding of `key` (blank lines before it stay); False if absent."""
-        if key not in self._bindings():
+        bindings = self._bindings().pop(key, None)
+        if not bindings:
             return False
-        self._index = self._exported = None
-        found = False
-        for index in reversed(range(len(self.entries))):
-            entry = self.entries[index]
-            if entry.key != key:
-                continue
-            found = True
-            if entry.lead:
-                self.entries[index] = Entry(lead=entry.lead, body="", line=entry.line)
-            else:
-                del self.entries[index]
-        return found
+        for entry in bindings:
+            self._bound -= 1
+            self._plain -= not _is_exported(entry)
+            # Emptied in place, not deleted from the list: finding it there costs a scan.
+            entry.body, entry.key, entry.value = "", None, None
+            self._removed += not entry.lead
+        return True
 
     def _insert(self, entry: Entry, after: str | None) -> None:
         newline = self._newline()
-        prefix = "export " if self._all_exported() else ""
+        index = self._bindings()  # the counters below are kept with it
+        prefix = "export " if self._bound and not self._plain else ""
         entry.body = f"{prefix}{entry.key}={encode_value(entry.value or '', key=entry.key or '')}{newline}"
-        position = len(self.entries)
-        if after is not None:
-            anchors = [i for i, e in enumerate(self.entries) if e.key == after]
-            if anchors:
-                position = anchors[-1] + 1
-        if position > 0:
-            previous = self.entries[position - 1]
-            if previous.text and not previous.text.endswith(("\n", "\r")):
-                previous.body += newline
-        self.entries.insert(position, entry)
-        self._bindings()[entry.key] = entry  # type: ignore[index]
+        anchors = index.get(after) if after is not None else None
+        if anchors:
+            previous: Entry | None = anchors[-1]
+            # Newest last here; `_settle` puts the newest right after the anchor, as a list insert would.
+            self._followers.setdefault(id(previous), []).append(entry)
+        else:
+            previous = self._last()
+            self._entries.append(entry)
+        if previous is not None and previous.text and not previous.text.endswith(("\n", "\r")):
+            previous.body += newline
+        index[entry.key] = [entry]  # type: ignore[index]
+        self._bound += 1
+        self._plain += not prefix
 
-    def _bindings(self) -> dict[str, Entry]:
+    def _last(self) -> Entry | None:
+        """The entry the text ends with; emptied entries at the end are dropped on the way."""
+        while self._entries and _is_empty(self._entries[-1]) and id(self._entries[-1]) not in self._followers:
+            self._entries.pop()
+            self._removed -= 1
+        # An entry with followers ends the text with its last follower, which ends with a newline.
+        return self._entries[-1] if self._entries else None
+
+    def _settle(self) -> None:
+        """Apply the pending structure in one pass: followers after their anchors, no emptied entries."""
+        settled: list[Entry] = []
+        stack = list(reversed(self._entries))
+        while stack:
+            entry = stack.pop()
+            if not _is_empty(entry):
+                settled.append(entry)
+            stack.extend(self._followers.pop(id(entry), ()))
+        self._entries, self._removed = settled, 0
+
+    def _bindings(self) -> dict[str, list[Entry]]:
         if self._index is None:
-            self._index = {e.key: e for e in self.entries if e.key is not None}
+            self._index = {}
+            for entry in self.entries:
+                if entry.key is not None:
+                    self._index.setdefault(entry.key, []).append(entry)
+            bound = [e for e in self.entries if e.key is not None]
+            self._bound, self._plain = len(bound), sum(not _is_exported(e) for e in bound)
         return self._index
 
     def _newline(self) -> str:
-        for entry in self.entries:  # the first line ending of the file, found without rendering it all
-            match = re.search(r"\r\n|\n|\r", entry.text)
-            if match:
-                return match.group(0)
-        return "\n"
+        # The file's first line ending, found once without rendering it all; an insert copies it.
+        if self._newline_found is None:
+            self._newline_found = "\n"
+            for entry in self.entries:
+                match = re.search(r"\r\n|\n|\r", entry.text)
+                if match:
+                    self._newline_found = match.group(0)
+                    break
+        return self._newline_found
 
-    def _all_exported(self) -> bool:
-        # An insert keeps the answer (it copies the style), so it is computed once per run of edits.
-        if self._exported is None:
-            bodies = [e.body.lstrip() for e in self.entries if e.key is not None]
-            self._exported = bool(bodies) and all(re.match(r"export[^\S\r\n]", b) for b in bodies)
-        return self._exported
+
+def _is_exported(entry: Entry) -> bool:
+    return bool(re.match(r"export[^\S\r\n]", entry.body.lstrip()))
+
+
+def _is_empty(entry: Entry) -> bool:
+    """An entry a removal left with nothing to render."""
+    return entry.key is None and not entry.lead and not entry.body
 
 
 # -- parsing -----------------------------------------------------------------
