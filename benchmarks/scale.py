@@ -82,8 +82,7 @@ def measure(folder: Path, args: list[str], env: dict[str, str], expect: tuple[in
 
 def edited(values: dict[str, str], part: int) -> dict[str, str]:
     """A tenth of the keys deleted, a tenth changed and a tenth as many added; different
-    `part`s touch different keys, so two checkouts never conflict. New values are longer
-    than old ones, so a sharded bundle never shrinks by a shard (see docs/performance.md)."""
+    `part`s touch different keys, so two checkouts never conflict."""
     out = {}
     for i, (key, value) in enumerate(values.items()):
         if i % 10 != 2 * part:

@@ -360,7 +360,9 @@ class AwsStore(LayoutWriter):
         version = self._put(self.name, payload, expected.revision,
                             tags=[MANAGED_TAG, {"Key": "envsync-layout", "Value": "bundle"}])
         self._promote_shards(shards)
-        self._remove_shards_from(len(shards))
+        # The version just replaced is every other checkout's merge base, and AWS serves no
+        # value of a deleted secret: its shards stay until the next write replaces it too.
+        self._remove_shards_from(max(len(shards), self._shards))
         self._shards = len(shards)
         return Snapshot(values=values, versions={k: version for k in values}, revision=version)
 
@@ -403,7 +405,8 @@ class AwsStore(LayoutWriter):
         _pool(promote, shards)
 
     def _remove_shards_from(self, first_unused: int) -> None:
-        """Delete shard secrets a smaller bundle no longer uses (they would still be billed)."""
+        """Delete shard secrets neither the new bundle nor the one it replaced uses (they would
+        still be billed)."""
         index = first_unused
         while (described := self._describe(self._shard_name(index))) is not None:
             if not described.get("DeletedDate"):

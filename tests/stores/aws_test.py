@@ -531,8 +531,22 @@ def test_shrinking_a_sharded_bundle_leaves_no_billable_shards_behind(aws: Aws, s
     store = aws.open()
     written = apply(store, big_values(secret, 200 * 1024, "big"), EMPTY)
     small = apply(store, {k: None for k in list(written.values)[1:]}, written)
+    smaller = apply(store, {next(iter(small.values)): "changed"}, small)  # the shrunk-away shards go now
     live = aws.names("app/prod", deleted=False)
-    assert store.info(small).secrets == len(live)
+    assert store.info(smaller).secrets == len(live) == 1
+
+
+def test_shrinking_keeps_the_replaced_bundle_readable_as_a_merge_base(aws: Aws, secret) -> None:
+    """Another checkout's base is the version a shrinking push replaced: its shards must still
+    be served, or that checkout's next sync calls every differing key a conflict."""
+    store = aws.open()
+    written = apply(store, big_values(secret, 300 * 1024, "five"), EMPTY)
+    shards_before = len(shard_names(aws))
+    drop = list(written.values)[: len(written.values) // 4]
+    apply(store, {k: None for k in drop}, written)
+    assert len(shard_names(aws)) == shards_before
+    key = drop[0]
+    assert aws.open().read_versions({key: written.revision}) == {key: written.values[key]}
 
 
 KILL_SCRIPT = r"""
