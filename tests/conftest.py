@@ -62,6 +62,29 @@ def _no_secret_in_output(leak_watch: LeakWatch, capfd):
             leak_watch.check(str(path), path.read_text(errors="replace"))
 
 
+# -- pytest-xdist (the README's test command runs the suite on every core) ------------------
+
+# xdist's default scheduler (`--dist load`) deals out the first quarter of the tests one by
+# one, in turn, and the rest on demand: the longest files first means each worker gets half of
+# them, and neither ends the run alone on a long test. (Not loadgroup: with pytest 9.2 its
+# groups are silently ignored, pytest-xdist issue #1386; nothing here needs one worker.)
+LONGEST_FIRST = ("tests/reliability/kill_test.py", "tests/reliability/faults_test.py",
+                 "tests/reliability/races_test.py", "tests/reliability/hostile_test.py", "tests/ci_kit/")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if hasattr(config, "workerinput"):  # an xdist worker; run alone, the plain order
+        items.sort(key=lambda item: _rank(_relative(item)))  # stable: a file keeps its own order
+
+
+def _relative(item: pytest.Item) -> str:
+    return Path(item.path).relative_to(Path(__file__).parent.parent).as_posix()
+
+
+def _rank(path: str) -> int:
+    return next((i for i, prefix in enumerate(LONGEST_FIRST) if path.startswith(prefix)), len(LONGEST_FIRST))
+
+
 MASK = "::add-mask::"
 
 
