@@ -4,8 +4,8 @@ for every store and layout, and check nothing is torn, mixed or lost (tests/reli
 Knobs (environment; ENVSYNC_CAMPAIGN=full sets the campaign's figures, see campaign.py):
   ENVSYNC_KILLS               kills per store x layout, spread over push/pull/sync (CI: 3, one per
                               command, each in another phase; the full campaign: 50)
-  ENVSYNC_KILL_KEYS           keys in the .env (CI: 300; the full campaign: 1000)
-  ENVSYNC_KILL_CHANGES        values changed per cycle (100; plus adds and deletes)
+  ENVSYNC_KILL_KEYS           keys in the .env (CI: 100; the full campaign: 1000)
+  ENVSYNC_KILL_CHANGES        values changed per cycle (CI: 30; full: 100; plus adds and deletes)
   ENVSYNC_KILL_SEED           the RNG seed (default: random, printed on failure)
   ENVSYNC_RELIABILITY_REPORT  a JSON file to add each case's tally to
 Run with `-s` to see each case's tally.
@@ -34,8 +34,8 @@ from tests.reliability.kill_harness import (
 STORES = ["file", "aws-sm", "gcp-sm", "azure-kv"]
 LAYOUTS = ["bundle", "per-key"]
 KILLS = size("ENVSYNC_KILLS", ci=3, full=50)
-KEYS = size("ENVSYNC_KILL_KEYS", ci=300, full=1000)
-CHANGES = size("ENVSYNC_KILL_CHANGES", ci=100, full=100)
+KEYS = size("ENVSYNC_KILL_KEYS", ci=100, full=1000)
+CHANGES = size("ENVSYNC_KILL_CHANGES", ci=30, full=100)
 
 
 def _seed() -> int:
