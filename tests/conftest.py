@@ -1,4 +1,4 @@
-"""Shared fixtures: secret values that must never be printed, and the real `envsync` executable."""
+"""Shared fixtures: secret values that must never be printed, and runs of `envsync` (in-process or the executable)."""
 from __future__ import annotations
 
 import io
