@@ -22,7 +22,8 @@ ways to put it between the real `envsync` executable and a store.
   logged per (method, path) so a test can see the client wait out Retry-After.
 
 `TALLY` collects figures across the test modules; `write_tally()` saves it as JSON to
-`$ENVSYNC_RELIABILITY_REPORT_FAULTS` when that is set.
+`$ENVSYNC_RELIABILITY_REPORT_FAULTS` when that is set (one file per pytest-xdist worker:
+campaign.report_path).
 """
 from __future__ import annotations
 
@@ -45,6 +46,7 @@ import grpc
 
 from tests.azure_fake import FakeAzure, _operation
 from tests.gcp_fake import FakeSecretManager
+from tests.reliability.campaign import report_path
 
 # -- the tally written at the end -------------------------------------------------------
 
@@ -68,8 +70,8 @@ def note(text: str) -> None:
 
 
 def write_tally(extra: dict[str, Any] | None = None) -> None:
-    path = os.environ.get("ENVSYNC_RELIABILITY_REPORT_FAULTS")
-    if not path:
+    path = report_path("ENVSYNC_RELIABILITY_REPORT_FAULTS")
+    if path is None:
         return
     with _TALLY_LOCK:
         data = json.loads(json.dumps(TALLY, default=dict))
@@ -80,8 +82,8 @@ def write_tally(extra: dict[str, Any] | None = None) -> None:
         by_kind[key.split(":", 1)[1]] += n
     data["faults_by_kind"] = dict(by_kind)
     data["faults_total"] = sum(by_kind.values())
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 # -- the schedule ------------------------------------------------------------------------

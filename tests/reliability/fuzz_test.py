@@ -9,11 +9,10 @@
   applying it both sides are equal, and a second plan is empty), and the plan is
   deterministic.
 
-Examples per test: EXAMPLES (override with ENVSYNC_FUZZ_EXAMPLES for a longer run).
+Examples per test: EXAMPLES (ENVSYNC_FUZZ_EXAMPLES, or 5,000 with ENVSYNC_CAMPAIGN=full: campaign.py).
 """
 from __future__ import annotations
 
-import os
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,8 +22,9 @@ from envsync import dotenv_file
 from envsync.errors import InputError
 from envsync.merge import merge3
 from envsync.plan import DELETES, PULLS, PUSHES, UNKNOWN, Action, Mode, make_plan, resolve
+from tests.reliability.campaign import size
 
-EXAMPLES = int(os.environ.get("ENVSYNC_FUZZ_EXAMPLES", "1500"))
+EXAMPLES = size("ENVSYNC_FUZZ_EXAMPLES", ci=1500, full=5000)
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow],
                 derandomize=False)
 

@@ -47,6 +47,7 @@ from envsync.stores.base import Change
 
 TEMP_SUFFIX = ".tmp"
 COMMANDS = ("push", "pull", "sync")
+PHASES = ("read", "apply", "finish")  # of the uninterrupted run a kill is timed to land in
 
 
 # -- backends ---------------------------------------------------------------------------
@@ -522,24 +523,26 @@ class Case:
         self.after_convergence(command)
         return result
 
-    def draw_delay(self, command: str) -> tuple[float, bool]:
-        """A delay that lands in one of the phases of the uninterrupted run, phase chosen at
-        random: (seconds, counted from the plan's printing rather than from the start)."""
+    def draw_delay(self, command: str, phase: str | None = None) -> tuple[float, bool]:
+        """A delay that lands in `phase` of the uninterrupted run (drawn at random when None,
+        the apply twice as often): (seconds, counted from the plan's printing rather than
+        from the start)."""
         cal = self.calibration[command]
         plan = cal.plan_at or cal.ended_at * 0.5
         done = cal.done_at or cal.ended_at
-        phase = self.rng.choice(["read", "apply", "apply", "finish"])
+        phase = phase or self.rng.choice(["read", "apply", "apply", "finish"])
         if phase == "read":
             return self.rng.uniform(plan * 0.5, plan), False
         if phase == "apply":
             return self.rng.uniform(0, done - plan), True
         return self.rng.uniform(0.85 * (done - plan), min(cal.ended_at, done + 0.05) - plan), True
 
-    def kill_cycle(self, command: str) -> None:
+    def kill_cycle(self, command: str, phase: str | None = None) -> bool:
+        """One cycle: change, run `command` and kill it, check, re-run. Whether it was killed."""
         t = self.tally
         before = self.prepare(command)
         temps_before = set(self.temp_files())
-        delay, after_plan = self.draw_delay(command)
+        delay, after_plan = self.draw_delay(command, phase)
         result = self.run(command, "--yes", "--prune", kill_after=delay, after_plan=after_plan)
         if not result.killed:
             t.finished_before_kill += 1
@@ -567,6 +570,7 @@ class Case:
         remaining = self.temp_files()
         t.temp_files_after_rerun += len(set(remaining) & left)
         self.after_convergence(command)
+        return result.killed
 
     def check_local(self, before: dict[str, Any], where: str) -> None:
         now = self.local_bytes()
@@ -630,18 +634,30 @@ class Case:
         self.check(self.backend.write_calls() == writes,
                    f"after {command}: a no-op re-run made {self.backend.write_calls() - writes} write calls")
 
+    def kill_order(self, kills: int) -> list[tuple[str, str | None]]:
+        """Which command each kill interrupts, and in which phase. The first three cover every
+        command and every phase once each (so a CI run of three kills sees them all); the
+        others take the commands in turn, shuffled, in a phase drawn at random."""
+        commands, phases = list(COMMANDS), list(PHASES)
+        self.rng.shuffle(commands)
+        self.rng.shuffle(phases)
+        covering: list[tuple[str, str | None]] = list(zip(commands, phases))
+        rest = [COMMANDS[i % len(COMMANDS)] for i in range(len(covering), kills)]
+        self.rng.shuffle(rest)
+        return (covering + [(command, None) for command in rest])[:kills]
+
     def run_all(self, kills: int) -> Tally:
         started = time.monotonic()
         self.setup()
         for command in COMMANDS:
             self.calibrate(command)
-        order = [COMMANDS[i % 3] for i in range(kills)]
-        self.rng.shuffle(order)
         attempts = 0
-        while self.tally.kills < kills and attempts < kills * 2:
-            command = order[attempts % len(order)]
-            attempts += 1
-            self.kill_cycle(command)
+        for command, phase in self.kill_order(kills):
+            while attempts < kills * 2 + len(PHASES):
+                attempts += 1
+                if self.kill_cycle(command, phase):
+                    break
+                phase = None  # the run ended before its kill: the same command, in any phase
         self.tally.seconds = round(time.monotonic() - started, 1)
         return self.tally
 

@@ -1,11 +1,11 @@
 """Crash safety (issue 7): SIGKILL the real `envsync` during push, pull and sync of 1,000 keys,
 for every store and layout, and check nothing is torn, mixed or lost (tests/reliability/kill_harness.py).
 
-Knobs (environment):
-  ENVSYNC_KILLS               kills per store x layout, spread over push/pull/sync (default 2 so that
-                              CI stays within budget; the campaign of docs/reliability.md uses 50)
-  ENVSYNC_KILL_KEYS           keys in the .env (default 300 for CI; the campaign uses 1000)
-  ENVSYNC_KILL_CHANGES        values changed per cycle (default 100, plus adds and deletes)
+Knobs (environment; ENVSYNC_CAMPAIGN=full sets the campaign's figures, see campaign.py):
+  ENVSYNC_KILLS               kills per store x layout, spread over push/pull/sync (CI: 3, one per
+                              command, each in another phase; the full campaign: 50)
+  ENVSYNC_KILL_KEYS           keys in the .env (CI: 100; the full campaign: 1000)
+  ENVSYNC_KILL_CHANGES        values changed per cycle (CI: 30; full: 100; plus adds and deletes)
   ENVSYNC_KILL_SEED           the RNG seed (default: random, printed on failure)
   ENVSYNC_RELIABILITY_REPORT  a JSON file to add each case's tally to
 Run with `-s` to see each case's tally.
@@ -21,6 +21,7 @@ import pytest
 from tests.azure_fake import azure_fake, azure_fake_server  # noqa: F401 - fixtures
 from tests.conftest import ENVSYNC
 from tests.gcp_fake import PROJECT, gcp_fake, gcp_server  # noqa: F401 - fixtures
+from tests.reliability.campaign import size
 from tests.reliability.kill_harness import (
     AwsBackend,
     AzureBackend,
@@ -32,9 +33,9 @@ from tests.reliability.kill_harness import (
 
 STORES = ["file", "aws-sm", "gcp-sm", "azure-kv"]
 LAYOUTS = ["bundle", "per-key"]
-KILLS = int(os.environ.get("ENVSYNC_KILLS", "2"))
-KEYS = int(os.environ.get("ENVSYNC_KILL_KEYS", "300"))
-CHANGES = int(os.environ.get("ENVSYNC_KILL_CHANGES", "100"))
+KILLS = size("ENVSYNC_KILLS", ci=3, full=50)
+KEYS = size("ENVSYNC_KILL_KEYS", ci=100, full=1000)
+CHANGES = size("ENVSYNC_KILL_CHANGES", ci=30, full=100)
 
 
 def _seed() -> int:

@@ -15,7 +15,9 @@ After each round, read straight from the store:
 - the loser re-runs `sync` (settling a same-key clash with `--on-conflict remote`), the
   winner syncs, and both .env files equal the store.
 
-Rounds per store x layout: $ENVSYNC_RACE_ROUNDS (default 5). Figures go to TALLY
+Rounds per store x layout: $ENVSYNC_RACE_ROUNDS (default 4, which covers same-key and
+other-key edits under push/sync and push/push; 100 with ENVSYNC_CAMPAIGN=full, see
+campaign.py). Figures go to TALLY
 (fault_proxy.py), saved to $ENVSYNC_RELIABILITY_REPORT_FAULTS.
 """
 from __future__ import annotations
@@ -32,6 +34,7 @@ import pytest
 from envsync import config as envsync_config
 from envsync import dotenv_file
 from envsync.stores import open_store
+from tests.reliability.campaign import size
 from tests.reliability.fault_proxy import (  # noqa: F401 - fixtures
     TALLY,
     Backend,
@@ -43,7 +46,7 @@ from tests.reliability.fault_proxy import (  # noqa: F401 - fixtures
     write_tally,
 )
 
-ROUNDS = int(os.environ.get("ENVSYNC_RACE_ROUNDS", "5"))
+ROUNDS = size("ENVSYNC_RACE_ROUNDS", ci=4, full=100)
 LAYOUTS = ["bundle", "per-key"]
 SDK = {"file": "envsync.stores.file", "aws-sm": "envsync.stores.aws", "gcp-sm": "envsync.stores.gcp",
        "azure-kv": "envsync.stores.azure"}
