@@ -544,6 +544,36 @@ def _schema_document(target: config_module.Target) -> dotenv_file.DotenvDocument
     return dotenv_file.load(target.schema, name)
 
 
+# -- diff --------------------------------------------------------------------
+
+
+@cli.command("diff")
+@click.argument("targets", nargs=2, metavar="A B")
+@click.option("--keys-only", is_flag=True, help="Compare key sets only: for targets whose values are meant "
+              "to differ (staging and prod).")
+@click.option("-v", "--verbose", is_flag=True, help="Also list the keys that are equal.")
+@json_option
+@report_options
+@click.pass_context
+def diff_command(ctx, targets, keys_only, verbose, as_json, reports) -> int:
+    """Drift between two targets: keys only in A, only in B, values that differ.
+
+    \b
+      envsync diff staging prod               # keys and values (values never shown)
+      envsync diff staging prod --keys-only   # values meant to differ: keys only
+      envsync diff staging prod --junit envsync.xml --codequality gl-code-quality.json
+
+    Reads both stores (any two: file, AWS, GCP, Azure, either layout) and
+    compares them without printing a value: a differing value shows as
+    masked (length only). Each finding says what to run to fix it. Exit
+    status 0 when they agree, 1 on drift, 2 input, 3 store error.
+    """
+    from envsync.commands import diff
+
+    return diff.run(load_config(ctx), targets, keys_only=keys_only, verbose=verbose, as_json=as_json,
+                    reports=reports)
+
+
 # -- export / run ------------------------------------------------------------
 
 
@@ -987,8 +1017,8 @@ class CiRun:
                 ci_report.append(Path(step_summary), markdown)
 
     def markdown(self) -> str:
-        if self.command == "check":
-            return ci_report.check_markdown(list(self.checked), self.findings)
+        if self.command in ("check", "diff"):
+            return ci_report.check_markdown(list(self.checked), self.findings, self.command)
         sections = [ci_report.PlanSection(name, plan, result.get("applied"), dry_run)
                     for name, plan, result, dry_run in self.sections]
         return ci_report.plan_markdown(self.command, sections)
