@@ -574,6 +574,98 @@ def diff_command(ctx, targets, keys_only, verbose, as_json, reports) -> int:
                     reports=reports)
 
 
+# -- get / ls / set / unset ----------------------------------------------------
+
+
+@cli.command("get")
+@click.argument("args", nargs=-1, metavar="[TARGET] KEY")
+@click.option("--reveal", is_flag=True, help="Allow printing the value to a terminal (or a CI job's log).")
+@click.option("-n", "--no-newline", is_flag=True, help="Do not end the output with a newline.")
+@click.pass_context
+def get_command(ctx, args, reveal, no_newline) -> int:
+    """Print one value from the target's store, for a script or a pipe.
+
+    \b
+      DATABASE_URL="$(envsync get prod DATABASE_URL)"
+      envsync get prod TLS_KEY -n > tls.key
+    Like export, it refuses to print to a terminal unless --reveal, and in a
+    GitHub or GitLab job refuses the job log (stdout must be a file). On
+    GitHub the value is masked first. Exit status 2 if the key is not there.
+    """
+    from envsync.commands import get
+
+    return get.run(load_config(ctx), args, reveal=reveal, newline=not no_newline)
+
+
+@cli.command("ls")
+@click.argument("target", required=False)
+@json_option
+@click.pass_context
+def ls_command(ctx, target, as_json) -> int:
+    """List the keys of the target's store: version, last change, author. No values.
+
+    \b
+      envsync ls prod
+      envsync ls prod --json | jq -r '.keys[].key'
+    In the per-key layout each key's own last version; in the bundle layout
+    the bundle's last write (a key's own changes: `envsync history TARGET KEY`).
+    """
+    from envsync.commands import ls
+
+    return ls.run(load_config(ctx), target, as_json=as_json)
+
+
+def single_key_options(func):
+    func = click.option("--local", is_flag=True, help="Also write the target's local file (by default only the "
+                        "store: the next pull or sync brings the change in).")(func)
+    func = click.option("--adopt", is_flag=True,
+                        help="Let EnvSync write a secret it did not create (no managed-by=envsync tag).")(func)
+    func = click.option("-y", "--yes", is_flag=True, help="Apply without asking (for CI).")(func)
+    func = click.option("-n", "--dry-run", is_flag=True, help="Show the plan and stop.")(func)
+    return json_option(func)
+
+
+@cli.command("set")
+@click.argument("args", nargs=-1, metavar="[TARGET] KEY")
+@single_key_options
+@click.pass_context
+def set_command(ctx, args, local, adopt, yes, dry_run, as_json) -> int:
+    """Write one key to the target's store, as push would (masked plan, compare-and-swap).
+
+    \b
+      envsync set prod API_TOKEN                      # prompts, without echo
+      vault read -field=token secret/x | envsync set prod API_TOKEN --yes
+    The value is read from stdin (one trailing newline dropped) or a prompt,
+    never from the command line, where shell history and the process list
+    would keep it (KEY=VALUE still works, with a warning). Only the store is
+    written unless --local; a secret EnvSync did not create needs --adopt.
+    """
+    from envsync.commands import set as set_module
+
+    return set_module.run_set(load_config(ctx), args, local=local, dry_run=dry_run, yes=yes, as_json=as_json,
+                              options=StoreOptions(adopt=adopt))
+
+
+@cli.command("unset")
+@click.argument("args", nargs=-1, metavar="[TARGET] KEY")
+@single_key_options
+@click.option("--force-delete", is_flag=True, help="Delete at once, skipping the store's recovery window.")
+@click.pass_context
+def unset_command(ctx, args, local, adopt, yes, dry_run, as_json, force_delete) -> int:
+    """Delete one key from the target's store, as push --prune would.
+
+    \b
+      envsync unset prod OLD_FLAG --yes
+      envsync unset dev OLD_FLAG --local     # from .env too
+    Only the store is changed unless --local. Deleting a key that is not
+    there changes nothing and exits 0.
+    """
+    from envsync.commands import unset
+
+    return unset.run(load_config(ctx), args, local=local, dry_run=dry_run, yes=yes, as_json=as_json,
+                     options=StoreOptions(adopt=adopt, force_delete=force_delete))
+
+
 # -- export / run ------------------------------------------------------------
 
 
