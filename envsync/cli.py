@@ -666,6 +666,34 @@ def unset_command(ctx, args, local, adopt, yes, dry_run, as_json, force_delete) 
                      options=StoreOptions(adopt=adopt, force_delete=force_delete))
 
 
+# -- redact --------------------------------------------------------------------
+
+
+@cli.command("redact")
+@targets_argument
+@click.option("--from", "source", type=click.Choice(["store", "local"]), default="store", show_default=True,
+              help="Take the values from the store or the local file.")
+@click.option("--min-length", type=click.IntRange(1), default=6, show_default=True,
+              help="Values shorter than this are left alone (and booleans always): `on` or `8080` would "
+                   "rewrite half a log.")
+@click.pass_context
+def redact_command(ctx, targets, all_targets, source, min_length) -> int:
+    """Copy stdin to stdout with the targets' values replaced by [REDACTED:KEY].
+
+    \b
+      ./deploy.sh 2>&1 | envsync redact prod staging
+      envsync redact --all < build.log > build.redacted.log
+    Each value is found as written and base64, base64url, URL-encoded and
+    JSON-escaped, as `envsync scan` finds them. Streaming: each line is written
+    as soon as no value can still run through it (a value with a newline in
+    it is redacted across lines, holding back at most its length).
+    """
+    from envsync.commands import redact
+
+    return redact.run(load_config(ctx), targets, all_targets, source=source, min_length=min_length,
+                      stdin=sys.stdin.buffer, stdout=sys.stdout.buffer)
+
+
 # -- export / run ------------------------------------------------------------
 
 
