@@ -694,6 +694,31 @@ def redact_command(ctx, targets, all_targets, source, min_length) -> int:
                       stdin=sys.stdin.buffer, stdout=sys.stdout.buffer)
 
 
+# -- schema --------------------------------------------------------------------
+
+
+@cli.command("schema")
+@click.argument("target", required=False)
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if the example lacks keys of the file "
+              "(for pre-commit or CI).")
+@click.pass_context
+def schema_command(ctx, target, check) -> int:
+    """Write or update the committed example (.env.example) from the target's file.
+
+    \b
+      envsync schema            # .env -> .env.example (or the target's schema)
+      envsync schema --check    # exit 1 when .env has keys the example lacks
+    Keys and comments, in order, no values (`KEY=`). A value is kept as the
+    default only on a line marked `# envsync: default`, e.g.
+    `LOG_LEVEL=info  # envsync: default`. Comments that could hold a value
+    (a commented-out `KEY=value`, or one of the file's values) are left out.
+    An existing example keeps its lines; new keys are appended.
+    """
+    from envsync.commands import schema
+
+    return schema.run(load_config(ctx), target, check=check)
+
+
 # -- export / run ------------------------------------------------------------
 
 
