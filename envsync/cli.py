@@ -719,6 +719,36 @@ def schema_command(ctx, target, check) -> int:
     return schema.run(load_config(ctx), target, check=check)
 
 
+# -- copy ----------------------------------------------------------------------
+
+
+@cli.command("copy")
+@click.argument("args", nargs=-1, metavar="A B [KEY]...")
+@click.option("--prune", is_flag=True, help="Also remove the keys B has and A lacks (only without KEYs).")
+@click.option("-n", "--dry-run", is_flag=True, help="Show the plan and stop.")
+@click.option("-y", "--yes", is_flag=True, help="Apply without asking (for CI).")
+@click.option("--adopt", is_flag=True, help="Let EnvSync write secrets of B it did not create.")
+@click.option("--force-delete", is_flag=True, help="With --prune: delete at once, skipping B's recovery window.")
+@json_option
+@click.pass_context
+def copy_command(ctx, args, prune, dry_run, yes, adopt, force_delete, as_json) -> int:
+    """Promote values from A's store to B's, as push would write them.
+
+    \b
+      envsync copy staging prod API_URL FEATURE_X   # these keys
+      envsync copy staging prod --dry-run           # every key of staging, planned
+      envsync copy staging prod --prune --yes       # prod becomes staging
+    A masked plan, then a write to B with B's rules (compare-and-swap,
+    managed-by ownership). Local files are not touched: `envsync pull B`
+    brings the change in. Exit 1 on --dry-run with changes, or when not
+    confirmed.
+    """
+    from envsync.commands import copy
+
+    return copy.run(load_config(ctx), args, prune=prune, dry_run=dry_run, yes=yes, as_json=as_json,
+                    options=StoreOptions(adopt=adopt, force_delete=force_delete))
+
+
 # -- export / run ------------------------------------------------------------
 
 

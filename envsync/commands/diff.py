@@ -63,14 +63,14 @@ def findings(a: Side, b: Side, entries: list[Entry]) -> list[Finding]:
     found = []
     for e in entries:
         if e.status == ONLY_IN_A:
-            message = (f"{e.key} is in {a.name} but not in {b.name} — add it to {b.file} and run "
-                       f"`envsync push {b.name}`, or remove it from {a.name}")
+            message = (f"{e.key} is in {a.name} but not in {b.name} — run `envsync copy {a.name} {b.name} "
+                       f"{e.key}` (or `envsync set {b.name} {e.key}`), or `envsync unset {a.name} {e.key}`")
         elif e.status == ONLY_IN_B:
-            message = (f"{e.key} is in {b.name} but not in {a.name} — add it to {a.file} and run "
-                       f"`envsync push {a.name}`, or remove it from {b.name}")
+            message = (f"{e.key} is in {b.name} but not in {a.name} — run `envsync copy {b.name} {a.name} "
+                       f"{e.key}` (or `envsync set {a.name} {e.key}`), or `envsync unset {b.name} {e.key}`")
         elif e.status == DIFFERENT:
-            message = (f"{e.key} differs between {a.name} and {b.name} — set it in {b.file} and run "
-                       f"`envsync push {b.name}` (or the other way round); `--keys-only` if the values are "
+            message = (f"{e.key} differs between {a.name} and {b.name} — run `envsync copy {a.name} {b.name} "
+                       f"{e.key}` (or `envsync set {b.name} {e.key}`); `--keys-only` if the values are "
                        "meant to differ")
         else:
             continue

@@ -38,8 +38,9 @@ def test_diff_names_keys_on_each_side_and_differing_values_without_showing_them(
     assert "SHARED" not in result.stdout  # equal keys only with --verbose
     assert "1 only in staging, 1 only in prod, 1 different, 1 equal" in result.stdout
     # each finding says what to run
-    assert "add it to .env.prod and run `envsync push prod`" in result.stdout
-    assert "add it to .env.staging and run `envsync push staging`" in result.stdout
+    assert "run `envsync copy staging prod NEW_FLAG`" in result.stdout
+    assert "run `envsync copy prod staging OLD_KEY`" in result.stdout
+    assert "run `envsync copy staging prod TOKEN`" in result.stdout
     verbose = run_envsync("diff", "staging", "prod", "-v", cwd=project)
     assert any(line.split()[:3] == ["=", "SHARED", "equal"] for line in verbose.stdout.splitlines())
 
