@@ -163,8 +163,7 @@ def run(config, names: tuple[str, ...], all_targets: bool, *, source: str, min_l
     targets = config.select(names, all_targets)
     values = read_values(targets, source)
     CiRun("redact").mask(values.values())
-    wanted = [Value(key.split("\0")[0], v.value, v.source) for key, v in
-              ((v.key, v) for v in needles_of(values, min_length))]
+    wanted = [Value(v.key.split("\0")[0], v.value, v.source) for v in needles_of(values, min_length)]
     if not wanted:
         warn("no values to redact (none at least --min-length long): input is copied as is")
     redact(stdin, stdout, wanted)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -49,3 +48,15 @@ def test_ls_of_an_aws_store(run_envsync, moto_server, tmp_path, secret, layout):
     keys = json.loads(result.stdout)["keys"]
     assert [k["key"] for k in keys] == ["ONE", "TWO"]
     assert all(k["version"] and k["changed"] for k in keys)
+
+
+@pytest.mark.parametrize("args", [("ls", "b"), ("get", "b", "K"), ("set", "b", "K", "-y"), ("unset", "b", "K", "-y"),
+                                  ("diff", "a", "b"), ("copy", "a", "b", "-y"), ("redact", "b")])
+def test_a_store_that_cannot_be_read_exits_3_in_one_line(run_envsync, tmp_path, secret, args):
+    write_config(tmp_path, {"a": "file://.envsync/a", "b": "file://.envsync/b"})
+    fill(run_envsync, tmp_path, "a", {"K": secret()})
+    fill(run_envsync, tmp_path, "b", {"K": secret()})
+    (tmp_path / ".envsync/b/bundle/00000002.json").write_text("{broken")
+    result = run_envsync(*args, cwd=tmp_path, input=secret("in") + "\n", reveals=args[0] == "get")
+    assert result.code == 3, result.output
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
