@@ -141,9 +141,9 @@ def _pending(f: Finding) -> bool:
 # -- Markdown job summary --------------------------------------------------------
 
 
-def check_markdown(targets: Sequence[str], findings: Sequence[Finding]) -> str:
-    """`envsync check` as a job summary: a table per target, or "No drift"."""
-    lines = ["## envsync check", ""]
+def check_markdown(targets: Sequence[str], findings: Sequence[Finding], command: str = "check") -> str:
+    """`envsync check` (or `diff`) as a job summary: a table per target, or "No drift"."""
+    lines = [f"## envsync {command}", ""]
     for target in targets:
         own = [f for f in findings if f.target == target]
         lines += [f"### {_md(target)}", ""]

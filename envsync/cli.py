@@ -544,6 +544,211 @@ def _schema_document(target: config_module.Target) -> dotenv_file.DotenvDocument
     return dotenv_file.load(target.schema, name)
 
 
+# -- diff --------------------------------------------------------------------
+
+
+@cli.command("diff")
+@click.argument("targets", nargs=2, metavar="A B")
+@click.option("--keys-only", is_flag=True, help="Compare key sets only: for targets whose values are meant "
+              "to differ (staging and prod).")
+@click.option("-v", "--verbose", is_flag=True, help="Also list the keys that are equal.")
+@json_option
+@report_options
+@click.pass_context
+def diff_command(ctx, targets, keys_only, verbose, as_json, reports) -> int:
+    """Drift between two targets: keys only in A, only in B, values that differ.
+
+    \b
+      envsync diff staging prod               # keys and values (values never shown)
+      envsync diff staging prod --keys-only   # values meant to differ: keys only
+      envsync diff staging prod --junit envsync.xml --codequality gl-code-quality.json
+
+    Reads both stores (any two: file, AWS, GCP, Azure, either layout) and
+    compares them without printing a value: a differing value shows as
+    masked (length only). Each finding says what to run to fix it. Exit
+    status 0 when they agree, 1 on drift, 2 input, 3 store error.
+    """
+    from envsync.commands import diff
+
+    return diff.run(load_config(ctx), targets, keys_only=keys_only, verbose=verbose, as_json=as_json,
+                    reports=reports)
+
+
+# -- get / ls / set / unset ----------------------------------------------------
+
+
+@cli.command("get")
+@click.argument("args", nargs=-1, metavar="[TARGET] KEY")
+@click.option("--reveal", is_flag=True, help="Allow printing the value to a terminal (or a CI job's log).")
+@click.option("-n", "--no-newline", is_flag=True, help="Do not end the output with a newline.")
+@click.pass_context
+def get_command(ctx, args, reveal, no_newline) -> int:
+    """Print one value from the target's store, for a script or a pipe.
+
+    \b
+      DATABASE_URL="$(envsync get prod DATABASE_URL)"
+      envsync get prod TLS_KEY -n > tls.key
+    Like export, it refuses to print to a terminal unless --reveal, and in a
+    GitHub or GitLab job refuses the job log (stdout must be a file). On
+    GitHub the value is masked first. Exit status 2 if the key is not there.
+    """
+    from envsync.commands import get
+
+    return get.run(load_config(ctx), args, reveal=reveal, newline=not no_newline)
+
+
+@cli.command("ls")
+@click.argument("target", required=False)
+@json_option
+@click.pass_context
+def ls_command(ctx, target, as_json) -> int:
+    """List the keys of the target's store: version, last change, author. No values.
+
+    \b
+      envsync ls prod
+      envsync ls prod --json | jq -r '.keys[].key'
+    In the per-key layout each key's own last version; in the bundle layout
+    the bundle's last write (a key's own changes: `envsync history TARGET KEY`).
+    """
+    from envsync.commands import ls
+
+    return ls.run(load_config(ctx), target, as_json=as_json)
+
+
+def single_key_options(func):
+    func = click.option("--local", is_flag=True, help="Also write the target's local file (by default only the "
+                        "store: the next pull or sync brings the change in).")(func)
+    func = click.option("--adopt", is_flag=True,
+                        help="Let EnvSync write a secret it did not create (no managed-by=envsync tag).")(func)
+    func = click.option("-y", "--yes", is_flag=True, help="Apply without asking (for CI).")(func)
+    func = click.option("-n", "--dry-run", is_flag=True, help="Show the plan and stop.")(func)
+    return json_option(func)
+
+
+@cli.command("set")
+@click.argument("args", nargs=-1, metavar="[TARGET] KEY")
+@single_key_options
+@click.pass_context
+def set_command(ctx, args, local, adopt, yes, dry_run, as_json) -> int:
+    """Write one key to the target's store, as push would (masked plan, compare-and-swap).
+
+    \b
+      envsync set prod API_TOKEN                      # prompts, without echo
+      vault read -field=token secret/x | envsync set prod API_TOKEN --yes
+    The value is read from stdin (one trailing newline dropped) or a prompt,
+    never from the command line, where shell history and the process list
+    would keep it (KEY=VALUE still works, with a warning). Only the store is
+    written unless --local; a secret EnvSync did not create needs --adopt.
+    """
+    from envsync.commands import set as set_module
+
+    return set_module.run_set(load_config(ctx), args, local=local, dry_run=dry_run, yes=yes, as_json=as_json,
+                              options=StoreOptions(adopt=adopt))
+
+
+@cli.command("unset")
+@click.argument("args", nargs=-1, metavar="[TARGET] KEY")
+@single_key_options
+@click.option("--force-delete", is_flag=True, help="Delete at once, skipping the store's recovery window.")
+@click.pass_context
+def unset_command(ctx, args, local, adopt, yes, dry_run, as_json, force_delete) -> int:
+    """Delete one key from the target's store, as push --prune would.
+
+    \b
+      envsync unset prod OLD_FLAG --yes
+      envsync unset dev OLD_FLAG --local     # from .env too
+    Only the store is changed unless --local. Deleting a key that is not
+    there changes nothing and exits 0.
+    """
+    from envsync.commands import unset
+
+    return unset.run(load_config(ctx), args, local=local, dry_run=dry_run, yes=yes, as_json=as_json,
+                     options=StoreOptions(adopt=adopt, force_delete=force_delete))
+
+
+# -- redact --------------------------------------------------------------------
+
+
+@cli.command("redact")
+@targets_argument
+@click.option("--from", "source", type=click.Choice(["store", "local"]), default="store", show_default=True,
+              help="Take the values from the store or the local file.")
+@click.option("--min-length", type=click.IntRange(1), default=6, show_default=True,
+              help="Values shorter than this are left alone (and booleans always): `on` or `8080` would "
+                   "rewrite half a log.")
+@click.pass_context
+def redact_command(ctx, targets, all_targets, source, min_length) -> int:
+    """Copy stdin to stdout with the targets' values replaced by [REDACTED:KEY].
+
+    \b
+      ./deploy.sh 2>&1 | envsync redact prod staging
+      envsync redact --all < build.log > build.redacted.log
+    Each value is found as written and base64, base64url, URL-encoded and
+    JSON-escaped, as `envsync scan` finds them. Streaming: each line is written
+    as soon as no value can still run through it (a value with a newline in
+    it is redacted across lines, holding back at most its length).
+    """
+    from envsync.commands import redact
+
+    return redact.run(load_config(ctx), targets, all_targets, source=source, min_length=min_length,
+                      stdin=sys.stdin.buffer, stdout=sys.stdout.buffer)
+
+
+# -- schema --------------------------------------------------------------------
+
+
+@cli.command("schema")
+@click.argument("target", required=False)
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if the example lacks keys of the file "
+              "(for pre-commit or CI).")
+@click.pass_context
+def schema_command(ctx, target, check) -> int:
+    """Write or update the committed example (.env.example) from the target's file.
+
+    \b
+      envsync schema            # .env -> .env.example (or the target's schema)
+      envsync schema --check    # exit 1 when .env has keys the example lacks
+    Keys and comments, in order, no values (`KEY=`). A value is kept as the
+    default only on a line marked `# envsync: default`, e.g.
+    `LOG_LEVEL=info  # envsync: default`. Comments that could hold a value
+    (a commented-out `KEY=value`, or one of the file's values) are left out.
+    An existing example keeps its lines; new keys are appended.
+    """
+    from envsync.commands import schema
+
+    return schema.run(load_config(ctx), target, check=check)
+
+
+# -- copy ----------------------------------------------------------------------
+
+
+@cli.command("copy")
+@click.argument("args", nargs=-1, metavar="A B [KEY]...")
+@click.option("--prune", is_flag=True, help="Also remove the keys B has and A lacks (only without KEYs).")
+@click.option("-n", "--dry-run", is_flag=True, help="Show the plan and stop.")
+@click.option("-y", "--yes", is_flag=True, help="Apply without asking (for CI).")
+@click.option("--adopt", is_flag=True, help="Let EnvSync write secrets of B it did not create.")
+@click.option("--force-delete", is_flag=True, help="With --prune: delete at once, skipping B's recovery window.")
+@json_option
+@click.pass_context
+def copy_command(ctx, args, prune, dry_run, yes, adopt, force_delete, as_json) -> int:
+    """Promote values from A's store to B's, as push would write them.
+
+    \b
+      envsync copy staging prod API_URL FEATURE_X   # these keys
+      envsync copy staging prod --dry-run           # every key of staging, planned
+      envsync copy staging prod --prune --yes       # prod becomes staging
+    A masked plan, then a write to B with B's rules (compare-and-swap,
+    managed-by ownership). Local files are not touched: `envsync pull B`
+    brings the change in. Exit 1 on --dry-run with changes, or when not
+    confirmed.
+    """
+    from envsync.commands import copy
+
+    return copy.run(load_config(ctx), args, prune=prune, dry_run=dry_run, yes=yes, as_json=as_json,
+                    options=StoreOptions(adopt=adopt, force_delete=force_delete))
+
+
 # -- export / run ------------------------------------------------------------
 
 
@@ -987,8 +1192,8 @@ class CiRun:
                 ci_report.append(Path(step_summary), markdown)
 
     def markdown(self) -> str:
-        if self.command == "check":
-            return ci_report.check_markdown(list(self.checked), self.findings)
+        if self.command in ("check", "diff"):
+            return ci_report.check_markdown(list(self.checked), self.findings, self.command)
         sections = [ci_report.PlanSection(name, plan, result.get("applied"), dry_run)
                     for name, plan, result, dry_run in self.sections]
         return ci_report.plan_markdown(self.command, sections)

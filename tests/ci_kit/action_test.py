@@ -186,6 +186,27 @@ def test_clean_target_passes_with_no_drift(action_repo, tmp_path, leak_watch, in
     assert values["clean"] in run.masks and values["clean"] not in run.log
 
 
+def test_diff_of_two_targets_masks_both_and_annotates_the_differing_key(action_repo, tmp_path, leak_watch,
+                                                                        installed_venv):
+    repo, _, values = action_repo()
+    write_workflow(repo, {"command": "diff", "targets": "drifted clean"})
+    run = run_act(repo, tmp_path, leak_watch, env={"ENVSYNC_VENV": installed_venv})
+    log = messages(run)
+    assert run.code != 0 and run.result["drift"] == "true" and run.result["report"], log
+    assert any("API_KEY differs between drifted and clean" in e["arg"] for e in run.commands("error")), log
+    assert "envsync diff" in run.summary, log
+    assert {values["drifted"], values["clean"]} <= run.masks
+    assert values["drifted"] not in run.log and values["clean"] not in run.log
+
+
+def test_diff_needs_exactly_two_targets(action_repo, tmp_path, leak_watch, installed_venv):
+    repo, _, _ = action_repo()
+    write_workflow(repo, {"command": "diff", "targets": "drifted"})
+    run = run_act(repo, tmp_path, leak_watch, env={"ENVSYNC_VENV": installed_venv})
+    assert run.code != 0
+    assert any("diff compares two targets" in e.get("arg", "") for e in run.commands("error")), messages(run)
+
+
 def test_inputs_are_data_not_script(action_repo, tmp_path, leak_watch, installed_venv):
     """A hostile `targets` / `args` input reaches envsync as arguments; the shell never runs it."""
     repo, _, _ = action_repo()

@@ -133,3 +133,25 @@ def test_push_on_the_default_branch_creates_a_key_from_its_schema_default(gitlab
     exported = run_envsync("export", "drifted", "--format", "json", cwd=repo, reveals=True)
     data = json.loads(exported.stdout)
     assert data["NEW_FLAG"] == "on" and data["API_KEY"] == values["drifted"]
+
+
+def test_diff_job_only_with_diff_targets_on_merge_requests_and_schedules(gitlab_repo, tmp_path):
+    repo, _, _ = gitlab_repo(**{"diff-targets": "drifted clean"})
+    assert jobs_in(repo, tmp_path, MERGE_REQUEST) == {"envsync-check", "envsync-diff"}
+    assert jobs_in(repo, tmp_path, {"CI_PIPELINE_SOURCE": "schedule"}) == {"envsync-check", "envsync-diff"}
+    assert jobs_in(repo, tmp_path, {"CI_PIPELINE_SOURCE": "push"}) == {"envsync-push"}
+
+
+def test_diff_between_two_targets_fails_with_junit_and_codequality(gitlab_repo, tmp_path, leak_watch,
+                                                                   installed_venv):
+    repo, _, values = gitlab_repo(**{"diff-targets": "drifted clean"})
+    proc = glci(repo, tmp_path, "envsync-diff", leak_watch=leak_watch,
+                variables={"CI_PIPELINE_SOURCE": "schedule", "ENVSYNC_VENV": installed_venv})
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "envsync-diff" in output, output
+    junit, quality = repo / "envsync-diff-junit.xml", repo / "envsync-diff-codequality.json"
+    leak_watch.files += [junit, quality, repo / "envsync-diff-report.json"]
+    failures = [c.get("name") for c in ET.parse(junit).getroot().iter("testcase") if c.find("failure") is not None]
+    assert failures == ["API_KEY"]  # the two API_KEY values differ; DEBUG agrees
+    assert [i["check_name"] for i in json.loads(quality.read_text())] == ["envsync-different"]
+    assert values["drifted"] not in output and values["clean"] not in output

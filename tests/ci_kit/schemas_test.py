@@ -88,7 +88,11 @@ def test_template_jobs_match_the_gitlab_ci_schema_with_default_inputs(tmp_path):
     filled.write_text(fill_inputs(jobs, values))
     check_jsonschema("vendor.gitlab-ci", filled)
     document = yaml.safe_load(filled.read_text())
-    assert set(document) == {".envsync-base", "envsync-check", "envsync-push"}
+    assert set(document) == {".envsync-base", "envsync-check", "envsync-push", "envsync-diff"}
+    diff = document["envsync-diff"]  # only when diff-targets is set: the first rule says never when empty
+    assert diff["rules"][0] == {"if": '$ENVSYNC_TEMPLATE_DIFF == ""', "when": "never"}
+    assert set(diff["artifacts"]["reports"]) == {"junit", "codequality"}
+    assert " diff $ENVSYNC_TEMPLATE_DIFF" in " ".join(diff["script"])
     check = document["envsync-check"]
     assert check["artifacts"]["when"] == "always"
     assert set(check["artifacts"]["reports"]) == {"junit", "codequality"}
@@ -127,7 +131,8 @@ def test_template_scripts_pass_shellcheck(tmp_path):
 
 def test_readme_workflows_match_the_github_workflows_schema(tmp_path):
     workflows = readme_workflows()
-    assert len(workflows) == 3, "the README should show the PR check, the nightly matrix and the push on merge"
+    assert len(workflows) == 4, ("the README should show the PR check, the nightly matrix, the nightly diff "
+                                 "between environments and the push on merge")
     files = []
     for number, text in enumerate(workflows):
         files.append(tmp_path / f"workflow-{number}.yml")

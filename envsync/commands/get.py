@@ -1,0 +1,54 @@
+"""`envsync get [TARGET] KEY`: one value from a target's store, for a script or a pipe.
+
+Like `export`, it reveals a value, so it refuses a terminal without --reveal and, in a
+GitHub or GitLab job, a stdout that is not a file (the job log); on GitHub the value is
+masked before it is written anywhere.
+"""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from envsync.config import Config
+from envsync.dotenv_file import KEY_PATTERN
+from envsync.errors import EXIT_CLEAN, InputError
+from envsync.escaping import escape
+from envsync.stores import open_store
+
+
+def split_args(config: Config, args: tuple[str, ...], command: str) -> tuple[str | None, str]:
+    """[TARGET] KEY: with one argument, the KEY of the only target (config.select says if there are more)."""
+    if len(args) not in (1, 2):
+        raise click.UsageError(f"{command} takes [TARGET] KEY")
+    name, key = (args[0], args[1]) if len(args) == 2 else (None, args[0])
+    check_key(key)
+    return name, key
+
+
+def check_key(key: str) -> None:
+    if not KEY_PATTERN.match(key):
+        raise InputError(f"\"{escape(key)}\" is not a valid key — letters, digits, '_', '.' and '-', "
+                         "not starting with a digit")
+
+
+def run(config: Config, args: tuple[str, ...], *, reveal: bool, newline: bool) -> int:
+    from envsync.cli import CiRun, _refuse_a_job_log, _stdout_is_a_file, progress
+
+    name, key = split_args(config, args, "get")
+    target = config.select((name,) if name else ())[0]
+    # Refused before the store is read: nothing is fetched that cannot be shown.
+    if sys.stdout.isatty() and not reveal:
+        raise InputError("refusing to print a secret value to a terminal — redirect the output, "
+                         "use it in $(...), or pass --reveal")
+    if not reveal and not _stdout_is_a_file():
+        _refuse_a_job_log()
+    with progress(f"reading {target.name}") as tick:
+        values = open_store(target).read(tick).values
+    if key not in values:
+        raise InputError(f"{key}: not in the store of target {target.name} ({len(values)} keys) — "
+                         f"see `envsync ls {target.name}`")
+    value = values[key]
+    CiRun("get").mask([value])
+    click.echo(value, nl=newline)
+    return EXIT_CLEAN

@@ -1,0 +1,137 @@
+"""`envsync set [TARGET] KEY`: write one key to a target's store, the way `push` writes.
+
+The value comes from stdin, or from a prompt without echo on a terminal — never from argv,
+where shell history and the process list keep it (`KEY=VALUE` is accepted, with a warning).
+The write is push's: a plan (masked), confirmation or --yes, --dry-run, compare-and-swap
+against the snapshot just read, and the managed-by=envsync ownership rule (--adopt).
+The store is written; the local file only with --local. Without it the next `pull` or
+`sync` brings the change into the file like a teammate's push (no sync state is recorded).
+`unset` (envsync/commands/unset.py) is the same path with a deletion.
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+import click
+
+from envsync import dotenv_file, engine, report
+from envsync.config import Config, Target
+from envsync.errors import EXIT_CLEAN, EXIT_DRIFT, EnvSyncError, InputError
+from envsync.plan import Mode, Plan
+from envsync.stores.base import Change, StoreOptions, applied
+
+from envsync.commands.get import check_key
+
+
+@dataclass(frozen=True)
+class Write:
+    """What set/unset was asked to do to one key."""
+
+    key: str
+    value: str | None  # None: delete
+    local: bool
+    dry_run: bool
+    yes: bool
+    as_json: bool
+    options: StoreOptions
+
+
+def parse_key(config: Config, args: tuple[str, ...], command: str) -> tuple[Target, str, str | None]:
+    """[TARGET] KEY[=VALUE]: the target, the key, and a value given on the command line (warned about)."""
+    if len(args) not in (1, 2):
+        raise click.UsageError(f"{command} takes [TARGET] KEY")
+    name, key = (args[0], args[1]) if len(args) == 2 else (None, args[0])
+    given = None
+    if "=" in key and command == "set":
+        key, given = key.split("=", 1)
+    check_key(key)
+    return config.select((name,) if name else ())[0], key, given
+
+
+def read_value(key: str) -> str:
+    """The value from stdin (one trailing newline dropped, as `echo` adds one), or a no-echo prompt."""
+    if sys.stdin.isatty():
+        return click.prompt(f"Value for {key}", hide_input=True, confirmation_prompt=True, err=True,
+                            default="", show_default=False)
+    text = sys.stdin.read()
+    return text[:-2] if text.endswith("\r\n") else (text[:-1] if text.endswith("\n") else text)
+
+
+def run_set(config: Config, args: tuple[str, ...], **flags) -> int:
+    from envsync.cli import warn
+
+    target, key, given = parse_key(config, args, "set")
+    if given is not None:
+        warn("a value given as KEY=VALUE stays in your shell history and the process list — "
+             f"prefer `envsync set {target.name} {key}` with the value on stdin or at the prompt")
+        value = given
+    else:
+        value = read_value(key)
+    return write(target, Write(key, value, **flags))
+
+
+def write(target: Target, request: Write) -> int:
+    """Plan the one change against the store as read, show it masked, confirm, apply."""
+    from envsync.cli import CiRun, Output, progress, warn
+
+    out, ci_run = Output(request.as_json), CiRun("set" if request.value is not None else "unset")
+    local = engine.read_local(target, must_exist=False) if request.local else None
+    if local is not None:
+        ci_run.mask(local.values.values())
+        if request.value is not None:  # refused here, before the store changes, if .env cannot hold it
+            local.document.set(request.key, request.value)
+        else:
+            local.document.unset(request.key)
+    with progress(f"reading {target.name}") as tick:
+        store, remote = engine.read_store(target, progress=tick, options=request.options)
+    wanted = applied(remote.values, [Change(request.key, request.value)])
+    verb = "set" if request.value is not None else "unset"
+    context = engine.prepare_given(target, store, remote, wanted, f"envsync {verb} {request.key}")
+    ci_run.mask_context(context)
+    for message in context.warnings:
+        warn(message)
+    plan = engine.plan(context, Mode.PUSH, prune=True, force=True)
+    title = f"{target.name}: {verb} {request.key} in {store.uri} ({store.layout})"
+    out.show(report.plan_text(title, plan), lambda: report.plan_table(title, plan))
+    result = report.plan_json(target.name, context.local.document.name, plan, context.info())
+    status = _apply(target, context, plan, local, request, out, result)
+    out.emit_json({"targets": [result]})
+    return status
+
+
+def _apply(target: Target, context: engine.Context, plan: Plan, local: engine.Local | None, request: Write,
+           out, result: dict) -> int:
+    from envsync.cli import progress, warn
+
+    file_changes = local is not None and local.document.render().encode() != (local.raw or b"")
+    if request.dry_run:
+        return EXIT_DRIFT if plan.has_changes or file_changes else EXIT_CLEAN
+    if (plan.has_changes or file_changes) and not request.yes and not _confirm(target, request, file_changes):
+        out.note(f"{target.name}: nothing applied")
+        return EXIT_DRIFT
+    with progress(f"applying to {target.name}") as tick:
+        outcome = engine.apply(context, plan, tick)
+    for message in outcome.notes:
+        warn(message)
+    result["applied"] = {"push": outcome.pushed, "pull": 0}
+    if file_changes and local is not None:
+        try:
+            dotenv_file.write(local.document, local.path, expected=local.raw or b"")
+        except EnvSyncError as exc:
+            done = " (the store was updated)" if outcome.pushed else ""
+            raise type(exc)(f"{exc}{done}; run `envsync pull {target.name}` to bring it into the file") from None
+        result["applied"]["local"] = 1
+    where = " and " + target.display_file() if file_changes else ""
+    out.note(f"{target.name}: {request.key} {'set' if request.value is not None else 'unset'} in the store"
+             f"{where}" if plan.has_changes or file_changes else f"{target.name}: nothing to change")
+    return EXIT_CLEAN
+
+
+def _confirm(target: Target, request: Write, file_changes: bool) -> bool:
+    if not sys.stdin.isatty():
+        raise InputError("not applying without confirmation and there is no terminal to ask on — "
+                         "review the plan and re-run with --yes")
+    verb = "Set" if request.value is not None else "Unset"
+    also = f" and {target.display_file()}" if file_changes else ""
+    return click.confirm(f"{verb} {request.key} in {target.name}'s store{also}?", default=False, err=True)

@@ -1,0 +1,132 @@
+"""`envsync set` / `unset`: one key written the way push writes it — masked plan, --dry-run,
+confirmation or --yes, ownership — the store only unless --local."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.aws_server import sm_client, store_uri, subprocess_env
+from tests.azure_fake import azure_fake, azure_fake_server  # noqa: F401 - fixtures
+from tests.commands.helpers import fill, write_config
+
+
+def store_values(run_envsync, folder: Path, name: str, env=None) -> dict[str, str]:
+    result = run_envsync("export", name, "-f", "json", cwd=folder, env=env, reveals=True)
+    assert result.code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(params=["bundle", "per-key"])
+def project(request, tmp_path: Path, run_envsync, secret):
+    write_config(tmp_path, {"prod": f"file://.envsync/prod?layout={request.param}"})
+    old = secret("old")
+    fill(run_envsync, tmp_path, "prod", {"TOKEN": old, "KEEP": "kept-value"})
+    return tmp_path, old
+
+
+def test_set_takes_the_value_from_stdin_and_writes_only_the_store(run_envsync, project, secret):
+    folder, old = project
+    before = (folder / ".env.prod").read_text()
+    new = secret("new")
+    result = run_envsync("set", "prod", "TOKEN", "--yes", cwd=folder, input=new + "\n")
+    assert result.code == 0, result.output
+    assert "push-change" in result.stdout and "TOKEN set in the store" in result.stdout
+    assert store_values(run_envsync, folder, "prod") == {"TOKEN": new, "KEEP": "kept-value"}
+    assert (folder / ".env.prod").read_text() == before
+    # the next pull brings it into the file, as a teammate's push
+    pulled = run_envsync("pull", "prod", "--yes", cwd=folder)
+    assert pulled.code == 0, pulled.output
+    assert f"TOKEN={new}" in (folder / ".env.prod").read_text()
+
+
+def test_set_with_local_writes_the_file_too(run_envsync, project, secret):
+    folder, _ = project
+    new = secret("new")
+    result = run_envsync("set", "prod", "ADDED", "--yes", "--local", cwd=folder, input=new)
+    assert result.code == 0, result.output
+    assert store_values(run_envsync, folder, "prod")["ADDED"] == new
+    assert f"ADDED={new}" in (folder / ".env.prod").read_text()
+    assert run_envsync("plan", "prod", cwd=folder).code == 0  # file and store agree
+
+
+def test_key_equals_value_works_with_a_warning(run_envsync, project, secret):
+    folder, _ = project
+    new = secret("argv")
+    result = run_envsync("set", "prod", f"TOKEN={new}", "-y", cwd=folder)
+    assert result.code == 0, result.output
+    assert "shell history" in result.stderr
+
+
+def test_dry_run_and_no_confirmation_write_nothing(run_envsync, project, secret):
+    folder, old = project
+    dry = run_envsync("set", "prod", "TOKEN", "--dry-run", cwd=folder, input=secret("x"))
+    assert dry.code == 1 and "push-change" in dry.stdout
+    unconfirmed = run_envsync("set", "prod", "TOKEN", cwd=folder, input=secret("y"))
+    assert unconfirmed.code == 2 and "--yes" in unconfirmed.stderr
+    assert store_values(run_envsync, folder, "prod")["TOKEN"] == old
+    same = run_envsync("set", "prod", "TOKEN", "-y", cwd=folder, input=old)
+    assert same.code == 0 and "nothing to change" in same.stdout
+
+
+def test_unset_deletes_from_the_store_and_with_local_from_the_file(run_envsync, project):
+    folder, _ = project
+    result = run_envsync("unset", "prod", "TOKEN", "-y", cwd=folder)
+    assert result.code == 0, result.output
+    assert "push-delete" in result.stdout
+    assert store_values(run_envsync, folder, "prod") == {"KEEP": "kept-value"}
+    assert "TOKEN=" in (folder / ".env.prod").read_text()
+    again = run_envsync("unset", "prod", "TOKEN", "-y", "--local", cwd=folder)
+    assert again.code == 0 and "TOKEN" not in (folder / ".env.prod").read_text()
+    absent = run_envsync("unset", "prod", "NOPE", "-y", cwd=folder)
+    assert absent.code == 0 and "nothing to change" in absent.stdout
+
+
+def test_bad_input_exits_2(run_envsync, project, secret):
+    folder, _ = project
+    assert run_envsync("set", "prod", "9BAD", "-y", cwd=folder, input=secret()).code == 2
+    assert run_envsync("set", "prod", "A", "B", "C", cwd=folder).code == 2
+    assert run_envsync("unset", "nosuch", "A", cwd=folder).code == 2
+
+
+def test_set_refuses_an_aws_secret_envsync_did_not_create_without_adopt(run_envsync, moto_server, tmp_path,
+                                                                       secret):
+    moto_server.reset()
+    empty = tmp_path / "aws-empty-config"
+    empty.write_text("")
+    env = {k: v for k, v in subprocess_env(empty).items() if k.startswith("AWS_")}
+    write_config(tmp_path, {"prod": store_uri(moto_server.endpoint, "app/prod", "per-key")})
+    fill(run_envsync, tmp_path, "prod", {"OURS": secret("ours")}, env)
+    sm_client(moto_server.endpoint).create_secret(Name="app/prod/FOREIGN", SecretString=secret("foreign"))
+    refused = run_envsync("set", "prod", "FOREIGN", "-y", cwd=tmp_path, env=env, input=secret("new"))
+    assert refused.code != 0 and "--adopt" in refused.stderr, refused.output
+    new = secret("adopted")
+    adopted = run_envsync("set", "prod", "FOREIGN", "-y", "--adopt", cwd=tmp_path, env=env, input=new)
+    assert adopted.code == 0, adopted.output
+    assert store_values(run_envsync, tmp_path, "prod", env)["FOREIGN"] == new
+
+
+@pytest.mark.parametrize("layout", ["bundle", "per-key"])
+def test_set_and_unset_on_azure_key_vault(run_envsync, azure_fake, tmp_path, secret, layout):  # noqa: F811
+    env = azure_fake.env()
+    write_config(tmp_path, {"prod": azure_fake.uri("cmd", layout, retries="0")})
+    fill(run_envsync, tmp_path, "prod", {"A": secret("a")}, env)
+    new = secret("b")
+    assert run_envsync("set", "prod", "B", "-y", cwd=tmp_path, env=env, input=new).code == 0
+    assert store_values(run_envsync, tmp_path, "prod", env)["B"] == new
+    assert run_envsync("unset", "prod", "A", "-y", "--force-delete", cwd=tmp_path, env=env).code == 0
+    assert store_values(run_envsync, tmp_path, "prod", env) == {"B": new}
+
+
+def test_on_a_terminal_the_value_is_prompted_without_echo_then_confirmed(project, secret, leak_watch,
+                                                                        run_envsync):
+    from tests.tty_test import run_in_terminal
+
+    folder, _ = project
+    new = secret("typed")
+    code, screen = run_in_terminal(["set", "prod", "TOKEN"], folder, answers=[
+        ("Value for TOKEN", new), ("Repeat for confirmation", new), ("Set TOKEN in prod's store?", "y")])
+    leak_watch.outputs.append(("terminal", screen))  # no echo: the typed value is not on the screen
+    assert code == 0, screen
+    assert store_values(run_envsync, folder, "prod")["TOKEN"] == new
