@@ -7,7 +7,7 @@
 - both with and without a delay per request at the fake (`--latency-ms`, default 5), closer to a
   real vault's round trip, where the bounded pool pays off most.
 
-The fake (tests/azure_fake.py) runs in this process; `envsync` and the naive loop run as
+The fake (tests/fakes/azure_fake.py) runs in this process; `envsync` and the naive loop run as
 child processes (the real executable, with the fake's workload identity and CA), so
 client and server do not share a GIL. Wall times include each child's start-up.
 
@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.azure_fake import FakeAzure  # noqa: E402
+from tests.fakes.azure_fake import FakeAzure
 
 ENVSYNC = str(Path(sys.executable).parent / "envsync")
 PREFIX = "bench"

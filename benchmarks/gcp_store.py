@@ -1,4 +1,4 @@
-"""GCP Secret Manager store against the gRPC fake (tests/gcp_fake.py): calls and wall time.
+"""GCP Secret Manager store against the gRPC fake (tests/fakes/gcp_fake.py): calls and wall time.
 
 - `envsync check` of an N-key per-key target: calls counted at the fake (floor:
   ceil(N/1000) ListSecrets + N AccessSecretVersion) and wall time, against a naive loop in
@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # for tests.gcp_fake
+sys.path.insert(0, str(ROOT))  # for tests.fakes.gcp_fake
 
 from envsync.cli import main as envsync  # noqa: E402
 
@@ -38,10 +38,10 @@ RTT = 0.010  # a same-region round trip to Secret Manager, roughly
 
 
 class Fake:
-    """tests/gcp_fake.py in a child process; counts are asked for over its stdin."""
+    """tests/fakes/gcp_fake.py in a child process; counts are asked for over its stdin."""
 
     def __init__(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "tests.gcp_fake"], cwd=ROOT, text=True,
+        self.proc = subprocess.Popen([sys.executable, "-m", "tests.fakes.gcp_fake"], cwd=ROOT, text=True,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         port = self.proc.stdout.readline().strip()  # type: ignore[union-attr]
         if not port:

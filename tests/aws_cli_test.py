@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from envsync import dotenv_file
-from tests.aws_server import sm_client, store_uri, subprocess_env
+from tests.fakes.aws_server import sm_client, store_uri, subprocess_env
 
 
 @pytest.fixture(params=["bundle", "per-key"])

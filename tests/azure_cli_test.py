@@ -1,5 +1,5 @@
 """End to end through the installed `envsync` executable against the Azure Key Vault fake
-(`tests/azure_fake.py`), in both layouts.
+(`tests/fakes/azure_fake.py`), in both layouts.
 
 Two "developers" (two project folders, each with its own .env and state) share one
 vault prefix. Each run gets the fake's environment explicitly: a workload identity on
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from envsync import dotenv_file
-from tests.azure_fake import FakeAzure, azure_fake, azure_fake_server  # noqa: F401 - fixtures
+from tests.fakes.azure_fake import FakeAzure
 
 
 @pytest.fixture(params=["bundle", "per-key"])

@@ -14,11 +14,11 @@ from typing import Iterator
 
 import pytest
 
-from tests.aws_server import AwsErrorProxy, store_uri
+from tests.fakes.aws_server import AwsErrorProxy, store_uri
 from tests.conftest import MASK, without_masks
-from tests.azure_fake import FakeAzure, azure_fake, azure_fake_server  # noqa: F401 - fixtures
-from tests.gcp_fake import PROJECT, gcp_fake, gcp_server  # noqa: F401 - fixtures
-from tests.oidc_fake import (  # noqa: F401 - fixtures
+from tests.fakes.azure_fake import FakeAzure
+from tests.fakes.gcp_fake import PROJECT
+from tests.fakes.oidc_fake import (
     AWS_AUDIENCE,
     AZURE_AUDIENCE,
     GCP_AUDIENCE,
@@ -31,10 +31,6 @@ from tests.oidc_fake import (  # noqa: F401 - fixtures
     GitHubOidcServer,
     check_azure_assertion,
     federated_aws,
-    gcp_sts,
-    gcp_sts_server,
-    github_oidc,
-    github_oidc_server,
     mint,
 )
 
@@ -195,7 +191,7 @@ def test_gcp_impersonation_denied(gcp_fake, gcp_sts: GcpStsServer, gcp_env, run_
 
 @pytest.fixture
 def azure_env(azure_fake: FakeAzure, github_oidc: GitHubOidcServer, monkeypatch: pytest.MonkeyPatch):
-    from tests.azure_fake import CLIENT_ID, TENANT
+    from tests.fakes.azure_fake import CLIENT_ID, TENANT
 
     monkeypatch.delenv("AZURE_FEDERATED_TOKEN_FILE")  # no workload identity file: only the CI token
     monkeypatch.delenv("AZURE_CLIENT_ID")

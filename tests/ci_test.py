@@ -9,14 +9,7 @@ import pytest
 from envsync import ci
 from envsync.config import Target
 from envsync.errors import InputError, StoreError
-from tests.oidc_fake import (  # noqa: F401 - fixtures
-    AWS_AUDIENCE,
-    GitHubOidcServer,
-    github_oidc,
-    github_oidc_server,
-    mint,
-    verify,
-)
+from tests.fakes.oidc_fake import AWS_AUDIENCE, GitHubOidcServer, mint, verify
 
 CI_VARIABLES = ("ENVSYNC_CI", "AZURE_FEDERATED_TOKEN_FILE", "GITHUB_ACTIONS", "GITLAB_CI", "ACTIONS_ID_TOKEN_REQUEST_URL",
                 "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ENVSYNC_ID_TOKEN", "ENVSYNC_AUDIENCE", "ENVSYNC_ID_TOKEN_VARIABLE",
@@ -190,7 +183,7 @@ def test_a_token_that_is_not_a_jwt_is_never_used(tmp_path: Path, monkeypatch: py
 
 def test_github_s_answer_must_be_a_jwt(github_oidc: GitHubOidcServer, tmp_path: Path,
                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests import oidc_fake
+    from tests.fakes import oidc_fake
 
     for name, value in github_oidc.env().items():
         monkeypatch.setenv(name, value)

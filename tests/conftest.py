@@ -15,6 +15,15 @@ from pathlib import Path
 
 import pytest
 
+# The emulators' and fakes' fixtures (tests/fakes/), for every test module: started on
+# first use, once per pytest-xdist worker.
+pytest_plugins = [
+    "tests.fakes.gcp_fake",
+    "tests.fakes.azure_fake",
+    "tests.fakes.oidc_fake",
+    "tests.fakes.fault_proxy",
+]
+
 ENVSYNC = str(Path(sys.executable).parent / "envsync")
 
 
@@ -201,12 +210,17 @@ def _fresh_interpreter_warnings() -> None:
     warnings.showwarning = show
 
 
+# Caches that live as long as a process, and so, in a real run, as long as one command:
+# envsync.ci's OIDC ID tokens, and the Key Vault SDK's auth challenge per vault (with it
+# cached, a later run would never see the challenge a test sets up).
+_PROCESS_CACHES = (("envsync.ci", "_cache"), ("azure.keyvault.secrets._shared.http_challenge_cache", "_cache"))
+
+
 def _clear_token_cache() -> None:
-    """envsync.ci keeps OIDC ID tokens for the life of a process: one process per run."""
-    ci = sys.modules.get("envsync.ci")
-    cache = getattr(ci, "_cache", None)
-    if cache is not None:
-        cache.clear()
+    for module, name in _PROCESS_CACHES:
+        cache = getattr(sys.modules.get(module), name, None)
+        if cache is not None:
+            cache.clear()
 
 
 def _exit_status(exc: SystemExit) -> int:
@@ -226,8 +240,8 @@ def _as_subprocess_reads(stream: io.TextIOWrapper) -> str:
 @pytest.fixture(scope="session")
 def moto_server():
     """One moto server (AWS emulator, real HTTP) for the whole session, started on first use.
-    Tests reset it themselves (`moto_server.reset()`); see tests/aws_server.py."""
-    from tests.aws_server import MotoServer
+    Tests reset it themselves (`moto_server.reset()`); see tests/fakes/aws_server.py."""
+    from tests.fakes.aws_server import MotoServer
 
     server = MotoServer()
     yield server

@@ -25,7 +25,6 @@ import dotenv
 import pytest
 
 from envsync import dotenv_file, export
-from envsync.errors import InputError
 
 PROJECT = Path(__file__).resolve().parents[1]
 NODE_DOTENV = PROJECT / ".ci" / "tools" / "node_modules" / "dotenv"

@@ -17,18 +17,10 @@ import pytest
 
 from envsync import endpoints
 from envsync.errors import InputError
-from tests.azure_fake import FakeAzure, azure_fake, azure_fake_server  # noqa: F401 - fixtures
+from tests.fakes.azure_fake import FakeAzure
 from tests.conftest import without_masks
-from tests.gcp_fake import PROJECT, gcp_fake, gcp_server  # noqa: F401 - fixtures
-from tests.oidc_fake import (  # noqa: F401 - fixtures
-    GCP_PROVIDER,
-    GcpStsServer,
-    GitHubOidcServer,
-    gcp_sts,
-    gcp_sts_server,
-    github_oidc,
-    github_oidc_server,
-)
+from tests.fakes.gcp_fake import PROJECT
+from tests.fakes.oidc_fake import GCP_PROVIDER, GcpStsServer, GitHubOidcServer
 
 ROLE = "arn:aws:iam::123456789012:role/envsync-ci"
 
@@ -248,7 +240,7 @@ def test_id_token_variable_cannot_send_another_secret(local: Recorder, run_envsy
 @pytest.mark.parametrize("variable", ["CI_JOB_TOKEN", "ACTIONS_RUNTIME_TOKEN", "GITHUB_TOKEN", "A-B", "X;Y"])
 def test_id_token_variable_cannot_name_the_ci_s_own(local: Recorder, run_envsync, tmp_path: Path,
                                                     variable: str) -> None:
-    from tests.oidc_fake import mint
+    from tests.fakes.oidc_fake import mint
 
     folder = project(tmp_path, f"aws-sm://app?region=eu-west-1&endpoint=http://{local.address}",
                      f'id_token_variable = "{variable}"')

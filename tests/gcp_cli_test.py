@@ -1,5 +1,5 @@
 """End to end through the installed `envsync` executable against the GCP Secret Manager fake
-(tests/gcp_fake.py), both layouts: two developers' project folders share one store.
+(tests/fakes/gcp_fake.py), both layouts: two developers' project folders share one store.
 
 Each `envsync` run is a child process; its environment is passed explicitly (the project
 comes from GOOGLE_CLOUD_PROJECT, the store URI names the fake's endpoint with insecure=true).
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from envsync import dotenv_file
-from tests.gcp_fake import PROJECT, FakeSecretManager, gcp_fake, gcp_server, subprocess_env  # noqa: F401
+from tests.fakes.gcp_fake import PROJECT, FakeSecretManager, subprocess_env
 
 LAYOUTS = ["bundle", "per-key"]
 

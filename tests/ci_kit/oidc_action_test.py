@@ -15,14 +15,7 @@ from typing import Iterator
 import pytest
 
 from tests.ci_kit.action_test import messages, run_act, write_workflow
-from tests.oidc_fake import (  # noqa: F401 - fixtures
-    AWS_AUDIENCE,
-    ROLE,
-    GitHubOidcServer,
-    federated_aws,
-    github_oidc,
-    github_oidc_server,
-)
+from tests.fakes.oidc_fake import AWS_AUDIENCE, ROLE, GitHubOidcServer, federated_aws
 
 @pytest.fixture(scope="module")
 def iam_sts() -> Iterator[str]:

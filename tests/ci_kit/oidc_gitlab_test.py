@@ -13,7 +13,7 @@ import pytest
 
 from tests.ci_kit.conftest import commit_all
 from tests.ci_kit.gitlab_test import MERGE_REQUEST, glci, include
-from tests.oidc_fake import AWS_AUDIENCE, GITLAB_ISSUER, ROLE, federated_aws, mint
+from tests.fakes.oidc_fake import AWS_AUDIENCE, GITLAB_ISSUER, ROLE, federated_aws, mint
 
 SUBJECT = "project_path:acme/app:ref_type:branch:ref:main"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.aws_server import store_uri, subprocess_env
+from tests.fakes.aws_server import store_uri, subprocess_env
 from tests.commands.helpers import fill, write_config
 
 LAYOUTS = ["bundle", "per-key"]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.commands.helpers import fill, write_config
-from tests.gcp_fake import gcp_fake, gcp_server, subprocess_env  # noqa: F401 - fixtures
+from tests.fakes.gcp_fake import subprocess_env
 from tests.tty_test import run_in_terminal
 
 

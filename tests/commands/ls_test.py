@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from tests.aws_server import store_uri, subprocess_env
+from tests.fakes.aws_server import store_uri, subprocess_env
 from tests.commands.helpers import fill, write_config
 
 

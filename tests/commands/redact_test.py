@@ -15,7 +15,7 @@ from envsync.commands.redact import CHUNK, Redactor, needles_of, redact
 from envsync.scan.values import Value
 from tests.commands.helpers import fill, write_config
 from tests.conftest import ENVSYNC
-from tests.gcp_fake import gcp_fake, gcp_server, subprocess_env  # noqa: F401 - fixtures
+from tests.fakes.gcp_fake import subprocess_env
 
 
 def run_redact(values: dict[str, str], text: str | bytes) -> bytes:

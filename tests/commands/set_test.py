@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.aws_server import sm_client, store_uri, subprocess_env
-from tests.azure_fake import azure_fake, azure_fake_server  # noqa: F401 - fixtures
+from tests.fakes.aws_server import sm_client, store_uri, subprocess_env
 from tests.commands.helpers import fill, write_config
 
 

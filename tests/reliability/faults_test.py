@@ -22,16 +22,7 @@ from pathlib import Path
 import pytest
 
 from envsync import dotenv_file
-from tests.reliability.fault_proxy import (  # noqa: F401 - fixtures
-    TALLY,
-    Backend,
-    aws_backend,
-    azure_backend,
-    gcp_backend,
-    key,
-    note,
-    write_tally,
-)
+from tests.fakes.fault_proxy import TALLY, Backend, key, note, write_tally
 
 LAYOUTS = ["bundle", "per-key"]
 KEYS = 200
@@ -55,7 +46,7 @@ def _tally():
 
 @pytest.fixture(params=["aws", "gcp", "azure"])
 def backend(request) -> Backend:
-    chosen: Backend = request.getfixturevalue(f"{request.param}_backend")
+    chosen: Backend = request.getfixturevalue(f"faulty_{request.param}_backend")
     assert chosen.faults is not None
     chosen.faults.stop()
     chosen.faults.clear()
@@ -254,10 +245,11 @@ def _attempts_per_failing_call(backend: Backend) -> list[int]:
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
-def test_aws_lost_answers_after_the_write(aws_backend: Backend, layout, run_envsync, secret, tmp_path, leak_watch):
+def test_aws_lost_answers_after_the_write(faulty_aws_backend: Backend, layout, run_envsync, secret, tmp_path,
+                                          leak_watch):
     """The proxy forwards a share of the writes to moto and then drops the answer: the write
     happened, the client only sees a reset and retries it. The retry must be harmless."""
-    backend = aws_backend
+    backend = faulty_aws_backend
     uri = backend.uri(f"lost{next(_counter)}-{layout}", layout)
     alice, carol = folders(tmp_path, uri, leak_watch, "alice", "carol")
     values = {key(i): secret(f"k{i}") for i in range(1, 41)}
@@ -309,9 +301,9 @@ def test_pruned_key_reaches_the_other_side_without_conflict(backend: Backend, la
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
-def test_aws_lost_answer_to_the_compare_and_swap(aws_backend: Backend, layout, run_envsync, secret, tmp_path,
+def test_aws_lost_answer_to_the_compare_and_swap(faulty_aws_backend: Backend, layout, run_envsync, secret, tmp_path,
                                                   leak_watch):
-    backend = aws_backend
+    backend = faulty_aws_backend
     uri = backend.uri(f"cas{next(_counter)}-{layout}", layout)
     alice, carol = folders(tmp_path, uri, leak_watch, "alice", "carol")
     values = {key(i): secret(f"k{i}") for i in range(1, 4)}

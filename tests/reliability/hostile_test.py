@@ -136,7 +136,7 @@ def test_env_corpus_parser_agrees(tmp_path):
 @pytest.fixture
 def isolated_clouds(monkeypatch, tmp_path):
     """No cloud credentials or settings from the developer's shell; nothing is reached."""
-    from tests.aws_server import isolate_aws_env
+    from tests.fakes.aws_server import isolate_aws_env
 
     isolate_aws_env(monkeypatch, tmp_path)
     for name in ("GOOGLE_CLOUD_PROJECT", "GCLOUD_PROJECT", "CLOUDSDK_CORE_PROJECT", "GOOGLE_APPLICATION_CREDENTIALS"):
@@ -409,7 +409,7 @@ def test_hundred_thousand_keys_work(envsync, tmp_path):
 
 @pytest.fixture
 def aws(moto_server, monkeypatch, tmp_path):
-    from tests.aws_server import isolate_aws_env, share_botocore_loader, sm_client
+    from tests.fakes.aws_server import isolate_aws_env, share_botocore_loader, sm_client
 
     moto_server.reset()
     isolate_aws_env(monkeypatch, tmp_path)
@@ -433,7 +433,7 @@ def _cloud_project(tmp_path: Path, store: str, env: str) -> Path:
 
 
 def test_aws_per_key_value_over_64_kib(envsync, aws, tmp_path, secret):
-    from tests.aws_server import store_uri
+    from tests.fakes.aws_server import store_uri
 
     endpoint, content = aws
     folder = _cloud_project(tmp_path, store_uri(endpoint, "app/prod", "per-key"),
@@ -445,7 +445,7 @@ def test_aws_per_key_value_over_64_kib(envsync, aws, tmp_path, secret):
 
 def test_aws_per_key_name_over_the_secret_name_limit(envsync, aws, tmp_path):
     """AWS secret names end at 512 characters; a longer key must be refused up front."""
-    from tests.aws_server import store_uri
+    from tests.fakes.aws_server import store_uri
 
     endpoint, content = aws
     folder = _cloud_project(tmp_path, store_uri(endpoint, "app/prod", "per-key"), f"A=1\n{'K' * 600}=1\n")
@@ -469,8 +469,6 @@ def azure(azure_fake, monkeypatch):  # noqa: F811
     return azure_fake
 
 
-from tests.azure_fake import azure_fake, azure_fake_server  # noqa: E402,F401 - fixtures
-from tests.gcp_fake import gcp_fake, gcp_server  # noqa: E402,F401 - fixtures
 
 AZURE_WRITES = {"set", "delete", "purge", "recover", "update"}
 

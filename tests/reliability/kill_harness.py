@@ -99,13 +99,13 @@ class AwsBackend(Backend):
     name = "aws-sm"
 
     def __init__(self, server: Any, config_file: Path) -> None:
-        from tests.aws_server import subprocess_env
+        from tests.fakes.aws_server import subprocess_env
 
         self.server = server
         self.child_env = {k: v for k, v in subprocess_env(config_file).items() if k.startswith("AWS_")}
 
     def uri(self, layout: str) -> str:
-        from tests.aws_server import store_uri
+        from tests.fakes.aws_server import store_uri
 
         return store_uri(self.server.endpoint, "kill/app", layout)
 
@@ -119,7 +119,7 @@ class AwsBackend(Backend):
         from moto.core import DEFAULT_ACCOUNT_ID
         from moto.secretsmanager.models import secretsmanager_backends
 
-        from tests.aws_server import REGION
+        from tests.fakes.aws_server import REGION
 
         backend = secretsmanager_backends[DEFAULT_ACCOUNT_ID][REGION]
         return sum(len(secret.versions) for secret in list(backend.secrets.values()))
@@ -137,7 +137,7 @@ class GcpBackend(Backend):
         return self.fake.uri("kill", layout)
 
     def env(self) -> dict[str, str]:
-        from tests.gcp_fake import subprocess_env
+        from tests.fakes.gcp_fake import subprocess_env
 
         return subprocess_env()
 

@@ -18,9 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.azure_fake import azure_fake, azure_fake_server  # noqa: F401 - fixtures
 from tests.conftest import ENVSYNC
-from tests.gcp_fake import PROJECT, gcp_fake, gcp_server  # noqa: F401 - fixtures
+from tests.fakes.gcp_fake import PROJECT
 from tests.reliability.campaign import size
 from tests.reliability.kill_harness import (
     AwsBackend,
@@ -47,7 +46,7 @@ def _backend(store: str, request: pytest.FixtureRequest, tmp_path: Path, monkeyp
     if store == "file":
         return FileBackend()
     if store == "aws-sm":
-        from tests.aws_server import isolate_aws_env
+        from tests.fakes.aws_server import isolate_aws_env
 
         isolate_aws_env(monkeypatch, tmp_path)  # the in-process reader/writer uses the fake keys too
         config = tmp_path / "aws-empty-config"
@@ -85,7 +84,7 @@ def test_sigkill_push_pull_sync(store: str, layout: str, request, tmp_path: Path
                    "UNKNOWN and plan._two_way treats a synced key as a conflict")
 def test_sync_propagates_a_store_side_delete_aws_per_key(run_envsync, moto_server, tmp_path: Path,
                                                           monkeypatch) -> None:
-    from tests.aws_server import store_uri, subprocess_env
+    from tests.fakes.aws_server import store_uri, subprocess_env
 
     moto_server.reset()
     config = tmp_path / "aws-empty-config"

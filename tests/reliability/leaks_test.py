@@ -119,7 +119,7 @@ SDK_FINDINGS: dict[str, dict[str, int]] = {}
 @pytest.mark.parametrize("layout", ["bundle", "per-key"])
 def test_aws_with_sdk_debug_logging(envsync, moto_server, monkeypatch, tmp_path, secret, leak_watch, debug_logs,
                                     layout):
-    from tests.aws_server import isolate_aws_env, share_botocore_loader, store_uri
+    from tests.fakes.aws_server import isolate_aws_env, share_botocore_loader, store_uri
 
     moto_server.reset()
     isolate_aws_env(monkeypatch, tmp_path)
@@ -147,8 +147,6 @@ def test_gcp_with_sdk_debug_logging(envsync, gcp_fake, tmp_path, secret, leak_wa
     SDK_FINDINGS[f"gcp {layout}"] = debug_logs.leaks(leak_watch.values)
 
 
-from tests.azure_fake import azure_fake, azure_fake_server  # noqa: E402,F401 - fixtures
-from tests.gcp_fake import gcp_fake, gcp_server  # noqa: E402,F401 - fixtures
 
 
 def test_sdk_debug_logging_findings_are_as_documented():
@@ -172,7 +170,7 @@ def test_the_capture_would_see_botocore_bodies_without_envsyncs_filter(envsync, 
     import importlib
 
     importlib.import_module("envsync.stores.aws")  # installs the filter
-    from tests.aws_server import isolate_aws_env, share_botocore_loader, store_uri
+    from tests.fakes.aws_server import isolate_aws_env, share_botocore_loader, store_uri
 
     for name in ("botocore.endpoint", "botocore.parsers", "botocore.awsrequest"):
         logger = logging.getLogger(name)
@@ -193,7 +191,7 @@ def test_the_capture_would_see_botocore_bodies_without_envsyncs_filter(envsync, 
 def test_cli_alone_logs_nothing_with_values(run_envsync, tmp_path, moto_server, secret):
     """The executable configures no logging: stderr stays one line per problem, no SDK
     chatter, even with AWS_DEBUG-style variables around."""
-    from tests.aws_server import store_uri, subprocess_env
+    from tests.fakes.aws_server import store_uri, subprocess_env
 
     moto_server.reset()
     empty = tmp_path / "aws-empty"
@@ -288,7 +286,7 @@ def test_failing_commands_never_print_values(envsync, tmp_path, secret, leak_wat
 
 
 def test_aws_errors_never_print_values(envsync, moto_server, monkeypatch, tmp_path, secret):
-    from tests.aws_server import isolate_aws_env, share_botocore_loader, sm_client, store_uri
+    from tests.fakes.aws_server import isolate_aws_env, share_botocore_loader, sm_client, store_uri
 
     moto_server.reset()
     isolate_aws_env(monkeypatch, tmp_path)

@@ -35,16 +35,7 @@ from envsync import config as envsync_config
 from envsync import dotenv_file
 from envsync.stores import open_store
 from tests.reliability.campaign import size
-from tests.reliability.fault_proxy import (  # noqa: F401 - fixtures
-    TALLY,
-    Backend,
-    aws_backend,
-    azure_backend,
-    file_backend,
-    gcp_backend,
-    note,
-    write_tally,
-)
+from tests.fakes.fault_proxy import TALLY, Backend, note, write_tally
 
 ROUNDS = size("ENVSYNC_RACE_ROUNDS", ci=4, full=100)
 LAYOUTS = ["bundle", "per-key"]
@@ -72,7 +63,7 @@ def _tally():
 
 @pytest.fixture(params=["file", "aws", "gcp", "azure"])
 def backend(request, monkeypatch) -> Backend:
-    chosen: Backend = request.getfixturevalue(f"{request.param}_backend")
+    chosen: Backend = request.getfixturevalue(f"faulty_{request.param}_backend")
     if chosen.faults is not None:
         chosen.faults.stop()
     for name, value in chosen.env.items():

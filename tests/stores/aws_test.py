@@ -3,7 +3,7 @@
 All through the real boto3 SDK over HTTP against moto's server (`moto_server`, one per
 session, wiped before each test). Calls are observed with botocore's event hooks on the
 store's own client, and the store's effects are checked behind its back with a plain
-boto3 client (`aws.sm`). See tests/aws_server.py for the emulator and its patched gaps.
+boto3 client (`aws.sm`). See tests/fakes/aws_server.py for the emulator and its patched gaps.
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from envsync.config import Target
 from envsync.errors import ApplyError, ConflictError, EnvSyncError, InputError, StoreError
 from envsync.stores import open_store
 from envsync.stores.base import Change, Snapshot, StoreOptions
-from tests.aws_server import (
+from tests.fakes.aws_server import (
     AwsErrorProxy,
     IamMotoServer,
     isolate_aws_env,

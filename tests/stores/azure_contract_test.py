@@ -1,5 +1,5 @@
 """The provider contract (`contract.py`) against the Azure Key Vault store, both layouts,
-through the real SDK over TLS to the in-test fake (`tests/azure_fake.py`).
+through the real SDK over TLS to the in-test fake (`tests/fakes/azure_fake.py`).
 
 The module-level `backend` fixture overrides the one in conftest.py, so the suite runs
 here as `test_name[<layout>]` (plus the scenario where there is one).
@@ -13,7 +13,7 @@ import itertools
 
 import pytest
 
-from tests.azure_fake import FakeAzure, azure_fake, azure_fake_server  # noqa: F401 - fixtures
+from tests.fakes.azure_fake import FakeAzure
 from tests.stores.conftest import Backend
 from tests.stores.contract import StoreContract
 

@@ -2,7 +2,7 @@
 the managed-by tag, paging, concurrency, errors, sharding, credentials and URIs.
 
 Everything goes through the real SDK and azure-identity over TLS to the in-test fake
-(`tests/azure_fake.py`); stores are opened the way the CLI opens them, from a target.
+(`tests/fakes/azure_fake.py`); stores are opened the way the CLI opens them, from a target.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from envsync.errors import ApplyError, ConflictError, EnvSyncError, InputError, 
 from envsync.stores import open_store
 from envsync.stores.azure import VALUE_LIMIT, WORKERS, key_to_name, name_to_key
 from envsync.stores.base import Change, Snapshot, StoreOptions
-from tests.azure_fake import CLIENT_ID, TENANT, FakeAzure, azure_fake, azure_fake_server  # noqa: F401
+from tests.fakes.azure_fake import CLIENT_ID, TENANT, FakeAzure
 
 EMPTY = Snapshot(values={})
 KEYS = st.from_regex(r"[A-Za-z_][A-Za-z0-9_.\-]{0,40}", fullmatch=True)

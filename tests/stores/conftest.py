@@ -96,7 +96,7 @@ def aws_backend(moto_server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
     by the real boto3 SDK through the URI's `endpoint=`; fake static credentials, no region
     in the environment (the URI names it). Bundles shard past 60 kB, so they hold any size;
     one per-key secret holds at most 64 KiB."""
-    from tests.aws_server import isolate_aws_env, share_botocore_loader, store_uri
+    from tests.fakes.aws_server import isolate_aws_env, share_botocore_loader, store_uri
 
     moto_server.reset()
     isolate_aws_env(monkeypatch, tmp_path)

@@ -1,6 +1,6 @@
 """The provider contract (`contract.py`) against the GCP Secret Manager store, both layouts,
 through the real google-cloud-secret-manager client over a real socket to the in-test gRPC
-fake (tests/gcp_fake.py). Test ids read `test_name[bundle]` / `test_name[per-key]`.
+fake (tests/fakes/gcp_fake.py). Test ids read `test_name[bundle]` / `test_name[per-key]`.
 
 The module-level `backend` fixture overrides the parametrized one of tests/stores/conftest.py
 for this module only; `layout` still comes from there.
@@ -11,7 +11,7 @@ import itertools
 
 import pytest
 
-from tests.gcp_fake import FakeSecretManager, gcp_fake, gcp_server  # noqa: F401 - fixtures
+from tests.fakes.gcp_fake import FakeSecretManager
 from tests.stores.conftest import Backend
 from tests.stores.contract import StoreContract
 

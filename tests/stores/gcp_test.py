@@ -1,6 +1,6 @@
 """The GCP Secret Manager store beyond the contract: calls per read, the secret id mapping,
 managed-by protection, compare-and-swap races, checksums, version states, error messages,
-project discovery and sharding — the real client over a real socket to tests/gcp_fake.py,
+project discovery and sharding — the real client over a real socket to tests/fakes/gcp_fake.py,
 looked at from behind through the fake itself or a plain client."""
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from envsync.errors import ApplyError, ConflictError, EnvSyncError, InputError, 
 from envsync.stores import open_store
 from envsync.stores.base import Change, Snapshot, StoreOptions
 from envsync.stores.gcp import TOMBSTONE, crc32c, decode_value, encode_value
-from tests.gcp_fake import PROJECT, FakeSecretManager, gcp_fake, gcp_server  # noqa: F401 - fixtures
+from tests.fakes.gcp_fake import PROJECT, FakeSecretManager
 
 EMPTY = Snapshot(values={})
 LAYOUTS = ["bundle", "per-key"]

@@ -19,8 +19,8 @@ import pytest
 
 import envsync
 from envsync.stores.base import Change, Snapshot
-from tests.azure_fake import FakeAzure, azure_fake, azure_fake_server  # noqa: F401 - fixtures
-from tests.gcp_fake import FakeSecretManager, gcp_fake, gcp_server  # noqa: F401 - fixtures
+from tests.fakes.azure_fake import FakeAzure
+from tests.fakes.gcp_fake import FakeSecretManager
 from tests.stores.conftest import Backend, StoreMaker
 
 PACKAGE = str(Path(envsync.__file__).parent)

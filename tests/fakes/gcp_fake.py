@@ -32,9 +32,8 @@ resource), `fail()` (any status code for the next N calls of a method), `delay()
 
 Fixtures: `gcp_server` (session: started once on 127.0.0.1 and a free port) and
 `gcp_fake` (per test: state wiped, GCP environment variables cleared). Import both into
-a test module: `from tests.gcp_fake import gcp_fake, gcp_server  # noqa: F401`.
-
-Run as a script (`python -m tests.gcp_fake`) it serves from its own process, prints its
+a test module: `
+Run as a script (`python -m tests.fakes.gcp_fake`) it serves from its own process, prints its
 port, and answers `calls`, `reset-calls`, `reset` and `latency SECONDS` lines on stdin
 (the benchmark uses it).
 """

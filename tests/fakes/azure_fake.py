@@ -149,7 +149,7 @@ class FakeAzure:
             self.calls: collections.Counter[str] = collections.Counter()
             self.token_requests: list[dict[str, str]] = []
             # Entra's check of a federated client assertion: None to accept any, or a
-            # function giving the AADSTS error description (tests/oidc_fake.check_azure_assertion).
+            # function giving the AADSTS error description (tests/fakes/oidc_fake.check_azure_assertion).
             self.assertion_check: Callable[[str], str | None] | None = None
             self.role: str | None = None  # None: every data action allowed
             self.purge_protection = False

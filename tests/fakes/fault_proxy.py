@@ -5,18 +5,18 @@ ways to put it between the real `envsync` executable and a store.
   the calls a predicate picks (`only=`) — and the tallies: calls seen, faults injected by
   kind, and, where the client says so, attempts per logical call.
 - `AwsFaultProxy`: an HTTP proxy in front of moto's server (the idea of
-  tests/aws_server.py's `AwsErrorProxy`, extended). Kinds: `throttle` (HTTP 400
+  tests/fakes/aws_server.py's `AwsErrorProxy`, extended). Kinds: `throttle` (HTTP 400
   `{"__type":"ThrottlingException"}`, Secrets Manager's wire format), `500`, `503`,
   `reset` (the request is not forwarded; the socket is closed with a TCP RST, no answer),
   `drop` (the request IS forwarded and applied by moto, then the answer is lost: a RST
   instead — a timeout after the server acted), `slow` (forwarded after `slow_seconds`).
   botocore sends `amz-sdk-invocation-id` and `amz-sdk-request: attempt=N; max=M` on every
   attempt, so the proxy counts the attempts of each logical call and their times.
-- `FlakyGcp`: the gRPC fake of tests/gcp_fake.py with a random fault before each handler:
+- `FlakyGcp`: the gRPC fake of tests/fakes/gcp_fake.py with a random fault before each handler:
   `unavailable` (UNAVAILABLE, GCP's 503), `exhausted` (RESOURCE_EXHAUSTED, GCP's 429),
   `reset` (UNAVAILABLE "Connection reset by peer", what gRPC reports for a dropped
   connection), `slow`. The fake's own `fail()`/`delay()` hooks still work.
-- `FlakyAzure`: the HTTPS fake of tests/azure_fake.py with a random fault before each
+- `FlakyAzure`: the HTTPS fake of tests/fakes/azure_fake.py with a random fault before each
   authorised data-plane request: `429` (with `Retry-After`), `503`, `reset` (the
   connection is closed without an answer, with a TCP RST), `slow`. The request times are
   logged per (method, path) so a test can see the client wait out Retry-After.
@@ -30,7 +30,6 @@ from __future__ import annotations
 import collections
 import http.client
 import json
-import os
 import random
 import socket
 import struct
@@ -44,8 +43,8 @@ from urllib.parse import urlsplit
 
 import grpc
 
-from tests.azure_fake import FakeAzure, _operation
-from tests.gcp_fake import FakeSecretManager
+from tests.fakes.azure_fake import FakeAzure, _operation
+from tests.fakes.gcp_fake import FakeSecretManager
 from tests.reliability.campaign import report_path
 
 # -- the tally written at the end -------------------------------------------------------
@@ -295,7 +294,7 @@ GCP_WRITES = {"CreateSecret", "UpdateSecret", "DeleteSecret", "AddSecretVersion"
 
 
 class FlakyGcp(FakeSecretManager):
-    """tests/gcp_fake.py's fake with `faults` consulted before every call. The GCP client
+    """tests/fakes/gcp_fake.py's fake with `faults` consulted before every call. The GCP client
     sends no attempt counter, so attempts are counted per (method, resource, request bytes):
     a retry resends the same request."""
 
@@ -335,7 +334,7 @@ class _Reset(Exception):
 
 
 class FlakyAzure(FakeAzure):
-    """tests/azure_fake.py's fake with `faults` consulted before every authorised data-plane
+    """tests/fakes/azure_fake.py's fake with `faults` consulted before every authorised data-plane
     request (the challenge and the token endpoint are left alone). `retry_after` is what a
     429 carries."""
 
@@ -460,8 +459,8 @@ AZURE_FLAKY = {"429": 0.05, "503": 0.04, "reset": 0.03, "slow": 0.02}
 
 
 @pytest.fixture(scope="module")
-def aws_backend(moto_server, tmp_path_factory):
-    from tests.aws_server import store_uri, subprocess_env
+def faulty_aws_backend(moto_server, tmp_path_factory):
+    from tests.fakes.aws_server import store_uri, subprocess_env
 
     folder = tmp_path_factory.mktemp("aws-config")
     empty = folder / "empty"
@@ -478,8 +477,8 @@ def aws_backend(moto_server, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def gcp_backend():
-    from tests.gcp_fake import PROJECT
+def faulty_gcp_backend():
+    from tests.fakes.gcp_fake import PROJECT
 
     faults = Faults("gcp", seed=13)
     fake = FlakyGcp(faults).start()
@@ -493,7 +492,7 @@ def gcp_backend():
 
 
 @pytest.fixture(scope="module")
-def azure_backend(tmp_path_factory):
+def faulty_azure_backend(tmp_path_factory):
     faults = Faults("azure", seed=17)
     fake = FlakyAzure(tmp_path_factory.mktemp("flaky-azure"), faults)
 
@@ -506,7 +505,7 @@ def azure_backend(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def file_backend():
+def faulty_file_backend():
     def make_uri(prefix: str, layout: str, **options: str) -> str:
         return f"file://../shared-store-{prefix}?layout={layout}"
 

@@ -12,7 +12,7 @@
   Credentials API's `generateAccessToken` (service-account impersonation). The STS checks
   that the subject token's audience is the workload identity provider's resource name.
 - `check_web_identity`: the check AWS STS makes of `AssumeRoleWithWebIdentity` (moto makes
-  none), for `AwsErrorProxy(check=...)` in tests/aws_server.py.
+  none), for `AwsErrorProxy(check=...)` in tests/fakes/aws_server.py.
 - `federated_aws`: moto enforcing IAM with a CI role (and a read-only one) behind a proxy
   that makes `check_web_identity`'s checks.
 - `check_azure_assertion`: the check Entra makes of a federated client assertion, for the
@@ -225,7 +225,7 @@ def federated_aws() -> Iterator[Any]:
     AssumeRoleWithWebIdentity tokens as AWS STS does (moto does not). Yields the proxy."""
     import boto3
 
-    from tests.aws_server import AwsErrorProxy, IamMotoServer
+    from tests.fakes.aws_server import AwsErrorProxy, IamMotoServer
 
     server = IamMotoServer(free_requests=2 * len(_POLICIES))
     proxy = None

@@ -10,7 +10,7 @@
 - `IamMotoServer`: a second moto server in a subprocess that enforces IAM (moto's
   `INITIAL_NO_AUTH_ACTION_COUNT`), and `AwsErrorProxy`, which hands its AccessDenied
   answers to the SDK in Secrets Manager's real wire format (JSON, not moto's XML) and can
-  refuse requests itself (`check=`, e.g. tests/oidc_fake.check_web_identity: the token
+  refuse requests itself (`check=`, e.g. tests/fakes/oidc_fake.check_web_identity: the token
   checks AWS STS makes and moto does not).
 - `share_botocore_loader`: in-process speed-up (botocore's model files read once).
 """
