@@ -83,3 +83,14 @@ def test_each_new_rule_finds_its_format_inside_text(kind):
 ])
 def test_new_rules_lookalikes_do_not_fire(text):
     assert scan.scan_text("f.txt", text + "\n", scan.Matcher([])) == []
+
+
+@pytest.mark.parametrize("text, rule", [
+    # A token matched backwards from its fixed part: an earlier run of digits or hex within reach
+    # (a chat id, a hash) used to be taken for its start, and the token was missed.
+    (f"chat_id=12345678 bot={_random(string.digits, 10)}:AA{_random(ALNUM, 33)}", "telegram-bot-token"),
+    (f"PMAK-e96cbc5b329d9dc90593280c-945989c21ee0ad6a100a1beee1ed7a6a41\nbot = \"{_random(string.digits, 10)}"
+     f":AA{_random(ALNUM, 33)}\"", "telegram-bot-token"),
+])
+def test_suffixed_tokens_found_after_other_digits_or_hex(text, rule):
+    assert rule in {f.rule for f in scan.scan_text("f.txt", text + "\n", scan.Matcher([]))}

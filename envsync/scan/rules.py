@@ -425,7 +425,9 @@ class PostmanKey(_Prefixed):
 class _Suffixed(Rule):
     """A token whose fixed part (its keyword) comes after a random part: matched backwards from it."""
 
-    before: ClassVar[re.Pattern[str]]  # the random part, matched at the end of the text before the keyword
+    # The random part, ending with `\Z` (the keyword): else search takes the leftmost run in reach (a
+    # chat id, a hash on the line before) for the token's start and misses the token.
+    before: ClassVar[re.Pattern[str]]
     back: ClassVar[int] = 64
 
     def match(self, text: str, at: int) -> tuple[int, int] | None:
@@ -442,7 +444,7 @@ class TelegramBotToken(_Suffixed):
     id = "telegram-bot-token"
     name = "Telegram bot token"
     keywords = (":AA",)
-    before = re.compile(r"(?<![0-9])[0-9]{8,10}")
+    before = re.compile(r"(?<![0-9])[0-9]{8,10}\Z")
     pattern = re.compile(r"[0-9]{8,10}:AA[A-Za-z0-9_-]{32,33}(?![A-Za-z0-9_-])")
     help = "revoke it with @BotFather (/revoke), then remove it"
 
@@ -451,7 +453,7 @@ class MailchimpKey(_Suffixed):
     id = "mailchimp-api-key"
     name = "Mailchimp API key"
     keywords = ("-us",)
-    before = re.compile(r"(?<![A-Za-z0-9])[0-9a-f]{32}")
+    before = re.compile(r"(?<![A-Za-z0-9])[0-9a-f]{32}\Z")
     pattern = re.compile(r"[0-9a-f]{32}-us[0-9]{1,2}(?![A-Za-z0-9])")
     help = "revoke the key in Mailchimp (Account > Extras > API keys), then remove it"
 
