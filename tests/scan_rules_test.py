@@ -94,3 +94,16 @@ def test_new_rules_lookalikes_do_not_fire(text):
 ])
 def test_suffixed_tokens_found_after_other_digits_or_hex(text, rule):
     assert rule in {f.rule for f in scan.scan_text("f.txt", text + "\n", scan.Matcher([]))}
+
+
+@pytest.mark.parametrize("dfa_max", [10**9, 0])
+def test_matcher_finds_the_same_as_a_dfa_or_an_nfa(monkeypatch, dfa_max):
+    """Past DFA_MAX_ANCHORS the automaton is an NFA (bounded memory); both find every occurrence."""
+    from envsync.scan import matcher
+
+    monkeypatch.setattr(matcher, "DFA_MAX_ANCHORS", dfa_max)
+    values = [scan.Value("A", "sv-aaaa-1234", ".env"), scan.Value("B", "sv-aaaa-1234-more", ".env")]
+    found = sorted((start, pattern) for start, pattern, _ in
+                   scan.Matcher(values).find("sv-aaaa-1234-more sv-aaaa-1234 ghp_x"))
+    assert found == [(0, "sv-aaaa-1234"), (0, "sv-aaaa-1234-more"), (18, "sv-aaaa-1234"), (31, "ghp_")]
+

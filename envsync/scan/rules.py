@@ -467,13 +467,15 @@ class NotionToken(_Prefixed):
     help = "refresh the integration's secret at notion.so/my-integrations, then remove it"
 
 
-class SourcegraphToken(_Prefixed):
+class SourcegraphToken(Rule):
     id = "sourcegraph-token"
     name = "Sourcegraph access token"
     keywords = ("sgp_", "sourcegraph", "SOURCEGRAPH", "Sourcegraph")
     # Old tokens are 40 hex characters without a prefix: only with the name in front of them.
-    pattern = re.compile(r"(?<![A-Za-z0-9_])(?P<secret>sgp_(?:(?:[a-fA-F0-9]{16}|local)_)?[a-fA-F0-9]{40})(?![A-Za-z0-9])"
-                         r"|(?i:sourcegraph)[\w.-]{0,20}?[\"'`]?\s*(?:=|:=|:|=>)\s*[\"'`]?(?P<old>[a-fA-F0-9]{40})(?![A-Za-z0-9])")
+    pattern = re.compile(
+        r"(?<![A-Za-z0-9_])(?P<secret>sgp_(?:(?:[a-fA-F0-9]{16}|local)_)?[a-fA-F0-9]{40})(?![A-Za-z0-9])"
+        r"|(?i:sourcegraph)[\w.-]{0,20}?[\"'`]?\s*(?:=|:=|:|=>)\s*[\"'`]?(?P<old>[a-fA-F0-9]{40})(?![A-Za-z0-9])"
+    )
     help = "delete the token in Sourcegraph (Settings > Access tokens), then remove it"
 
     def match(self, text: str, at: int) -> tuple[int, int] | None:
