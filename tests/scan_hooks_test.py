@@ -132,7 +132,7 @@ def test_commit_with_a_leaked_value_is_blocked(app, leak_watch, pre_commit_home)
     site = list(pre_commit_home.glob("repo*/py_env-*/lib/python*/site-packages"))
     assert site, "hook environment not found"
     installed = {p.name.split("-")[0].lower() for p in site[0].iterdir()}
-    assert "ahocorasick" in installed or "pyahocorasick" in installed
+    assert "ahocorasick_rs" in installed
     assert not installed & {"boto3", "botocore", "google", "azure", "grpc", "detect_secrets"}
 
 

@@ -21,6 +21,7 @@ import pytest
 from envsync import scan
 from envsync.dotenv_file import encode_value
 from envsync.scan.rules import RULES, looks_like_placeholder
+from tests.scan_rules_test import TOKENS as RECALL_TOKENS
 
 CORPUS = Path(__file__).parent / "corpus" / "scan"
 ALNUM = string.ascii_letters + string.digits
@@ -145,6 +146,8 @@ TOKENS: dict[str, Callable[[], tuple[str, list[tuple[str, int]]]]] = {
     "telegram-bot-token": _single("telegram-bot-token", lambda: f"{_random(string.digits, 10)}:AA{_random(ALNUM + '_-', 33)}"),
     "mailchimp-api-key": _single("mailchimp-api-key", lambda: f"{_random(HEX, 32)}-us{_secrets.randbelow(20) + 1}"),
     "secret-assignment": _single("secret-assignment", lambda: f'client_secret: "{_random(ALNUM, 32)}"'),
+    # issue 13 follow-up: vendors gitleaks and detect-secrets catch that the rules above missed
+    **{kind: _single(rule, make) for kind, (rule, make) in RECALL_TOKENS.items()},
 }
 
 

@@ -13,8 +13,8 @@ How a scan works:
 3. Put every needle and every rule keyword (rules) into ONE Aho-Corasick
    automaton and read each file once. Each pattern enters the automaton by a
    short anchor that starts at its rarest character, and a hit is confirmed
-   by comparing the whole pattern in place: the automaton stays shallow,
-   which roughly doubles pyahocorasick's speed on ordinary source text.
+   by comparing the whole pattern in place, so few hits need confirming.
+   The automaton is ahocorasick-rs's DFA: one table step per character.
 4. Allow what a human allowed: an `envsync: allow` pragma on the line, or an
    entry in the baseline file (file, rule, key and a fingerprint of the line
    with the secret masked — never the value nor a hash of it).

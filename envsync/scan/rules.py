@@ -425,7 +425,9 @@ class PostmanKey(_Prefixed):
 class _Suffixed(Rule):
     """A token whose fixed part (its keyword) comes after a random part: matched backwards from it."""
 
-    before: ClassVar[re.Pattern[str]]  # the random part, matched at the end of the text before the keyword
+    # The random part, ending with `\Z` (the keyword): else search takes the leftmost run in reach (a
+    # chat id, a hash on the line before) for the token's start and misses the token.
+    before: ClassVar[re.Pattern[str]]
     back: ClassVar[int] = 64
 
     def match(self, text: str, at: int) -> tuple[int, int] | None:
@@ -442,7 +444,7 @@ class TelegramBotToken(_Suffixed):
     id = "telegram-bot-token"
     name = "Telegram bot token"
     keywords = (":AA",)
-    before = re.compile(r"(?<![0-9])[0-9]{8,10}")
+    before = re.compile(r"(?<![0-9])[0-9]{8,10}\Z")
     pattern = re.compile(r"[0-9]{8,10}:AA[A-Za-z0-9_-]{32,33}(?![A-Za-z0-9_-])")
     help = "revoke it with @BotFather (/revoke), then remove it"
 
@@ -451,9 +453,158 @@ class MailchimpKey(_Suffixed):
     id = "mailchimp-api-key"
     name = "Mailchimp API key"
     keywords = ("-us",)
-    before = re.compile(r"(?<![A-Za-z0-9])[0-9a-f]{32}")
+    before = re.compile(r"(?<![A-Za-z0-9])[0-9a-f]{32}\Z")
     pattern = re.compile(r"[0-9a-f]{32}-us[0-9]{1,2}(?![A-Za-z0-9])")
     help = "revoke the key in Mailchimp (Account > Extras > API keys), then remove it"
+
+
+class NotionToken(_Prefixed):
+    id = "notion-token"
+    name = "Notion integration token"
+    keywords = ("ntn_",)
+    pattern = re.compile(r"(?<![A-Za-z0-9_])ntn_[0-9]{11}[A-Za-z0-9]{35}(?![A-Za-z0-9])")
+    skip = 15
+    help = "refresh the integration's secret at notion.so/my-integrations, then remove it"
+
+
+class SourcegraphToken(Rule):
+    id = "sourcegraph-token"
+    name = "Sourcegraph access token"
+    keywords = ("sgp_", "sourcegraph", "SOURCEGRAPH", "Sourcegraph")
+    # Old tokens are 40 hex characters without a prefix: only with the name in front of them.
+    pattern = re.compile(
+        r"(?<![A-Za-z0-9_])(?P<secret>sgp_(?:(?:[a-fA-F0-9]{16}|local)_)?[a-fA-F0-9]{40})(?![A-Za-z0-9])"
+        r"|(?i:sourcegraph)[\w.-]{0,20}?[\"'`]?\s*(?:=|:=|:|=>)\s*[\"'`]?(?P<old>[a-fA-F0-9]{40})(?![A-Za-z0-9])"
+    )
+    help = "delete the token in Sourcegraph (Settings > Access tokens), then remove it"
+
+    def match(self, text: str, at: int) -> tuple[int, int] | None:
+        found = self.pattern.match(text, at, min(len(text), at + self.reach))
+        if found is None:
+            return None
+        group = "secret" if found.group("secret") else "old"
+        secret = found.group(group)
+        return None if looks_like_placeholder(secret[4:] if group == "secret" else secret) else found.span(group)
+
+
+class OnePasswordServiceToken(_Prefixed):
+    id = "1password-service-token"
+    name = "1Password service account token"
+    keywords = ("ops_eyJ",)
+    pattern = re.compile(r"(?<![A-Za-z0-9_])ops_eyJ[A-Za-z0-9+/]{250,}={0,3}")
+    skip = 7
+    help = "delete the service account's token in 1Password, then remove it"
+
+
+class SquareToken(_Prefixed):
+    id = "square-token"
+    name = "Square access token or application secret"
+    keywords = ("sq0atp-", "sq0csp-", "EAAA")
+    # Production access tokens start EAAA (64 characters in all), sandbox and old ones sq0atp-.
+    pattern = re.compile(r"(?<![A-Za-z0-9_-])(?:sq0atp-[A-Za-z0-9_-]{22,60}|sq0csp-[A-Za-z0-9_-]{43}"
+                         r"|EAAA[A-Za-z0-9_-]{60})(?![A-Za-z0-9_-])")
+    help = "revoke it in the Square Developer Dashboard, then remove it"
+
+    def verify(self, secret: str, text: str) -> bool:
+        body = secret[7:] if secret.startswith("sq0") else secret[4:]
+        return any(c.isdigit() for c in body) and not looks_like_placeholder(body)
+
+
+class SidekiqCredentials(Rule):
+    id = "sidekiq-credentials"
+    name = "Sidekiq Enterprise/Pro gem credentials"
+    keywords = ("BUNDLE_ENTERPRISE__CONTRIBSYS__COM", "BUNDLE_GEMS__CONTRIBSYS__COM", "@gems.contribsys.com",
+                "@enterprise.contribsys.com")
+    # `BUNDLE_GEMS__CONTRIBSYS__COM=abcd1234:ef567890` (Bundler's env setting) or the gem source URL
+    # `https://abcd1234:ef567890@gems.contribsys.com/`, matched backwards from the host.
+    pattern = re.compile(r"BUNDLE_(?:ENTERPRISE|GEMS)__CONTRIBSYS__COM[\w.-]{0,10}?[\"'`]?\s*(?:=|:=|:|=>)\s*[\"'`]?"
+                         r"(?P<secret>[a-f0-9]{8}:[a-f0-9]{8})(?![A-Za-z0-9])")
+    url = re.compile(r"(?i:https?)://([a-f0-9]{8}:[a-f0-9]{8})$")
+    help = "regenerate the credentials with Contributed Systems, read them from the environment, then remove them"
+
+    def match(self, text: str, at: int) -> tuple[int, int] | None:
+        if text.startswith("@", at):
+            found = self.url.search(text, max(0, at - 30), at)
+            return found.span(1) if found else None
+        return super().match(text, at)
+
+
+class AdobeClientSecret(_Prefixed):
+    id = "adobe-client-secret"
+    name = "Adobe client secret"
+    keywords = ("p8e-",)
+    pattern = re.compile(r"(?<![A-Za-z0-9_-])p8e-[a-zA-Z0-9]{32}(?![A-Za-z0-9])")
+    skip = 4
+    help = "rotate the secret in the Adobe Developer Console, then remove it"
+
+
+class AlibabaAccessKeyId(_Prefixed):
+    id = "alibaba-access-key-id"
+    name = "Alibaba Cloud AccessKey ID"
+    keywords = ("LTAI",)
+    pattern = re.compile(r"(?<![A-Za-z0-9])LTAI[a-zA-Z0-9]{20}(?![A-Za-z0-9])")
+    skip = 4
+    help = "disable the AccessKey in the RAM console, then remove it"
+
+    def verify(self, secret: str, text: str) -> bool:
+        return any(c.isdigit() for c in secret[4:]) and not looks_like_placeholder(secret[4:])
+
+
+# A Discord user id is a decimal snowflake, so a bot token's first part is base64 of digits: it starts
+# with one of these 90 three-character prefixes (first digit 1-9, second 0-9).
+_SNOWFLAKE_HEADS = tuple(first + third for first in ("MT", "Mj", "Mz", "ND", "NT", "Nj", "Nz", "OD", "OT")
+                         for third in "AEIMQUYcgk")
+
+
+class DiscordBotToken(_Prefixed):
+    id = "discord-bot-token"
+    name = "Discord bot token"
+    keywords = _SNOWFLAKE_HEADS
+    pattern = re.compile(r"(?<![A-Za-z0-9_.-])[MNO][A-Za-z0-9_-]{23,25}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}"
+                         r"(?![A-Za-z0-9_-])")
+    help = "reset the token in the Discord Developer Portal (Bot), then remove it"
+
+
+# Vendors whose keys have no prefix of their own (UUIDs, digits, short alphanumerics), so only the
+# name they are assigned to says what they are; after gitleaks' rules for the same vendors (MIT).
+_VENDORS = ("asana", "discord", "dropbox", "heroku", "hubspot", "kucoin", "linkedin", "sendbird", "snyk", "sonar",
+            "squarespace", "sumo", "twitter", "mapbox", "netlify", "okta", "pagerduty", "zendesk", "algolia",
+            "contentful", "bitbucket", "cloudflare", "newrelic", "datadog", "sentry", "segment", "mixpanel")
+
+
+class VendorNamedSecret(Rule):
+    """A value assigned to a name made of a vendor and a secret word (`HEROKU_API_KEY`, `asanaToken`,
+    `"discord_token"`): UUIDs, long digit strings and 14-character keys count here, which the catch-all
+    rejects because alone they are ids far more often than secrets."""
+
+    id = "vendor-named-secret"
+    name = "vendor key assigned to its name"
+    keywords = tuple(form for vendor in _VENDORS for form in (vendor, vendor.upper(), vendor.capitalize()))
+    pattern = re.compile(
+        r"(?i:" + "|".join(_VENDORS) + r")[A-Za-z0-9_.-]{0,20}?(?i:token|secret|api_?key|key|password|pat(?![A-Za-z]))"
+        r"[A-Za-z0-9_.-]{0,10}?[\"'`]?\s*(?:=|:=|::?=|:|=>|\?=)\s*[\"'`]?"
+        r"(?P<secret>[A-Za-z0-9+/=_.~%-]{14,200})(?=[\"'`;,)\s]|\\[nr]|$)"
+    )
+    reach = 300
+    help = "revoke it with the vendor, load it from the environment or a secret store, then remove it"
+
+    def verify(self, secret: str, text: str) -> bool:
+        # Twitter's app-only bearer tokens open with a run of 21 or more A's by format.
+        body = secret.lstrip("A") if secret.startswith("A" * 21) else secret
+        # Entropy says little about digits (a third of random 16-digit strings score under 2.8 bits).
+        if looks_like_placeholder(body) or (not body.isdigit() and _entropy(body) < 2.8) \
+                or body.startswith(("/", "~")) or "..." in body:
+            return False
+        if _UUID.fullmatch(body):
+            return True
+        parts = [p for p in _WORD_SPLIT.split(body) if p]
+        return sum(c.isdigit() for c in body) >= 2 and not all(p.isdigit() and len(p) < 6 or _is_word(p) for p in parts)
+
+
+def _is_word(part: str) -> bool:
+    from envsync.scan.words import is_word
+
+    return is_word(part)
 
 
 class SecretAssignment(Rule):
@@ -531,5 +682,7 @@ RULES: tuple[Rule, ...] = (
     StripeSecretKey(), GoogleApiKey(), PrivateKey(), GcpServiceAccountKey(), AzureStorageKey(), JsonWebToken(),
     NpmToken(), NpmrcAuthToken(), PypiToken(), TwilioApiKey(), SendGridKey(), OpenAiKey(), AnthropicKey(),
     HuggingFaceToken(), DigitalOceanToken(), ShopifyToken(), AtlassianToken(), DatabricksToken(), MailgunKey(),
-    PostmanKey(), TelegramBotToken(), MailchimpKey(), SecretAssignment(),
+    PostmanKey(), TelegramBotToken(), MailchimpKey(), NotionToken(), SourcegraphToken(), OnePasswordServiceToken(),
+    SquareToken(), SidekiqCredentials(), AdobeClientSecret(), AlibabaAccessKeyId(), DiscordBotToken(),
+    VendorNamedSecret(), SecretAssignment(),
 )
