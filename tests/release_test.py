@@ -66,3 +66,34 @@ def test_missing_sdk_hint_names_the_distribution(tmp_path: Path):
     assert proc.returncode == 2, proc.stderr
     assert f"pip install '{DIST}[aws]'" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_version_is_written_once():
+    project = pyproject()["project"]
+    assert "version" not in project and project["dynamic"] == ["version"]
+    assert pyproject()["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "envsync.__version__"}
+
+
+def test_licence_is_the_declared_mit_in_the_current_metadata_form():
+    project = pyproject()
+    assert project["project"]["license"] == "MIT"  # a PEP 639 expression, not the deprecated table
+    assert project["project"]["license-files"] == ["LICENSE"]
+    assert (ROOT / "LICENSE").read_text(encoding="utf-8").startswith("MIT License\n")
+    setuptools_floor = re.search(r"setuptools>=(\d+)", " ".join(project["build-system"]["requires"]))
+    assert setuptools_floor and int(setuptools_floor.group(1)) >= 77  # first setuptools with PEP 639
+
+
+def test_test_and_bench_tools_are_not_published_extras():
+    project = pyproject()
+    assert set(project["project"]["optional-dependencies"]) == {"aws", "gcp", "azure", "all"}
+    groups = project["dependency-groups"]
+    assert {"test", "bench"} <= set(groups)
+    assert any(req.startswith("pytest") for req in groups["test"])
+    assert any(req.startswith(("build", "twine")) for req in groups["test"])
+
+
+def test_readme_test_command_is_the_one_ci_runs():
+    fence = re.search(r"```sh\n(python3 -m venv .venv && [^\n]*pytest[^\n]*)\n```", (ROOT / "README.md").read_text())
+    assert fence, "README.md has no test command"
+    assert fence.group(1) in (ROOT / ".ci" / "run").read_text().splitlines()
+    assert "--group test" in fence.group(1)
