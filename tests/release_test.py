@@ -2,10 +2,19 @@
 names it (the import package and the command stay `envsync`)."""
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import subprocess
 import sys
+import zipfile
+from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
+import yaml
+
+from envsync import __version__
 
 try:
     import tomllib
@@ -97,3 +106,125 @@ def test_readme_test_command_is_the_one_ci_runs():
     assert fence, "README.md has no test command"
     assert fence.group(1) in (ROOT / ".ci" / "run").read_text().splitlines()
     assert "--group test" in fence.group(1)
+
+
+# Where a user's file pins a release: a tag (`@v1.2.3`, `/raw/v1.2.3/`, `rev: v1.2.3`) or the index version.
+PINNED = re.compile(r"(?<![\w.])v(\d+\.\d+\.\d+)\b|envsync-secrets(?:\[[\w,]+\])?==(\d+\.\d+\.\d+)")
+
+
+def test_every_pinned_release_is_this_version():
+    """`envsync --version`, the wheel (tests below), and what the README's examples, the Action's
+    docs and the GitLab template's default install all name the one version in envsync/__init__.py."""
+    files = [ROOT / "README.md", ROOT / "action.yml", ROOT / "gitlab" / "envsync.yml", *(ROOT / "docs").glob("*.md")]
+    pins = {(path.name, a or b) for path in files for a, b in PINNED.findall(path.read_text(encoding="utf-8"))}
+    assert {name for name, _ in pins} >= {"README.md", "envsync.yml"}
+    assert {version for _, version in pins} == {__version__}, sorted(pins)
+
+
+def test_template_installs_its_own_version_from_the_index_by_default():
+    template = (ROOT / "gitlab" / "envsync.yml").read_text(encoding="utf-8").split("\n---\n")[0]
+    spec = yaml.safe_load(template)["spec"]["inputs"]
+    assert spec["package"]["default"] == f"{DIST}=={__version__}"
+
+
+# -- the built distributions, installed as a user would -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Built:
+    sdist: Path
+    wheel: Path
+    venv: Path  # a fresh venv with the wheel installed, nothing from the source tree
+
+    @property
+    def envsync(self) -> Path:
+        return self.venv / "bin" / "envsync"
+
+
+def outside_env() -> dict[str, str]:
+    """A user's shell: nothing of this test run, no PYTHONPATH that could reach the source tree."""
+    keep = ("PATH", "HOME", "LANG", "TMPDIR", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS",
+            "PIP_CERT", "PIP_CONSTRAINT", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")
+    env = {k: v for k, v in os.environ.items() if k in keep}
+    env.update({"NO_COLOR": "1", "COLUMNS": "200"})
+    return env
+
+
+def run(cmd: list[str | Path], cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+    proc = subprocess.run([str(c) for c in cmd], cwd=cwd, env=outside_env(), capture_output=True, text=True,
+                          timeout=timeout)
+    assert proc.returncode == 0, f"{' '.join(map(str, cmd))} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}"
+    return proc
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory) -> Built:
+    """`python -m build` (the sdist, then the wheel from the sdist), then the wheel alone into a new venv."""
+    out = tmp_path_factory.mktemp("dist")
+    # From a copy of the tracked files: a build never writes egg-info or build/ into the work tree.
+    source = tmp_path_factory.mktemp("source")
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True)
+    for name in filter(None, tracked.stdout.split("\0")):
+        if (ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
+    run([sys.executable, "-m", "build", "--outdir", out, source], cwd=out)
+    [sdist], [wheel] = sorted(out.glob("*.tar.gz")), sorted(out.glob("*.whl"))
+    venv = tmp_path_factory.mktemp("user") / "venv"
+    run([sys.executable, "-m", "venv", venv], cwd=out)
+    run([venv / "bin" / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", wheel], cwd=out)
+    return Built(sdist, wheel, venv)
+
+
+def test_distributions_are_named_and_versioned_as_the_package(built: Built):
+    assert built.sdist.name == f"envsync_secrets-{__version__}.tar.gz"
+    assert built.wheel.name == f"envsync_secrets-{__version__}-py3-none-any.whl"
+
+
+def test_distribution_metadata_passes_twine_check(built: Built):
+    run([sys.executable, "-m", "twine", "check", "--strict", built.sdist, built.wheel], cwd=built.wheel.parent)
+
+
+def test_wheel_carries_the_licence_and_no_test_tools(built: Built):
+    with zipfile.ZipFile(built.wheel) as wheel:
+        names = wheel.namelist()
+        info = f"envsync_secrets-{__version__}.dist-info"
+        metadata = wheel.read(f"{info}/METADATA").decode()
+    assert f"{info}/licenses/LICENSE" in names
+    assert "License-Expression: MIT" in metadata.splitlines()
+    assert "Name: envsync-secrets" in metadata.splitlines()
+    assert not [n for n in names if n.startswith(("tests/", "benchmarks/"))]
+    extras = {line.split(": ", 1)[1] for line in metadata.splitlines() if line.startswith("Provides-Extra: ")}
+    assert extras == {"aws", "gcp", "azure", "all"}
+
+
+def test_installed_wheel_runs_from_its_venv(built: Built, tmp_path: Path):
+    where = run([built.venv / "bin" / "python", "-c",
+                 "import envsync, importlib.metadata as m; print(envsync.__file__); print(m.version('envsync-secrets'));"
+                 "print(sorted({r.split(';')[0].strip() for r in m.requires('envsync-secrets') if 'extra == \"aws\"' in r}))"],
+                cwd=tmp_path).stdout.splitlines()
+    assert Path(where[0]).is_relative_to(built.venv), "envsync was imported from outside the wheel's venv"
+    assert where[1] == __version__
+    assert where[2].startswith("['boto3")  # what the Action and template read to install an extra's SDK
+    version = run([built.envsync, "--version"], cwd=tmp_path).stdout
+    assert version.strip() == f"envsync, version {__version__}"
+    assert run([built.venv / "bin" / "python", "-m", "envsync", "--version"], cwd=tmp_path).stdout == version
+
+
+def test_installed_wheel_syncs_the_file_store_and_scans(built: Built, tmp_path: Path, secret, leak_watch):
+    value = secret("db")
+    (tmp_path / ".env").write_text(f"DATABASE_PASSWORD={value}\nDEBUG=false\n")
+    outputs = [run([built.envsync, "init"], cwd=tmp_path), run([built.envsync, "push", "--yes"], cwd=tmp_path)]
+    (tmp_path / ".env").unlink()
+    outputs.append(run([built.envsync, "pull", "--yes"], cwd=tmp_path))
+    assert (tmp_path / ".env").read_text() == f"DATABASE_PASSWORD={value}\nDEBUG=false\n"
+
+    (tmp_path / "settings.py").write_text("DEBUG = False\n")
+    outputs.append(run([built.envsync, "scan", "settings.py"], cwd=tmp_path))
+    (tmp_path / "settings.py").write_text(f"DATABASE_PASSWORD = '{value}'\n")
+    leaked = subprocess.run([str(built.envsync), "scan", "settings.py"], cwd=tmp_path, env=outside_env(),
+                            capture_output=True, text=True, timeout=120)
+    assert leaked.returncode == 1, leaked.stderr
+    assert "settings.py:1" in leaked.stdout + leaked.stderr
+    for proc in [*outputs, leaked]:
+        leak_watch.outputs.append((f"output of {' '.join(proc.args[1:])}", proc.stdout + proc.stderr))
