@@ -228,3 +228,9 @@ def test_installed_wheel_syncs_the_file_store_and_scans(built: Built, tmp_path: 
     assert "settings.py:1" in leaked.stdout + leaked.stderr
     for proc in [*outputs, leaked]:
         leak_watch.outputs.append((f"output of {' '.join(proc.args[1:])}", proc.stdout + proc.stderr))
+
+
+def test_changelog_has_an_unreleased_section():
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert "keepachangelog.com" in changelog
+    assert re.search(r"^## \[Unreleased\]$", changelog, re.MULTILINE)
