@@ -183,3 +183,18 @@ def test_ci_files_are_plain_yaml(path):
     """Both load with a plain YAML parser (the template as two documents)."""
     documents = list(yaml.safe_load_all((PROJECT / path).read_text()))
     assert documents and all(isinstance(d, dict) for d in documents)
+
+
+def test_readme_workflows_grant_the_oidc_token_per_job_and_keep_no_checkout_token():
+    """`id-token: write` only on the jobs that run EnvSync (not the whole workflow), and
+    `persist-credentials: false` on every checkout: no git token left for later steps."""
+    for snippet in readme_workflows():
+        workflow = yaml.safe_load(snippet)
+        assert "id-token" not in (workflow.get("permissions") or {}), snippet
+        for name, job in workflow["jobs"].items():
+            uses = [step.get("uses", "") for step in job["steps"]]
+            runs_envsync = any(u.startswith("ORG/envsync@") for u in uses)
+            assert ((job.get("permissions") or {}).get("id-token") == "write") == runs_envsync, name
+            for step in job["steps"]:
+                if step.get("uses", "").startswith("actions/checkout@"):
+                    assert (step.get("with") or {}).get("persist-credentials") is False, name
