@@ -2,6 +2,7 @@
 names it (the import package and the command stay `envsync`)."""
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
 
 from envsync import __version__
 
@@ -52,11 +54,11 @@ def test_readme_installs_name_the_distribution():
     assert installs and set(installs) == {DIST}
 
 
-def test_action_and_template_read_the_distributions_metadata():
-    # Their SDK selection reads the extras' requirements with importlib.metadata.requires(NAME):
-    # the old name finds nothing (or another project's metadata) once the distribution is renamed.
-    for path in ("action.yml", "gitlab/envsync.yml"):
-        assert re.findall(r"requires\(\"([\w.-]+)\"\)", (ROOT / path).read_text(encoding="utf-8")) == [DIST], path
+def test_template_reads_the_distributions_metadata():
+    # Its SDK selection reads the extras' requirements with importlib.metadata.requires(NAME): the
+    # old name finds nothing (or another project's metadata) once the distribution is renamed.
+    template = (ROOT / "gitlab" / "envsync.yml").read_text(encoding="utf-8")
+    assert re.findall(r"requires\(\"([\w.-]+)\"\)", template) == [DIST]
 
 
 MISSING_SDK = """
@@ -234,3 +236,72 @@ def test_changelog_has_an_unreleased_section():
     changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
     assert "keepachangelog.com" in changelog
     assert re.search(r"^## \[Unreleased\]$", changelog, re.MULTILINE)
+
+
+# -- the GitHub Action's locks (.ci/lock.py) ----------------------------------------------------------------------
+
+LOCKS = ROOT / "locks"
+
+
+def lock_tool():
+    spec = importlib.util.spec_from_file_location("lock_tool", ROOT / ".ci" / "lock.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def lock_entries(name: str) -> dict[str, tuple[str, str, list[str]]]:
+    """name -> (version, marker, hashes) for each requirement of locks/NAME.txt; a name pinned
+    twice (under exclusive markers) is keyed name@marker."""
+    text = (LOCKS / f"{name}.txt").read_text(encoding="utf-8")
+    lines = [line.split("#", 1)[0].rstrip() for line in text.replace("\\\n", " ").splitlines()]
+    entries = {}
+    for line in filter(None, lines):
+        requirement, *hashes = line.split(" --hash=")
+        parsed = Requirement(requirement)
+        [spec] = parsed.specifier
+        assert spec.operator == "==", line
+        marker = str(parsed.marker or "")
+        key = parsed.name if parsed.name not in {k.split("@")[0] for k in entries} else f"{parsed.name}@{marker}"
+        entries[key] = (spec.version, marker, [h.strip() for h in hashes])
+    return entries
+
+
+def test_action_locks_are_fresh():
+    """Changing a dependency, an SDK extra or the build backend in pyproject.toml needs new locks."""
+    digest = lock_tool().pyproject_digest()
+    for name in ("all", "base", "build", "aws", "gcp", "azure"):
+        first = (LOCKS / f"{name}.txt").read_text(encoding="utf-8").splitlines()[0]
+        assert first == f"# pyproject digest: {digest}", f"locks/{name}.txt is stale: run python .ci/lock.py"
+
+
+def test_action_locks_pin_every_requirement_with_hashes():
+    for name in ("all", "base", "build", "aws", "gcp", "azure"):
+        entries = lock_entries(name)
+        assert entries, name
+        for package, (_, _, hashes) in entries.items():
+            assert hashes and all(h.startswith("sha256:") for h in hashes), f"{name}: {package}"
+
+
+def test_action_locks_satisfy_pyproject_at_one_set_of_versions():
+    project = pyproject()
+    everything = lock_entries("all")
+    wanted = {"base": project["project"]["dependencies"], "build": project["build-system"]["requires"]}
+    for extra in ("aws", "gcp", "azure"):
+        wanted[extra] = wanted["base"] + project["project"]["optional-dependencies"][extra]
+    for name, requirements in wanted.items():
+        entries = lock_entries(name)
+        for text in requirements:
+            requirement = Requirement(text)
+            version = entries[requirement.name][0]
+            assert requirement.specifier.contains(version, prereleases=True), f"{name}: {text} but {version}"
+        if name != "build":
+            for package, pinned in entries.items():
+                assert everything[package] == pinned, f"locks/{name}.txt pins {package} apart from all.txt"
+
+
+def test_action_installs_from_the_locks_with_hashes():
+    action = (ROOT / "action.yml").read_text(encoding="utf-8")
+    assert '--require-hashes -r "$locks/base.txt" -r "$locks/build.txt"' in action
+    assert 'lock_args+=(-r "$locks/$extra.txt")' in action
+    assert "importlib.metadata" not in action and "requires(" not in action
