@@ -163,9 +163,11 @@ def run(cmd: list[str | Path], cwd: Path, timeout: float = 300) -> subprocess.Co
 def built(tmp_path_factory) -> Built:
     """`python -m build` (the sdist, then the wheel from the sdist), then the wheel alone into a new venv."""
     out = tmp_path_factory.mktemp("dist")
-    # From a copy of the tracked files: a build never writes egg-info or build/ into the work tree.
+    # From a copy of the files git tracks or would (not the ignored ones): a build never writes
+    # egg-info or build/ into the work tree.
     source = tmp_path_factory.mktemp("source")
-    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True)
+    tracked = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                             capture_output=True, text=True, check=True)
     for name in filter(None, tracked.stdout.split("\0")):
         if (ROOT / name).is_file():
             (source / name).parent.mkdir(parents=True, exist_ok=True)
