@@ -57,7 +57,7 @@ def test_readme_installs_name_the_distribution():
 def test_template_reads_the_distributions_metadata():
     # Its SDK selection reads the extras' requirements with importlib.metadata.requires(NAME): the
     # old name finds nothing (or another project's metadata) once the distribution is renamed.
-    template = (ROOT / "gitlab" / "envsync.yml").read_text(encoding="utf-8")
+    template = (ROOT / "templates" / "envsync.yml").read_text(encoding="utf-8")
     assert re.findall(r"requires\(\"([\w.-]+)\"\)", template) == [DIST]
 
 
@@ -117,14 +117,14 @@ PINNED = re.compile(r"(?<![\w.])v(\d+\.\d+\.\d+)\b|envsync-secrets(?:\[[\w,]+\])
 def test_every_pinned_release_is_this_version():
     """`envsync --version`, the wheel (tests below), and what the README's examples, the Action's
     docs and the GitLab template's default install all name the one version in envsync/__init__.py."""
-    files = [ROOT / "README.md", ROOT / "action.yml", ROOT / "gitlab" / "envsync.yml", *(ROOT / "docs").glob("*.md")]
+    files = [ROOT / "README.md", ROOT / "action.yml", ROOT / "templates" / "envsync.yml", *(ROOT / "docs").glob("*.md")]
     pins = {(path.name, a or b) for path in files for a, b in PINNED.findall(path.read_text(encoding="utf-8"))}
     assert {name for name, _ in pins} >= {"README.md", "envsync.yml"}
     assert {version for _, version in pins} == {__version__}, sorted(pins)
 
 
 def test_template_installs_its_own_version_from_the_index_by_default():
-    template = (ROOT / "gitlab" / "envsync.yml").read_text(encoding="utf-8").split("\n---\n")[0]
+    template = (ROOT / "templates" / "envsync.yml").read_text(encoding="utf-8").split("\n---\n")[0]
     spec = yaml.safe_load(template)["spec"]["inputs"]
     assert spec["package"]["default"] == f"{DIST}=={__version__}"
 

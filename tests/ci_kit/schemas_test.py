@@ -16,7 +16,7 @@ import yaml
 from tests.ci_kit.conftest import PROJECT, tool
 
 ACTION = PROJECT / "action.yml"
-TEMPLATE = PROJECT / "gitlab" / "envsync.yml"
+TEMPLATE = PROJECT / "templates" / "envsync.yml"
 GITLAB_INPUT = re.compile(r"\$\[\[\s*inputs\.([\w-]+)\s*\]\]")
 ACTION_INPUT = re.compile(r"\binputs\.([\w-]+)")
 PLACEHOLDER = "placeholder"  # for a required input (no default)
@@ -178,7 +178,7 @@ def test_readme_action_inputs_exist():
                     assert set(step.get("with", {})) <= declared, step["with"]
 
 
-@pytest.mark.parametrize("path", ["action.yml", "gitlab/envsync.yml"])
+@pytest.mark.parametrize("path", ["action.yml", "templates/envsync.yml"])
 def test_ci_files_are_plain_yaml(path):
     """Both load with a plain YAML parser (the template as two documents)."""
     documents = list(yaml.safe_load_all((PROJECT / path).read_text()))
