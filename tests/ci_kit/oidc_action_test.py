@@ -53,6 +53,6 @@ def test_action_federates_to_aws_with_the_github_id_token(iam_sts, github_oidc: 
     log = messages(run)
     assert run.code == 0 and run.job_result == "success", log
     assert run.result["drift"] == "false", log
-    assert "Installing the cloud SDKs these targets use: boto3" in run.log, log
+    assert "Installing the cloud SDKs these targets use: aws" in run.log, log
     assert {r["audience"] for r in github_oidc.requests} == {AWS_AUDIENCE}, log
     assert value in run.masks and value not in run.log

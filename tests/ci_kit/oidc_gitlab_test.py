@@ -47,8 +47,8 @@ def test_check_job_federates_to_aws_with_the_id_token(iam_sts, project_copy, tmp
     (repo / ".env.prod").unlink()  # CI has the schema only
     shutil.rmtree(repo / ".envsync", ignore_errors=True)
     (repo / "prod.env.example").write_text(schema)
-    (repo / "gitlab").mkdir()
-    shutil.copy2(project_copy / "gitlab" / "envsync.yml", repo / "gitlab" / "envsync.yml")
+    (repo / "templates").mkdir()
+    shutil.copy2(project_copy / "templates" / "envsync.yml", repo / "templates" / "envsync.yml")
     (repo / ".gitlab-ci.yml").write_text(include(project_copy, targets="prod", **{
         "aws-role-arn": ROLE, "aws-region": "us-east-1"}))
     commit_all(repo)

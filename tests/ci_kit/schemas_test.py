@@ -16,7 +16,7 @@ import yaml
 from tests.ci_kit.conftest import PROJECT, tool
 
 ACTION = PROJECT / "action.yml"
-TEMPLATE = PROJECT / "gitlab" / "envsync.yml"
+TEMPLATE = PROJECT / "templates" / "envsync.yml"
 GITLAB_INPUT = re.compile(r"\$\[\[\s*inputs\.([\w-]+)\s*\]\]")
 ACTION_INPUT = re.compile(r"\binputs\.([\w-]+)")
 PLACEHOLDER = "placeholder"  # for a required input (no default)
@@ -178,8 +178,23 @@ def test_readme_action_inputs_exist():
                     assert set(step.get("with", {})) <= declared, step["with"]
 
 
-@pytest.mark.parametrize("path", ["action.yml", "gitlab/envsync.yml"])
+@pytest.mark.parametrize("path", ["action.yml", "templates/envsync.yml"])
 def test_ci_files_are_plain_yaml(path):
     """Both load with a plain YAML parser (the template as two documents)."""
     documents = list(yaml.safe_load_all((PROJECT / path).read_text()))
     assert documents and all(isinstance(d, dict) for d in documents)
+
+
+def test_readme_workflows_grant_the_oidc_token_per_job_and_keep_no_checkout_token():
+    """`id-token: write` only on the jobs that run EnvSync (not the whole workflow), and
+    `persist-credentials: false` on every checkout: no git token left for later steps."""
+    for snippet in readme_workflows():
+        workflow = yaml.safe_load(snippet)
+        assert "id-token" not in (workflow.get("permissions") or {}), snippet
+        for name, job in workflow["jobs"].items():
+            uses = [step.get("uses", "") for step in job["steps"]]
+            runs_envsync = any(u.startswith("ORG/envsync@") for u in uses)
+            assert ((job.get("permissions") or {}).get("id-token") == "write") == runs_envsync, name
+            for step in job["steps"]:
+                if step.get("uses", "").startswith("actions/checkout@"):
+                    assert (step.get("with") or {}).get("persist-credentials") is False, name
