@@ -91,7 +91,7 @@ def test_new_rules_lookalikes_do_not_fire(text):
     (f"chat_id=12345678 bot={_random(string.digits, 10)}:AA{_random(ALNUM, 33)}", "telegram-bot-token"),
     (f"PMAK-e96cbc5b329d9dc90593280c-945989c21ee0ad6a100a1beee1ed7a6a41\nbot = \"{_random(string.digits, 10)}"
      f":AA{_random(ALNUM, 33)}\"", "telegram-bot-token"),
-])
+], ids=["after-a-chat-id", "after-a-postman-key"])  # fixed ids: every pytest-xdist worker must collect the same
 def test_suffixed_tokens_found_after_other_digits_or_hex(text, rule):
     assert rule in {f.rule for f in scan.scan_text("f.txt", text + "\n", scan.Matcher([]))}
 
