@@ -298,8 +298,10 @@ def test_action_locks_satisfy_pyproject_at_one_set_of_versions():
             version = entries[requirement.name][0]
             assert requirement.specifier.contains(version, prereleases=True), f"{name}: {text} but {version}"
         if name != "build":
-            for package, pinned in entries.items():
-                assert everything[package] == pinned, f"locks/{name}.txt pins {package} apart from all.txt"
+            for package, (version, _marker, hashes) in entries.items():
+                # The marker may be narrower than in all.txt (a package only an older Python needs
+                # when just one extra is installed); the version and its bytes may not differ.
+                assert everything[package][::2] == (version, hashes), f"locks/{name}.txt pins {package} apart from all.txt"
 
 
 def test_action_installs_from_the_locks_with_hashes():

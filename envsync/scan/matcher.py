@@ -89,12 +89,25 @@ class Matcher:
             return
         startswith = text.startswith
         entries_of = self._entries
-        for index, anchor_start, _ in self._automaton.find_matches_as_indexes(text, overlapping=True):
+        for index, anchor_start, _ in self._matches(text):
             for pattern, offset, refs in entries_of[index]:
                 start = anchor_start - offset
                 if start >= 0 and startswith(pattern, start):
                     yield start, pattern, refs
 
+
+    def _matches(self, text: str) -> list[tuple[int, int, int]]:
+        try:
+            return self._automaton.find_matches_as_indexes(text, overlapping=True)  # type: ignore[union-attr]
+        except UnicodeEncodeError:
+            # Bytes that were not UTF-8, kept as lone surrogates (surrogateescape: redact's input);
+            # the Rust automaton takes only encodable text. One code point for one keeps every
+            # index, and no value holds a surrogate, so no match is lost or made.
+            searchable = _LONE_SURROGATE.sub("\ufffd", text)
+            return self._automaton.find_matches_as_indexes(searchable, overlapping=True)  # type: ignore[union-attr]
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 # A DFA's tables grow with the pattern count (measured: +45 MB at 59,000 anchors, 20,000 values;
 # 5,000 values make ~18,500): past this many, a compact NFA (about half as fast) bounds memory.
