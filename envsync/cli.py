@@ -453,9 +453,12 @@ def _ask(item: Item) -> str:
 def check(ctx, targets, all_targets, offline, as_json, reports) -> int:
     """Detect drift: schema vs store, local file vs store (keys and values).
 
-    The schema (e.g. .env.example) lists the keys a target must have. With
-    --offline, the local file is compared with the schema only. Values are
-    never printed. Exit status 1 on any drift.
+    The schema (e.g. .env.example) lists the keys a target must have. A
+    target with `shares_keys_with = ["staging"]` (and optionally
+    `may_lack = ["DEBUG_TOOLBAR"]`) must hold the same keys as staging's
+    store; checked when both targets are (e.g. --all). With --offline, the
+    local file is compared with the schema only. Values are never printed.
+    Exit status 1 on any drift.
 
     \b
     In CI (on GitHub, annotations and the step summary come unasked):
@@ -463,11 +466,14 @@ def check(ctx, targets, all_targets, offline, as_json, reports) -> int:
     """
     out = Output(as_json)
     ci_run = CiRun("check", reports)
+    config = load_config(ctx)
     # Every target is read and masked before anything is printed (see _sync).
-    reads = [_read_for_check(target, offline, ci_run) for target in load_config(ctx).select(targets, all_targets)]
+    reads = [_read_for_check(target, offline, ci_run) for target in config.select(targets, all_targets)]
     findings: list[drift.Finding] = []
     for read in reads:
         findings += _check_target(read, offline, ci_run)
+    if not offline:
+        findings += _check_shared_keys(config, reads, ci_run)
     if findings:
         out.show(report.findings_text(findings), lambda: report.findings_table(findings, "Drift"))
         out.note(f"{len(findings)} drift finding(s)")
@@ -524,6 +530,28 @@ def _check_target(read: _CheckRead, offline: bool, ci_run: CiRun) -> list[drift.
     checked = [*(schema.keys if schema else ()), *(local_side.keys if local_side else ()), *(remote_values or ())]
     ci_run.add_findings(target.name, checked, found)
     return found
+
+
+def _check_shared_keys(config: config_module.Config, reads: list[_CheckRead], ci_run: CiRun) -> list[drift.Finding]:
+    """The committed cross-target expectations (`shares_keys_with`) between the stores just read."""
+    read_keys = {r.target.name: sorted(r.remote_values or {}) for r in reads}
+    for read in reads:
+        skipped = [o for o in read.target.shares_keys_with if o not in read_keys]
+        if skipped:
+            warn(f"{read.target.name} shares keys with {', '.join(skipped)}, not checked in this run — "
+                 "name both targets, or pass --all, to compare their keys")
+    expectations = [drift.Expectation(t.name, t.shares_keys_with, t.may_lack) for t in config.targets.values()]
+    found = drift.shared_keys(expectations, read_keys, _relative_config(config))
+    for name in read_keys:
+        ci_run.add_findings(name, [], [f for f in found if f.target == name])
+    return found
+
+
+def _relative_config(config: config_module.Config) -> str:
+    try:
+        return str(config.path.relative_to(Path.cwd()))
+    except ValueError:
+        return config.path.name
 
 
 def _schema_side(target: config_module.Target) -> drift.Side | None:
