@@ -944,7 +944,15 @@ def _split_run_args(args: tuple[str, ...]) -> tuple[str | None, list[str]]:
 @json_option
 @click.pass_context
 def history(ctx, args, as_json) -> int:
-    """Versions of a target (or of one key): when, by whom, what kind of change."""
+    """Versions of a target (or of one key): when, by whom, what kind of change.
+
+    \b
+      envsync history prod              # each version; a bundle version: the keys it changed
+      envsync history prod API_TOKEN    # one key's versions
+      envsync history prod --json | jq '.versions[0].changes'
+    Key names and value lengths only, never a value. A version whose
+    keys cannot be read (disabled, or past the store's history) shows no keys.
+    """
     config = load_config(ctx)
     if len(args) > 2:
         raise click.UsageError("history takes at most TARGET and KEY")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
 
@@ -103,6 +103,37 @@ class VersionInfo:
     action: str = "changed"  # added | changed | deleted
     length: int | None = None
     key: str | None = None  # set when one listing covers several keys (per-key layout)
+    # A bundle version's own changes, (key, added|changed|deleted) sorted by key; None where
+    # they are not known (a per-key entry, or a version or its predecessor that cannot be read).
+    changes: tuple[tuple[str, str], ...] | None = None
+
+
+def _diff(before: Mapping[str, str], after: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """The keys whose value differs, and how (names only)."""
+    changes = []
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        if old != new:
+            changes.append((key, "added" if old is None else ("deleted" if new is None else "changed")))
+    return tuple(changes)
+
+
+def bundle_changes(bundle_versions: Sequence[tuple[VersionInfo, Mapping[str, str] | None]]) -> list[VersionInfo]:
+    """A bundle's versions (oldest first, each with its values, or None where they cannot be read),
+    newest first, each saying which keys it changed compared with the version before it. The
+    oldest one listed counts as a start only when it is the bundle's first ("added"): before a
+    truncated history nothing is known."""
+    entries: list[VersionInfo] = []
+    before: Mapping[str, str] | None = None
+    for index, (info, values) in enumerate(bundle_versions):
+        if index == 0 and info.action == "added":
+            before = {}
+        if info.action == "deleted" and values is None:
+            values = {}  # a deleted bundle holds nothing
+        changes = _diff(before, values) if before is not None and values is not None else None
+        entries.append(replace(info, changes=changes))
+        before = values
+    return list(reversed(entries))
 
 
 def key_changes(bundle_versions: Sequence[tuple[VersionInfo, Mapping[str, str] | None]],

@@ -30,6 +30,7 @@ from envsync.stores.base import (
     StoreOptions,
     VersionInfo,
     applied,
+    bundle_changes,
     key_changes,
     no_progress,
 )
@@ -192,7 +193,7 @@ class FileStore(LayoutWriter):
                  for i, (v, d) in enumerate(documents)]
         if key is not None:
             return key_changes([(info, d["values"]) for info, (_, d) in zip(infos, documents)], key)
-        return list(reversed(infos))
+        return bundle_changes([(info, d["values"]) for info, (_, d) in zip(infos, documents)])
 
     def _key_history(self, key: str) -> list[VersionInfo]:
         entries, existed = [], False

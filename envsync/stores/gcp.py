@@ -118,6 +118,7 @@ from envsync.stores.base import (
     StoreOptions,
     VersionInfo,
     applied,
+    bundle_changes,
     collect_per_key,
     no_progress,
     pool_map,
@@ -921,9 +922,11 @@ class GcpStore(LayoutWriter):
         except _Missing:
             return []
         if key is None:
-            entries = [VersionInfo(_number(v.name), _when(v), None, "changed" if i else "added", None)
-                       for i, v in enumerate(versions) if v.state.name != "DESTROYED"]
-            return list(reversed(entries))
+            listed = [(i, v) for i, v in enumerate(versions) if v.state.name != "DESTROYED"]
+            documents = _pool(lambda pair: self._bundle_at(_number(pair[1].name))
+                              if pair[1].state.name == "ENABLED" else None, listed)
+            return bundle_changes([(VersionInfo(_number(v.name), _when(v), None, "changed" if i else "added", None),
+                                    document) for (i, v), document in zip(listed, documents)])
         readable = [v for v in versions if v.state.name == "ENABLED"]
         documents = _pool(lambda v: self._bundle_at(_number(v.name)), readable)
         entries, previous = [], None

@@ -268,6 +268,11 @@ class StoreContract:
         assert_no_values(entries, values, leak_watch)
         # bundle: one entry per bundle version; per-key: one per key version
         assert len(entries) == (4 if layout == "bundle" else 5)
+        if layout == "bundle":  # each version names the keys it changed, not every key it holds
+            assert [e.changes for e in entries] == [(("B", "deleted"),), (("A", "changed"), ("C", "added")),
+                                                    (("B", "added"),), (("A", "added"),)]
+        else:
+            assert all(e.changes is None for e in entries)
 
     # compare-and-swap -------------------------------------------------------------
 
