@@ -777,6 +777,39 @@ def copy_command(ctx, args, prune, dry_run, yes, adopt, force_delete, as_json) -
                     options=StoreOptions(adopt=adopt, force_delete=force_delete))
 
 
+# -- rollback ------------------------------------------------------------------
+
+
+@cli.command("rollback")
+@click.argument("target", required=False)
+@click.option("--to", "to", required=True, metavar="VERSION|TIME",
+              help="A version from `envsync history TARGET` (bundle layout), or an ISO 8601 time (UTC unless "
+                   "it says otherwise).")
+@click.option("-n", "--dry-run", is_flag=True, help="Show the plan and stop.")
+@click.option("-y", "--yes", is_flag=True, help="Apply without asking (for CI).")
+@click.option("--adopt", is_flag=True, help="Let EnvSync write secrets it did not create.")
+@click.option("--force-delete", is_flag=True, help="Delete at once keys that did not exist then, skipping the "
+              "store's recovery window.")
+@json_option
+@click.pass_context
+def rollback_command(ctx, target, to, dry_run, yes, adopt, force_delete, as_json) -> int:
+    """Put the target's store back as it was, written as a new version.
+
+    \b
+      envsync history prod                              # pick a version
+      envsync rollback prod --to 41 --dry-run           # bundle: that version
+      envsync rollback prod --to 2026-12-01T09:30Z --yes  # any layout: that time
+    History is never rewritten: the old content is read from the store's
+    own history and written as push writes (masked plan, compare-and-swap,
+    --adopt). Per-key targets take a time: each key goes back to its own
+    version then. The local file is untouched: `envsync pull` brings it in.
+    """
+    from envsync.commands import rollback
+
+    return rollback.run(load_config(ctx), target, to, dry_run=dry_run, yes=yes, as_json=as_json,
+                        options=StoreOptions(adopt=adopt, force_delete=force_delete))
+
+
 # -- export / run ------------------------------------------------------------
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
 
 from envsync.dotenv_file import KEY_PATTERN
-from envsync.errors import ApplyError, ConflictError, EnvSyncError, StoreError
+from envsync.errors import ApplyError, ConflictError, EnvSyncError, InputError, StoreError
 from envsync.escaping import escape
 
 # Called with the number of items just done; lets the CLI draw a progress bar.
@@ -204,6 +204,20 @@ class LayoutWriter:
     def _read(self, progress: Progress) -> Snapshot:
         raise NotImplementedError
 
+    def read_at(self, version: str) -> dict[str, str] | None:
+        """The whole bundle as it was at one of its versions (None: no such version, or it
+        can no longer be read). Its key names pass the rule `read`'s do."""
+        if self.layout != "bundle":
+            raise InputError(f"{escape(self.uri)}: the per-key layout has no whole-target version — "
+                             "give a time instead (each key is taken back to its version at that time)")
+        values = self._bundle_at(version)
+        if values is not None:
+            check_key_names(values, f"{self.uri}@{version}")
+        return values
+
+    def _bundle_at(self, version: str) -> dict[str, str] | None:
+        raise NotImplementedError
+
     def apply(self, changes: Sequence[Change], expected: Snapshot,
               progress: Progress = no_progress) -> Snapshot:
         changes = without_noops(changes, expected)
@@ -239,6 +253,11 @@ class Store(Protocol):
 
     def read_versions(self, wanted: Mapping[str, str]) -> dict[str, str]:
         """Values of keys at older versions (key -> version id); unreadable ones are left out."""
+        ...
+
+    def read_at(self, version: str) -> dict[str, str] | None:
+        """Bundle layout: every value as of one of history()'s versions, or None if it cannot be
+        read. Per-key layout: InputError (there is no whole-target version)."""
         ...
 
     def apply(self, changes: Sequence[Change], expected: Snapshot,

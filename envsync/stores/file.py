@@ -228,6 +228,10 @@ class FileStore(LayoutWriter):
             raise StoreError(f"{self.uri}: version {version} under {folder} is missing")
         return document
 
+    def _bundle_at(self, version: str) -> dict[str, str] | None:
+        document = self._document_or_none(self._bundle_dir(), version)
+        return dict(document["values"]) if document else None
+
     def _document_or_none(self, folder: Path, version: int | str) -> dict[str, Any] | None:
         if isinstance(version, str) and not (version.isascii() and version.isdigit() and version[0] != "0"):
             return None

@@ -17,7 +17,7 @@ from typing import Mapping, Sequence
 import pytest
 
 from envsync.dotenv_file import KEY_PATTERN
-from envsync.errors import ApplyError, ConflictError, EnvSyncError, StoreError
+from envsync.errors import ApplyError, ConflictError, EnvSyncError, InputError, StoreError
 from envsync.escaping import escape
 from envsync.stores.base import Change, Snapshot, Store, StoreInfo, VersionInfo
 
@@ -230,6 +230,20 @@ class StoreContract:
         assert store.read_versions({"A": unknown}) == {}
         assert store.read_versions({"A": s1.versions["A"], "B": unknown}) == {"A": a}
         assert store.read_versions({"NO_SUCH_KEY": s1.versions["A"]}) == {}
+
+    def test_read_at_gives_a_whole_bundle_version(self, store: Store, layout: str, secret) -> None:
+        a1, a2, b = secret("a1"), secret("a2"), secret("b")
+        s1 = apply(store, {"A": a1, "B": b}, EMPTY)
+        s2 = apply(store, {"A": a2, "B": None, "C": "c"}, s1)
+        if layout == "per-key":
+            with pytest.raises(InputError, match="per-key layout has no whole-target version"):
+                store.read_at(s1.versions["A"])
+            return
+        newest, oldest = store.history()[0].version, store.history()[-1].version  # the ids read_at takes
+        assert store.read_at(oldest) == {"A": a1, "B": b}
+        assert store.read_at(newest) == {"A": a2, "C": "c"} == dict(s2.values)
+        for unknown in ("no-such-version", "999999", "0", ""):
+            assert store.read_at(unknown) is None
 
     # history --------------------------------------------------------------------
 
