@@ -92,7 +92,8 @@ def test_one_target_alone_is_not_compared_and_says_so(run_envsync, project):
 
 
 @pytest.mark.parametrize("lines, message", [
-    ('shares_keys_with = ["stagin"]\n', "targets.prod.shares_keys_with: no target named 'stagin' (did you mean 'staging'?)"),
+    ('shares_keys_with = ["stagin"]\n',
+     "targets.prod.shares_keys_with: no target named 'stagin' (did you mean 'staging'?)"),
     ('shares_keys_with = ["prod"]\n', "targets.prod.shares_keys_with: names the target itself"),
     ('shares_keys_with = "staging"\n', "targets.prod.shares_keys_with: must be a list of non-empty strings"),
     ('may_lack = ["1BAD"]\n', "targets.prod.may_lack: '1BAD' is not a valid .env key name"),

@@ -124,3 +124,19 @@ def test_aws_bundle(run_envsync, moto_server, tmp_path, secret):
     assert result.code == 0, result.output
     assert store_values(run_envsync, tmp_path, env) == {"A": a1}
     assert len(history(run_envsync, tmp_path, env)) == 3
+
+
+def test_gcp_per_key_at_a_time(run_envsync, gcp_fake, tmp_path, secret):
+    from tests.fakes.gcp_fake import subprocess_env as gcp_env
+
+    env = gcp_env()
+    write_config(tmp_path, {"dev": f"gcp-sm:///shop/dev?endpoint={gcp_fake.endpoint}&insecure=true&layout=per-key"})
+    a1, a2, c = secret("a1"), secret("a2"), secret("c")
+    fill(run_envsync, tmp_path, "dev", {"A": a1}, env)
+    then = history(run_envsync, tmp_path, env)[0]["created"]
+    time.sleep(1.1)  # the fake's version times may be whole seconds
+    fill(run_envsync, tmp_path, "dev", {"A": a2, "C": c}, env)
+    result = run_envsync("rollback", "dev", "--to", then, "--yes", cwd=tmp_path, env=env)
+    assert result.code == 0, result.output
+    assert store_values(run_envsync, tmp_path, env) == {"A": a1}
+    assert [v["action"] for v in history(run_envsync, tmp_path, env) if v["key"] == "A"][:1] == ["changed"]
