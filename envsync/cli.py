@@ -996,7 +996,7 @@ def history(ctx, args, as_json) -> int:
     else:
         names, key = (), (args[0] if args else None)
     target = config.select(names)[0]
-    entries = open_store(target).history(key)
+    entries = open_store(target).history(key, changes=key is None)
     out = Output(as_json)
     rows = report.history_rows(entries, key)
     subject = f"{target.name}" + (f" {key}" if key else "")

@@ -547,9 +547,11 @@ class AwsStore(LayoutWriter):
 
     # -- history and shape ---------------------------------------------------
 
-    def history(self, key: str | None = None) -> list[VersionInfo]:
+    def history(self, key: str | None = None, changes: bool = False) -> list[VersionInfo]:
         if self.layout == "bundle":
             versions = self._versions_of(self.name, None)
+            if key is None and not changes:
+                return versions
             recent = list(reversed(versions[:HISTORY_DEPTH]))  # oldest first
             read = list(zip(recent, _pool(lambda v: self._bundle_at(v.version), recent)))
             if key is None:

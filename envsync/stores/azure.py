@@ -895,11 +895,13 @@ class AzureStore(LayoutWriter):
 
     # -- history and shape ---------------------------------------------------
 
-    def history(self, key: str | None = None) -> list[VersionInfo]:
+    def history(self, key: str | None = None, changes: bool = False) -> list[VersionInfo]:
         if self.layout == "bundle":
             events, truncated = self._events(self.bundle_name)
-            if key is None:
+            if key is None and changes:
                 return self._bundle_version_history(events, truncated)
+            if key is None:
+                return _infos(events, None, truncated)
             return self._bundle_key_history(events, key)
         if key is not None:
             name = self._name(key, strict=False)

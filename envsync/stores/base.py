@@ -265,8 +265,10 @@ class Store(Protocol):
         """Apply `changes` if the store still matches `expected`; return the new snapshot."""
         ...
 
-    def history(self, key: str | None = None) -> list[VersionInfo]:
-        """Versions of one key, or of the whole target when key is None; newest first."""
+    def history(self, key: str | None = None, changes: bool = False) -> list[VersionInfo]:
+        """Versions of one key, or of the whole target when key is None; newest first. With
+        `changes`, a whole bundle's versions are each read to name the keys they changed
+        (`VersionInfo.changes`; one read per version, so only when asked)."""
         ...
 
     def info(self, snapshot: Snapshot) -> StoreInfo:

@@ -182,7 +182,7 @@ class FileStore(LayoutWriter):
 
     # -- history -------------------------------------------------------------
 
-    def history(self, key: str | None = None) -> list[VersionInfo]:
+    def history(self, key: str | None = None, changes: bool = False) -> list[VersionInfo]:
         if self.layout == "per-key" and key is not None:
             return self._key_history(key)
         if self.layout == "per-key":
@@ -193,7 +193,9 @@ class FileStore(LayoutWriter):
                  for i, (v, d) in enumerate(documents)]
         if key is not None:
             return key_changes([(info, d["values"]) for info, (_, d) in zip(infos, documents)], key)
-        return bundle_changes([(info, d["values"]) for info, (_, d) in zip(infos, documents)])
+        if changes:
+            return bundle_changes([(info, d["values"]) for info, (_, d) in zip(infos, documents)])
+        return list(reversed(infos))
 
     def _key_history(self, key: str) -> list[VersionInfo]:
         entries, existed = [], False

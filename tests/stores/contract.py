@@ -282,11 +282,14 @@ class StoreContract:
         assert_no_values(entries, values, leak_watch)
         # bundle: one entry per bundle version; per-key: one per key version
         assert len(entries) == (4 if layout == "bundle" else 5)
+        assert all(e.changes is None for e in entries)  # unasked: a bundle's versions are not read
+        asked = store.history(changes=True)
+        assert_no_values(asked, values, leak_watch)
         if layout == "bundle":  # each version names the keys it changed, not every key it holds
-            assert [e.changes for e in entries] == [(("B", "deleted"),), (("A", "changed"), ("C", "added")),
-                                                    (("B", "added"),), (("A", "added"),)]
+            assert [e.changes for e in asked] == [(("B", "deleted"),), (("A", "changed"), ("C", "added")),
+                                                  (("B", "added"),), (("A", "added"),)]
         else:
-            assert all(e.changes is None for e in entries)
+            assert all(e.changes is None for e in asked)
 
     # compare-and-swap -------------------------------------------------------------
 
