@@ -453,9 +453,12 @@ def _ask(item: Item) -> str:
 def check(ctx, targets, all_targets, offline, as_json, reports) -> int:
     """Detect drift: schema vs store, local file vs store (keys and values).
 
-    The schema (e.g. .env.example) lists the keys a target must have. With
-    --offline, the local file is compared with the schema only. Values are
-    never printed. Exit status 1 on any drift.
+    The schema (e.g. .env.example) lists the keys a target must have. A
+    target with `shares_keys_with = ["staging"]` (and optionally
+    `may_lack = ["DEBUG_TOOLBAR"]`) must hold the same keys as staging's
+    store; checked when both targets are (e.g. --all). With --offline, the
+    local file is compared with the schema only. Values are never printed.
+    Exit status 1 on any drift.
 
     \b
     In CI (on GitHub, annotations and the step summary come unasked):
@@ -463,11 +466,14 @@ def check(ctx, targets, all_targets, offline, as_json, reports) -> int:
     """
     out = Output(as_json)
     ci_run = CiRun("check", reports)
+    config = load_config(ctx)
     # Every target is read and masked before anything is printed (see _sync).
-    reads = [_read_for_check(target, offline, ci_run) for target in load_config(ctx).select(targets, all_targets)]
+    reads = [_read_for_check(target, offline, ci_run) for target in config.select(targets, all_targets)]
     findings: list[drift.Finding] = []
     for read in reads:
         findings += _check_target(read, offline, ci_run)
+    if not offline:
+        findings += _check_shared_keys(config, reads, ci_run)
     if findings:
         out.show(report.findings_text(findings), lambda: report.findings_table(findings, "Drift"))
         out.note(f"{len(findings)} drift finding(s)")
@@ -524,6 +530,28 @@ def _check_target(read: _CheckRead, offline: bool, ci_run: CiRun) -> list[drift.
     checked = [*(schema.keys if schema else ()), *(local_side.keys if local_side else ()), *(remote_values or ())]
     ci_run.add_findings(target.name, checked, found)
     return found
+
+
+def _check_shared_keys(config: config_module.Config, reads: list[_CheckRead], ci_run: CiRun) -> list[drift.Finding]:
+    """The committed cross-target expectations (`shares_keys_with`) between the stores just read."""
+    read_keys = {r.target.name: sorted(r.remote_values or {}) for r in reads}
+    for read in reads:
+        skipped = [o for o in read.target.shares_keys_with if o not in read_keys]
+        if skipped:
+            warn(f"{read.target.name} shares keys with {', '.join(skipped)}, not checked in this run — "
+                 "name both targets, or pass --all, to compare their keys")
+    expectations = [drift.Expectation(t.name, t.shares_keys_with, t.may_lack) for t in config.targets.values()]
+    found = drift.shared_keys(expectations, read_keys, _relative_config(config))
+    for name in read_keys:
+        ci_run.add_findings(name, [], [f for f in found if f.target == name])
+    return found
+
+
+def _relative_config(config: config_module.Config) -> str:
+    try:
+        return str(config.path.relative_to(Path.cwd()))
+    except ValueError:
+        return config.path.name
 
 
 def _schema_side(target: config_module.Target) -> drift.Side | None:
@@ -749,6 +777,39 @@ def copy_command(ctx, args, prune, dry_run, yes, adopt, force_delete, as_json) -
                     options=StoreOptions(adopt=adopt, force_delete=force_delete))
 
 
+# -- rollback ------------------------------------------------------------------
+
+
+@cli.command("rollback")
+@click.argument("target", required=False)
+@click.option("--to", "to", required=True, metavar="VERSION|TIME",
+              help="A version from `envsync history TARGET` (bundle layout), or an ISO 8601 time (UTC unless "
+                   "it says otherwise).")
+@click.option("-n", "--dry-run", is_flag=True, help="Show the plan and stop.")
+@click.option("-y", "--yes", is_flag=True, help="Apply without asking (for CI).")
+@click.option("--adopt", is_flag=True, help="Let EnvSync write secrets it did not create.")
+@click.option("--force-delete", is_flag=True, help="Delete at once keys that did not exist then, skipping the "
+              "store's recovery window.")
+@json_option
+@click.pass_context
+def rollback_command(ctx, target, to, dry_run, yes, adopt, force_delete, as_json) -> int:
+    """Put the target's store back as it was, written as a new version.
+
+    \b
+      envsync history prod                              # pick a version
+      envsync rollback prod --to 41 --dry-run           # bundle: that version
+      envsync rollback prod --to 2026-12-01T09:30Z --yes  # any layout: that time
+    History is never rewritten: the old content is read from the store's
+    own history and written as push writes (masked plan, compare-and-swap,
+    --adopt). Per-key targets take a time: each key goes back to its own
+    version then. The local file is untouched: `envsync pull` brings it in.
+    """
+    from envsync.commands import rollback
+
+    return rollback.run(load_config(ctx), target, to, dry_run=dry_run, yes=yes, as_json=as_json,
+                        options=StoreOptions(adopt=adopt, force_delete=force_delete))
+
+
 # -- export / run ------------------------------------------------------------
 
 
@@ -916,7 +977,15 @@ def _split_run_args(args: tuple[str, ...]) -> tuple[str | None, list[str]]:
 @json_option
 @click.pass_context
 def history(ctx, args, as_json) -> int:
-    """Versions of a target (or of one key): when, by whom, what kind of change."""
+    """Versions of a target (or of one key): when, by whom, what kind of change.
+
+    \b
+      envsync history prod              # each version; a bundle version: the keys it changed
+      envsync history prod API_TOKEN    # one key's versions
+      envsync history prod --json | jq '.versions[0].changes'
+    Key names and value lengths only, never a value. A version whose
+    keys cannot be read (disabled, or past the store's history) shows no keys.
+    """
     config = load_config(ctx)
     if len(args) > 2:
         raise click.UsageError("history takes at most TARGET and KEY")
@@ -927,7 +996,7 @@ def history(ctx, args, as_json) -> int:
     else:
         names, key = (), (args[0] if args else None)
     target = config.select(names)[0]
-    entries = open_store(target).history(key)
+    entries = open_store(target).history(key, changes=key is None)
     out = Output(as_json)
     rows = report.history_rows(entries, key)
     subject = f"{target.name}" + (f" {key}" if key else "")

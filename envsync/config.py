@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from envsync.dotenv_file import KEY_PATTERN
 from envsync.errors import InputError
 
 if sys.version_info >= (3, 11):
@@ -20,7 +21,7 @@ CONFIG_FILE = "envsync.toml"
 PYPROJECT = "pyproject.toml"
 TARGET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*\Z")
 LAYOUTS = ("bundle", "per-key")
-TARGET_KEYS = {"file", "store", "schema", "layout", "expand", "description", "auth"}
+TARGET_KEYS = {"file", "store", "schema", "layout", "expand", "description", "auth", "shares_keys_with", "may_lack"}
 AUTH_KEYS = {
     "aws_role_arn", "aws_role_session_name", "aws_role_duration", "aws_region",
     "gcp_workload_identity_provider", "gcp_service_account",
@@ -45,6 +46,10 @@ class Target:
     expand: bool = False
     description: str = ""
     auth: dict[str, str] = field(default_factory=dict)
+    # Cross-target expectation (`check` with both targets): this target's store and each of
+    # these targets' stores hold the same keys, except the keys a side lists in `may_lack`.
+    shares_keys_with: tuple[str, ...] = ()
+    may_lack: tuple[str, ...] = ()
 
     def display_file(self) -> str:
         return _relative(self.file, self.root)
@@ -122,6 +127,7 @@ def parse(data: dict[str, Any], path: Path) -> Config:
     targets = {}
     for name, table in targets_table.items():
         targets[name] = _parse_target(name, table, path.parent, f"{where}targets.{name}")
+    _check_shared_targets(targets, f"{where}targets")
     return Config(path=path, targets=targets, scan=_parse_scan(data.get("scan", {}), f"{where}scan"))
 
 
@@ -169,6 +175,11 @@ def _parse_target(name: str, table: Any, root: Path, where: str) -> Target:
     for key, value in (("file", file), ("schema", schema)):
         if value is not None:
             _check_local_path(root, value, f"{where}.{key}")
+    shares = _names(table, "shares_keys_with", where)
+    may_lack = _names(table, "may_lack", where)
+    for key in may_lack:
+        if not KEY_PATTERN.match(key):
+            raise InputError(f"{where}.may_lack: {key!r} is not a valid .env key name")
     return Target(
         name=name,
         file=(root / file),
@@ -179,7 +190,29 @@ def _parse_target(name: str, table: Any, root: Path, where: str) -> Target:
         expand=expand,
         description=description,
         auth={k: str(v) for k, v in auth.items()},
+        shares_keys_with=shares,
+        may_lack=may_lack,
     )
+
+
+def _names(table: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+    """An optional list of non-empty strings (target names or key names), duplicates dropped."""
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        example = '["staging"]' if key == "shares_keys_with" else '["DEBUG_TOOLBAR"]'
+        raise InputError(f"{where}.{key}: must be a list of non-empty strings, e.g. {key} = {example}")
+    return tuple(dict.fromkeys(value))
+
+
+def _check_shared_targets(targets: dict[str, Target], where: str) -> None:
+    """Every `shares_keys_with` names another target of this config."""
+    for target in targets.values():
+        for other in target.shares_keys_with:
+            if other == target.name:
+                raise InputError(f"{where}.{target.name}.shares_keys_with: names the target itself")
+            if other not in targets:
+                raise InputError(f"{where}.{target.name}.shares_keys_with: no target named {other!r}"
+                                 f"{_suggest(other, targets)}")
 
 
 def _string(table: dict[str, Any], key: str, where: str) -> str:

@@ -71,3 +71,44 @@ def _differs(target: str, local: Side, local_values: Mapping[str, str],
         for key in local.keys
         if key in local_values and key in remote_values and local_values[key] != remote_values[key]
     ]
+
+
+MISSING_SHARED_KEY = "missing-shared-key"
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """A target's committed cross-target expectation (`shares_keys_with`, `may_lack`)."""
+
+    target: str
+    shares_keys_with: Sequence[str]
+    may_lack: Sequence[str]
+
+
+def shared_keys(expectations: Sequence[Expectation], store_keys: Mapping[str, Sequence[str]],
+                config_file: str) -> list[Finding]:
+    """Keys one side of a `shares_keys_with` pair holds and the other lacks (and may not lack).
+
+    Both directions are checked: a pair shares its key set. Only pairs whose stores were both
+    read (`store_keys`) are compared; a pair declared on both sides is reported once."""
+    allowed = {e.target: set(e.may_lack) for e in expectations}
+    pairs = {tuple(sorted((e.target, other))) for e in expectations for other in e.shares_keys_with}
+    findings: list[Finding] = []
+    for a, b in sorted(pairs):
+        if a not in store_keys or b not in store_keys:
+            continue
+        findings += _lacking(b, a, store_keys, allowed, config_file)
+        findings += _lacking(a, b, store_keys, allowed, config_file)
+    return findings
+
+
+def _lacking(have: str, lack: str, store_keys: Mapping[str, Sequence[str]],
+             allowed: Mapping[str, set[str]], config_file: str) -> list[Finding]:
+    present = set(store_keys[lack])
+    return [
+        Finding(lack, key, MISSING_SHARED_KEY, config_file, None,
+                f"{key} is in {have}'s store but not in {lack}'s, and {config_file} says they share keys — "
+                f"run `envsync copy {have} {lack} {key}` (or `envsync set {lack} {key}`), or add it to "
+                f"targets.{lack}.may_lack")
+        for key in store_keys[have] if key not in present and key not in allowed.get(lack, set())
+    ]

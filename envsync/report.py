@@ -150,17 +150,30 @@ def findings_json(findings: Iterable[Finding]) -> list[dict[str, Any]]:
 
 
 HISTORY_COLUMNS = ("Version", "Key", "When", "By", "Change", "Size")
+CHANGE_SYMBOLS = {"added": "+", "changed": "~", "deleted": "-"}
+MAX_KEYS_SHOWN = 6  # a first version adds every key: the row names a few, --json all of them
 
 
 def history_rows(entries: list[VersionInfo], key: str | None) -> list[tuple[str, ...]]:
-    """One row per version: (version, key, when, by, change, size)."""
+    """One row per version: (version, key, when, by, change, size). A bundle version's row
+    names the keys it changed (+added ~changed -deleted) where the store could tell."""
     rows = []
     for e in entries:
         when = e.created.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z") if e.created else "?"
         per_value = key is not None or e.key is not None
         size = "" if e.length is None else (f"{e.length} chars" if per_value else f"{e.length} keys")
-        rows.append((e.version, e.key or key or "(all)", when, e.author or "", e.action, size))
+        subject = e.key or key or "(all)"
+        if e.changes is not None and not per_value:
+            subject, size = changed_keys(e.changes), f"{len(e.changes)} key{'s' if len(e.changes) != 1 else ''}"
+        rows.append((e.version, subject, when, e.author or "", e.action, size))
     return rows
+
+
+def changed_keys(changes: tuple[tuple[str, str], ...]) -> str:
+    """`+NEW ~TOKEN -OLD`, the first few, then how many more."""
+    shown = " ".join(f"{CHANGE_SYMBOLS.get(action, '?')}{key}" for key, action in changes[:MAX_KEYS_SHOWN])
+    more = len(changes) - MAX_KEYS_SHOWN
+    return (shown + (f" …{more} more" if more > 0 else "")) or "(no change)"
 
 
 def history_text(subject: str, rows: list[tuple[str, ...]]) -> str:
@@ -186,7 +199,9 @@ def history_table(subject: str, rows: list[tuple[str, ...]]):
 
 def history_json(entries: list[VersionInfo]) -> list[dict[str, Any]]:
     return [{"version": e.version, "key": e.key, "created": e.created.isoformat() if e.created else None,
-             "author": e.author, "action": e.action, "length": e.length} for e in entries]
+             "author": e.author, "action": e.action, "length": e.length,
+             "changes": None if e.changes is None else [{"key": k, "action": a} for k, a in e.changes]}
+            for e in entries]
 
 
 def use_color() -> bool:

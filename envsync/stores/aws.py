@@ -53,6 +53,7 @@ from envsync.stores.base import (
     VersionInfo,
     applied,
     collect_per_key,
+    bundle_changes,
     key_changes,
     no_progress,
     pool_map,
@@ -546,13 +547,16 @@ class AwsStore(LayoutWriter):
 
     # -- history and shape ---------------------------------------------------
 
-    def history(self, key: str | None = None) -> list[VersionInfo]:
+    def history(self, key: str | None = None, changes: bool = False) -> list[VersionInfo]:
         if self.layout == "bundle":
             versions = self._versions_of(self.name, None)
-            if key is None:
+            if key is None and not changes:
                 return versions
             recent = list(reversed(versions[:HISTORY_DEPTH]))  # oldest first
-            return key_changes(list(zip(recent, _pool(lambda v: self._bundle_at(v.version), recent))), key)
+            read = list(zip(recent, _pool(lambda v: self._bundle_at(v.version), recent)))
+            if key is None:
+                return bundle_changes(read) + versions[HISTORY_DEPTH:]
+            return key_changes(read, key)
         keys = [key] if key else sorted(s.key for s in self._list(include_deleted=False))
         per_key = _pool(lambda k: self._versions_of(self._secret_name(k), k), keys)
         entries = [e for versions in per_key for e in versions]

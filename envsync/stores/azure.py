@@ -101,6 +101,7 @@ from envsync.stores.base import (
     StoreOptions,
     VersionInfo,
     applied,
+    bundle_changes,
     collect_per_key,
     no_progress,
     pool_map,
@@ -894,9 +895,11 @@ class AzureStore(LayoutWriter):
 
     # -- history and shape ---------------------------------------------------
 
-    def history(self, key: str | None = None) -> list[VersionInfo]:
+    def history(self, key: str | None = None, changes: bool = False) -> list[VersionInfo]:
         if self.layout == "bundle":
             events, truncated = self._events(self.bundle_name)
+            if key is None and changes:
+                return self._bundle_version_history(events, truncated)
             if key is None:
                 return _infos(events, None, truncated)
             return self._bundle_key_history(events, key)
@@ -925,6 +928,16 @@ class AzureStore(LayoutWriter):
             deleted = self._deleted(name)
             return _events_of_deleted(deleted) if deleted is not None else ([], False)
         return _events_of_versions(versions), False
+
+    def _bundle_version_history(self, events: list[_Event], truncated: bool) -> list[VersionInfo]:
+        """Each bundle version with the keys it changed (a deletion: every key it held)."""
+        # _infos lists every event but a deletion before the first version it knows of.
+        listed = [e for i, e in enumerate(events) if e.kind == "v" or any(x.kind == "v" for x in events[:i])]
+        ids = [e.version for e in listed if e.kind == "v"]
+        documents = dict(zip(ids, _pool(self._bundle_at, ids)))
+        infos = list(reversed(_infos(events, None, truncated)))  # oldest first, one per listed event
+        return bundle_changes([(info, None if e.kind == "d" else documents.get(e.version))
+                               for info, e in zip(infos, listed)])
 
     def _bundle_key_history(self, events: list[_Event], key: str) -> list[VersionInfo]:
         ids = [e.version for e in events if e.kind == "v"]

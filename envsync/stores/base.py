@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
 
 from envsync.dotenv_file import KEY_PATTERN
-from envsync.errors import ApplyError, ConflictError, EnvSyncError, StoreError
+from envsync.errors import ApplyError, ConflictError, EnvSyncError, InputError, StoreError
 from envsync.escaping import escape
 
 # Called with the number of items just done; lets the CLI draw a progress bar.
@@ -103,6 +103,37 @@ class VersionInfo:
     action: str = "changed"  # added | changed | deleted
     length: int | None = None
     key: str | None = None  # set when one listing covers several keys (per-key layout)
+    # A bundle version's own changes, (key, added|changed|deleted) sorted by key; None where
+    # they are not known (a per-key entry, or a version or its predecessor that cannot be read).
+    changes: tuple[tuple[str, str], ...] | None = None
+
+
+def _diff(before: Mapping[str, str], after: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """The keys whose value differs, and how (names only)."""
+    changes = []
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        if old != new:
+            changes.append((key, "added" if old is None else ("deleted" if new is None else "changed")))
+    return tuple(changes)
+
+
+def bundle_changes(bundle_versions: Sequence[tuple[VersionInfo, Mapping[str, str] | None]]) -> list[VersionInfo]:
+    """A bundle's versions (oldest first, each with its values, or None where they cannot be read),
+    newest first, each saying which keys it changed compared with the version before it. The
+    oldest one listed counts as a start only when it is the bundle's first ("added"): before a
+    truncated history nothing is known."""
+    entries: list[VersionInfo] = []
+    before: Mapping[str, str] | None = None
+    for index, (info, values) in enumerate(bundle_versions):
+        if index == 0 and info.action == "added":
+            before = {}
+        if info.action == "deleted" and values is None:
+            values = {}  # a deleted bundle holds nothing
+        changes = _diff(before, values) if before is not None and values is not None else None
+        entries.append(replace(info, changes=changes))
+        before = values
+    return list(reversed(entries))
 
 
 def key_changes(bundle_versions: Sequence[tuple[VersionInfo, Mapping[str, str] | None]],
@@ -173,6 +204,20 @@ class LayoutWriter:
     def _read(self, progress: Progress) -> Snapshot:
         raise NotImplementedError
 
+    def read_at(self, version: str) -> dict[str, str] | None:
+        """The whole bundle as it was at one of its versions (None: no such version, or it
+        can no longer be read). Its key names pass the rule `read`'s do."""
+        if self.layout != "bundle":
+            raise InputError(f"{escape(self.uri)}: the per-key layout has no whole-target version — "
+                             "give a time instead (each key is taken back to its version at that time)")
+        values = self._bundle_at(version)
+        if values is not None:
+            check_key_names(values, f"{self.uri}@{version}")
+        return values
+
+    def _bundle_at(self, version: str) -> dict[str, str] | None:
+        raise NotImplementedError
+
     def apply(self, changes: Sequence[Change], expected: Snapshot,
               progress: Progress = no_progress) -> Snapshot:
         changes = without_noops(changes, expected)
@@ -210,13 +255,20 @@ class Store(Protocol):
         """Values of keys at older versions (key -> version id); unreadable ones are left out."""
         ...
 
+    def read_at(self, version: str) -> dict[str, str] | None:
+        """Bundle layout: every value as of one of history()'s versions, or None if it cannot be
+        read. Per-key layout: InputError (there is no whole-target version)."""
+        ...
+
     def apply(self, changes: Sequence[Change], expected: Snapshot,
               progress: Progress = no_progress) -> Snapshot:
         """Apply `changes` if the store still matches `expected`; return the new snapshot."""
         ...
 
-    def history(self, key: str | None = None) -> list[VersionInfo]:
-        """Versions of one key, or of the whole target when key is None; newest first."""
+    def history(self, key: str | None = None, changes: bool = False) -> list[VersionInfo]:
+        """Versions of one key, or of the whole target when key is None; newest first. With
+        `changes`, a whole bundle's versions are each read to name the keys they changed
+        (`VersionInfo.changes`; one read per version, so only when asked)."""
         ...
 
     def info(self, snapshot: Snapshot) -> StoreInfo:

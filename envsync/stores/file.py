@@ -30,6 +30,7 @@ from envsync.stores.base import (
     StoreOptions,
     VersionInfo,
     applied,
+    bundle_changes,
     key_changes,
     no_progress,
 )
@@ -181,7 +182,7 @@ class FileStore(LayoutWriter):
 
     # -- history -------------------------------------------------------------
 
-    def history(self, key: str | None = None) -> list[VersionInfo]:
+    def history(self, key: str | None = None, changes: bool = False) -> list[VersionInfo]:
         if self.layout == "per-key" and key is not None:
             return self._key_history(key)
         if self.layout == "per-key":
@@ -192,6 +193,8 @@ class FileStore(LayoutWriter):
                  for i, (v, d) in enumerate(documents)]
         if key is not None:
             return key_changes([(info, d["values"]) for info, (_, d) in zip(infos, documents)], key)
+        if changes:
+            return bundle_changes([(info, d["values"]) for info, (_, d) in zip(infos, documents)])
         return list(reversed(infos))
 
     def _key_history(self, key: str) -> list[VersionInfo]:
@@ -226,6 +229,10 @@ class FileStore(LayoutWriter):
         if document is None:
             raise StoreError(f"{self.uri}: version {version} under {folder} is missing")
         return document
+
+    def _bundle_at(self, version: str) -> dict[str, str] | None:
+        document = self._document_or_none(self._bundle_dir(), version)
+        return dict(document["values"]) if document else None
 
     def _document_or_none(self, folder: Path, version: int | str) -> dict[str, Any] | None:
         if isinstance(version, str) and not (version.isascii() and version.isdigit() and version[0] != "0"):

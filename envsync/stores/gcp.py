@@ -118,6 +118,7 @@ from envsync.stores.base import (
     StoreOptions,
     VersionInfo,
     applied,
+    bundle_changes,
     collect_per_key,
     no_progress,
     pool_map,
@@ -887,9 +888,9 @@ class GcpStore(LayoutWriter):
 
     # -- history and shape ---------------------------------------------------
 
-    def history(self, key: str | None = None) -> list[VersionInfo]:
+    def history(self, key: str | None = None, changes: bool = False) -> list[VersionInfo]:
         if self.layout == "bundle":
-            return self._bundle_history(key)
+            return self._bundle_history(key, changes)
         if key is not None:
             try:
                 return self._key_history(self._secret_name(self._secret_id(key)), key)
@@ -915,15 +916,20 @@ class GcpStore(LayoutWriter):
             entries.append(VersionInfo(_number(version.name), _when(version), None, action, None, key=key))
         return list(reversed(entries))
 
-    def _bundle_history(self, key: str | None) -> list[VersionInfo]:
+    def _bundle_history(self, key: str | None, changes: bool) -> list[VersionInfo]:
         try:
             versions = sorted(self._versions(self._secret_name(self.bundle_id)), key=lambda v: int(_number(v.name)))
         except _Missing:
             return []
         if key is None:
-            entries = [VersionInfo(_number(v.name), _when(v), None, "changed" if i else "added", None)
-                       for i, v in enumerate(versions) if v.state.name != "DESTROYED"]
-            return list(reversed(entries))
+            listed = [(i, v) for i, v in enumerate(versions) if v.state.name != "DESTROYED"]
+            if not changes:
+                return [VersionInfo(_number(v.name), _when(v), None, "changed" if i else "added", None)
+                        for i, v in reversed(listed)]
+            documents = _pool(lambda pair: self._bundle_at(_number(pair[1].name))
+                              if pair[1].state.name == "ENABLED" else None, listed)
+            return bundle_changes([(VersionInfo(_number(v.name), _when(v), None, "changed" if i else "added", None),
+                                    document) for (i, v), document in zip(listed, documents)])
         readable = [v for v in versions if v.state.name == "ENABLED"]
         documents = _pool(lambda v: self._bundle_at(_number(v.name)), readable)
         entries, previous = [], None

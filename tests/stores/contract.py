@@ -17,7 +17,7 @@ from typing import Mapping, Sequence
 import pytest
 
 from envsync.dotenv_file import KEY_PATTERN
-from envsync.errors import ApplyError, ConflictError, EnvSyncError, StoreError
+from envsync.errors import ApplyError, ConflictError, EnvSyncError, InputError, StoreError
 from envsync.escaping import escape
 from envsync.stores.base import Change, Snapshot, Store, StoreInfo, VersionInfo
 
@@ -231,6 +231,20 @@ class StoreContract:
         assert store.read_versions({"A": s1.versions["A"], "B": unknown}) == {"A": a}
         assert store.read_versions({"NO_SUCH_KEY": s1.versions["A"]}) == {}
 
+    def test_read_at_gives_a_whole_bundle_version(self, store: Store, layout: str, secret) -> None:
+        a1, a2, b = secret("a1"), secret("a2"), secret("b")
+        s1 = apply(store, {"A": a1, "B": b}, EMPTY)
+        s2 = apply(store, {"A": a2, "B": None, "C": "c"}, s1)
+        if layout == "per-key":
+            with pytest.raises(InputError, match="per-key layout has no whole-target version"):
+                store.read_at(s1.versions["A"])
+            return
+        newest, oldest = store.history()[0].version, store.history()[-1].version  # the ids read_at takes
+        assert store.read_at(oldest) == {"A": a1, "B": b}
+        assert store.read_at(newest) == {"A": a2, "C": "c"} == dict(s2.values)
+        for unknown in ("no-such-version", "999999", "0", ""):
+            assert store.read_at(unknown) is None
+
     # history --------------------------------------------------------------------
 
     def test_history_of_a_key(self, store: Store, secret, leak_watch) -> None:
@@ -268,6 +282,14 @@ class StoreContract:
         assert_no_values(entries, values, leak_watch)
         # bundle: one entry per bundle version; per-key: one per key version
         assert len(entries) == (4 if layout == "bundle" else 5)
+        assert all(e.changes is None for e in entries)  # unasked: a bundle's versions are not read
+        asked = store.history(changes=True)
+        assert_no_values(asked, values, leak_watch)
+        if layout == "bundle":  # each version names the keys it changed, not every key it holds
+            assert [e.changes for e in asked] == [(("B", "deleted"),), (("A", "changed"), ("C", "added")),
+                                                  (("B", "added"),), (("A", "added"),)]
+        else:
+            assert all(e.changes is None for e in asked)
 
     # compare-and-swap -------------------------------------------------------------
 

@@ -1,0 +1,142 @@
+"""`envsync rollback`: the store put back from its own history as a NEW version, written the
+way push writes (masked plan, --dry-run, --yes). File stores in both layouts and AWS (moto);
+every value comes from `secret`, so each run's output is checked for leaks."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.commands.helpers import fill, write_config
+from tests.fakes.aws_server import store_uri, subprocess_env
+
+
+def history(run_envsync, folder: Path, env=None) -> list[dict]:
+    result = run_envsync("history", "dev", "--json", cwd=folder, env=env)
+    assert result.code == 0, result.output
+    return json.loads(result.stdout)["versions"]
+
+
+def store_values(run_envsync, folder: Path, env=None) -> dict[str, str]:
+    result = run_envsync("export", "dev", "-f", "json", cwd=folder, env=env, reveals=True)
+    assert result.code == 0, result.output
+    return json.loads(result.stdout)
+
+
+@pytest.fixture
+def bundle(tmp_path: Path, run_envsync, secret):
+    """Three bundle versions: {A, B} → A changed, C added → B deleted. Now: {A: a2, C}."""
+    write_config(tmp_path, {"dev": "file://.envsync/dev"})
+    values = {"a1": secret("a1"), "a2": secret("a2"), "b": secret("b"), "c": secret("c")}
+    fill(run_envsync, tmp_path, "dev", {"A": values["a1"], "B": values["b"]})
+    fill(run_envsync, tmp_path, "dev", {"A": values["a2"], "B": values["b"], "C": values["c"]})
+    assert run_envsync("unset", "dev", "B", "--yes", cwd=tmp_path).code == 0
+    return tmp_path, values
+
+
+def test_dry_run_shows_a_masked_plan_and_writes_nothing(run_envsync, bundle):
+    folder, _ = bundle
+    first = history(run_envsync, folder)[-1]["version"]
+    result = run_envsync("rollback", "dev", "--to", first, "--dry-run", cwd=folder)
+    assert result.code == 1, result.output
+    assert f"rollback dev to version {first}" in result.stdout
+    planned = {line.split()[1]: line.split()[0] for line in result.stdout.splitlines()[1:] if len(line.split()) > 1}
+    assert planned.get("A") == "~" and planned.get("B") == "+" and planned.get("C") == "-", result.stdout
+    assert len(history(run_envsync, folder)) == 3
+
+
+def test_rollback_to_a_version_is_written_as_a_new_version(run_envsync, bundle):
+    folder, values = bundle
+    first = history(run_envsync, folder)[-1]["version"]
+    result = run_envsync("rollback", "dev", "--to", first, "--yes", cwd=folder)
+    assert result.code == 0, result.output
+    assert "rolled back to version" in result.output and "envsync pull dev" in result.output
+    assert store_values(run_envsync, folder) == {"A": values["a1"], "B": values["b"]}
+    versions = history(run_envsync, folder)
+    assert len(versions) == 4  # history kept, one version added
+    assert versions[0]["changes"] == [{"key": "A", "action": "changed"}, {"key": "B", "action": "added"},
+                                      {"key": "C", "action": "deleted"}]
+    again = run_envsync("rollback", "dev", "--to", first, "--yes", cwd=folder)
+    assert again.code == 0 and "already as it was" in again.output
+    assert len(history(run_envsync, folder)) == 4
+
+
+def test_rollback_to_a_time_takes_the_last_version_then(run_envsync, bundle):
+    folder, values = bundle
+    second = history(run_envsync, folder)[1]
+    result = run_envsync("rollback", "dev", "--to", second["created"], "--yes", cwd=folder)
+    assert result.code == 0, result.output
+    assert f"version {second['version']}" in result.output
+    assert store_values(run_envsync, folder) == {"A": values["a2"], "B": values["b"], "C": values["c"]}
+
+
+def test_per_key_goes_back_key_by_key_at_a_time(run_envsync, tmp_path, secret):
+    write_config(tmp_path, {"dev": "file://.envsync/dev?layout=per-key"})
+    a1, a2, c = secret("a1"), secret("a2"), secret("c")
+    fill(run_envsync, tmp_path, "dev", {"A": a1})
+    then = history(run_envsync, tmp_path)[0]["created"]
+    time.sleep(0.05)
+    fill(run_envsync, tmp_path, "dev", {"A": a2, "C": c})
+    refused = run_envsync("rollback", "dev", "--to", history(run_envsync, tmp_path)[-1]["version"], cwd=tmp_path)
+    assert refused.code == 2 and "per-key target has no whole-target version" in refused.stderr
+    result = run_envsync("rollback", "dev", "--to", then, "--yes", cwd=tmp_path)
+    assert result.code == 0, result.output
+    assert store_values(run_envsync, tmp_path) == {"A": a1}
+
+
+def test_input_errors_exit_2_in_one_line(run_envsync, bundle):
+    folder, _ = bundle
+    for to, message in (("no-such-version", "not a version in the history"),
+                        ("1999-01-01", "history starts after that time")):
+        result = run_envsync("rollback", "dev", "--to", to, "--yes", cwd=folder)
+        assert result.code == 2, result.output
+        assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr
+    assert run_envsync("rollback", "dev", cwd=folder).code == 2  # --to is required
+
+
+def test_an_unreadable_version_stops_before_writing(run_envsync, bundle):
+    folder, _ = bundle
+    first = history(run_envsync, folder)[-1]["version"]
+    (folder / ".envsync/dev/bundle" / f"{int(first):08}.json").write_text("{broken")
+    result = run_envsync("rollback", "dev", "--to", first, "--yes", cwd=folder)
+    assert result.code in (2, 3), result.output
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_help_has_an_example(run_envsync, tmp_path):
+    result = run_envsync("rollback", "--help", cwd=tmp_path)
+    assert result.code == 0 and "envsync rollback prod --to 41 --dry-run" in result.stdout
+
+
+def test_aws_bundle(run_envsync, moto_server, tmp_path, secret):
+    moto_server.reset()
+    empty = tmp_path / "aws-empty-config"
+    empty.write_text("")
+    env = {k: v for k, v in subprocess_env(empty).items() if k.startswith("AWS_")}
+    write_config(tmp_path, {"dev": store_uri(moto_server.endpoint, "app/dev", "bundle")})
+    a1, a2 = secret("a1"), secret("a2")
+    fill(run_envsync, tmp_path, "dev", {"A": a1}, env)
+    fill(run_envsync, tmp_path, "dev", {"A": a2, "N": secret("n")}, env)
+    first = history(run_envsync, tmp_path, env)[-1]["version"]
+    result = run_envsync("rollback", "dev", "--to", first, "--yes", cwd=tmp_path, env=env)
+    assert result.code == 0, result.output
+    assert store_values(run_envsync, tmp_path, env) == {"A": a1}
+    assert len(history(run_envsync, tmp_path, env)) == 3
+
+
+def test_gcp_per_key_at_a_time(run_envsync, gcp_fake, tmp_path, secret):
+    from tests.fakes.gcp_fake import subprocess_env as gcp_env
+
+    env = gcp_env()
+    write_config(tmp_path, {"dev": f"gcp-sm:///shop/dev?endpoint={gcp_fake.endpoint}&insecure=true&layout=per-key"})
+    a1, a2, c = secret("a1"), secret("a2"), secret("c")
+    fill(run_envsync, tmp_path, "dev", {"A": a1}, env)
+    then = history(run_envsync, tmp_path, env)[0]["created"]
+    time.sleep(1.1)  # the fake's version times may be whole seconds
+    fill(run_envsync, tmp_path, "dev", {"A": a2, "C": c}, env)
+    result = run_envsync("rollback", "dev", "--to", then, "--yes", cwd=tmp_path, env=env)
+    assert result.code == 0, result.output
+    assert store_values(run_envsync, tmp_path, env) == {"A": a1}
+    assert [v["action"] for v in history(run_envsync, tmp_path, env) if v["key"] == "A"][:1] == ["changed"]
