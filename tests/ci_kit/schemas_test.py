@@ -64,7 +64,7 @@ def test_action_declares_every_input_it_uses_and_uses_every_input_it_declares():
     declared = set(action["inputs"])
     used = set(ACTION_INPUT.findall(ACTION.read_text().split("\nruns:", 1)[1]))
     assert used == declared, f"used but not declared: {used - declared}; declared but unused: {declared - used}"
-    assert set(action["outputs"]) == {"drift", "report"}
+    assert set(action["outputs"]) == {"drift", "report", "envsync"}
     for step in action["runs"]["steps"]:
         if "run" in step:
             assert step.get("shell") == "bash", step.get("name")
