@@ -131,8 +131,8 @@ def test_template_scripts_pass_shellcheck(tmp_path):
 
 def test_readme_workflows_match_the_github_workflows_schema(tmp_path):
     workflows = readme_workflows()
-    assert len(workflows) == 4, ("the README should show the PR check, the nightly matrix, the nightly diff "
-                                 "between environments and the push on merge")
+    assert len(workflows) == 5, ("the README should show the PR check, the nightly matrix, the nightly diff "
+                                 "between environments, the push on merge and the cloud auth steps")
     files = []
     for number, text in enumerate(workflows):
         files.append(tmp_path / f"workflow-{number}.yml")
