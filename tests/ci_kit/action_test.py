@@ -444,3 +444,42 @@ def test_aws_auth_step_credentials_are_used_and_the_second_job_reuses_the_venv(
     print(f"\nFIGURE action job, empty venv cache: {timings[0]:.1f} s (venv built in {build_seconds} s)")
     print(f"FIGURE action job, venv from the cache: {timings[1]:.1f} s")
     assert timings[1] < timings[0]
+
+
+def run_install_step(tmp_path: Path, cache_dir: Path, pip_cache: Path) -> subprocess.CompletedProcess:
+    """The install step's script as the runner runs it (bash, the step's env), for a scan."""
+    script = tmp_path / "install.sh"
+    script.write_text(action_scripts()["install"])
+    temp = tmp_path / "runner-temp"
+    temp.mkdir(exist_ok=True)
+    return subprocess.run([tool("bash"), "-e", str(script)], capture_output=True, text=True, timeout=ACT_TIMEOUT,
+                          env=clean_env(RUNNER_OS="Linux", RUNNER_TEMP=str(temp), GITHUB_OUTPUT=str(tmp_path / "out"),
+                                        GITHUB_ACTION_PATH=str(PROJECT), ENVSYNC_ACTION_PYTHON="python3",
+                                        ENVSYNC_ACTION_COMMAND="scan", ENVSYNC_ACTION_TARGETS="",
+                                        ENVSYNC_ACTION_CONFIG="", ENVSYNC_ACTION_CACHE_DIR=str(cache_dir),
+                                        PIP_CACHE_DIR=str(pip_cache)))
+
+
+def test_a_cached_venv_is_used_only_when_finished_and_never_built_by_two_jobs_at_once(tmp_path, pip_cache):
+    cache_dir = tmp_path / "tool-cache"
+    first = run_install_step(tmp_path, cache_dir, pip_cache)
+    assert first.returncode == 0, first.stdout + first.stderr
+    (venv,) = [p for p in cache_dir.iterdir()]
+    assert (venv / ".envsync-complete").exists() and not list(cache_dir.glob("*.lock"))
+    # A build that died half-way (no marker): rebuilt, not used.
+    (venv / ".envsync-complete").unlink()
+    (venv / "bin" / "envsync").write_text("#!/bin/sh\nexit 99\n")
+    again = run_install_step(tmp_path, cache_dir, pip_cache)
+    assert again.returncode == 0 and "EnvSync venv built in" in again.stdout, again.stdout + again.stderr
+    assert (venv / ".envsync-complete").exists()
+    assert subprocess.run([str(venv / "bin" / "envsync"), "--version"], capture_output=True).returncode == 0
+    # Another job building it now (its lock is there): this job builds its own, elsewhere,
+    # and leaves the other's folder alone.
+    (venv / ".envsync-complete").unlink()
+    (cache_dir / (venv.name + ".lock")).mkdir()
+    busy = run_install_step(tmp_path, cache_dir, pip_cache)
+    assert busy.returncode == 0, busy.stdout + busy.stderr
+    assert "::notice title=EnvSync::" in busy.stdout and "being built by another job" in busy.stdout, busy.stdout
+    used = (tmp_path / "out").read_text()
+    assert f"envsync={tmp_path / 'runner-temp'}/envsync-venv-{venv.name}/bin/envsync" in used, used
+    assert (venv / "bin" / "envsync").exists() and (cache_dir / (venv.name + ".lock")).is_dir()
