@@ -3,8 +3,9 @@
 Each test builds a consumer repo (envsync.toml, schemas, a workflow) with a copy of this
 project in `envsync-action/` (`uses: ./envsync-action`), commits it, and runs
 `act push -P ubuntu-latest=-self-hosted --json`. The stores are `file://` folders outside
-the repo, so no cloud is needed. Most runs reuse the test venv through ENVSYNC_VENV; one
-goes through the action's own install (venv + pip, with a session-wide pip cache).
+the repo, so no cloud is needed. Most runs reuse the test venv through ENVSYNC_VENV; a few
+go through the action's own install (venv + pip, with a session-wide pip cache), two of them
+sharing a venv cache to measure a job's start with and without it (FIGURE lines, `-s`).
 
 act's --json log holds each `::add-mask::` (and `$GITHUB_ENV`) argument in clear, which the
 real runner never shows: of those events only the displayed message is kept, the masked
