@@ -3,8 +3,9 @@
 Each test builds a consumer repo (envsync.toml, schemas, a workflow) with a copy of this
 project in `envsync-action/` (`uses: ./envsync-action`), commits it, and runs
 `act push -P ubuntu-latest=-self-hosted --json`. The stores are `file://` folders outside
-the repo, so no cloud is needed. Most runs reuse the test venv through ENVSYNC_VENV; one
-goes through the action's own install (venv + pip, with a session-wide pip cache).
+the repo, so no cloud is needed. Most runs reuse the test venv through ENVSYNC_VENV; a few
+go through the action's own install (venv + pip, with a session-wide pip cache), two of them
+sharing a venv cache to measure a job's start with and without it (FIGURE lines, `-s`).
 
 act's --json log holds each `::add-mask::` (and `$GITHUB_ENV`) argument in clear, which the
 real runner never shows: of those events only the displayed message is kept, the masked
@@ -13,14 +14,18 @@ values are collected, and everything else act logged is checked for secret value
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import pytest
+import yaml
 
-from tests.ci_kit.conftest import clean_env, commit_all, tool
+from tests.ci_kit.conftest import PROJECT, clean_env, commit_all, tool
 
 ACT_TIMEOUT = 300
 HANDED_TO_THE_RUNNER = ("add-mask", "set-env")
@@ -35,7 +40,7 @@ jobs:
     runs-on: ubuntu-latest
     steps:
       - uses: actions/checkout@v4
-      - id: es
+{pre_steps}      - id: es
         uses: ./envsync-action
         with:
 {with_lines}
@@ -76,11 +81,12 @@ class ActRun:
         return found[-1] if found else None
 
 
-def write_workflow(repo: Path, with_: dict[str, str], extra_steps: str = "") -> None:
+def write_workflow(repo: Path, with_: dict[str, str], extra_steps: str = "", pre_steps: str = "") -> None:
     lines = "\n".join(f"          {key}: {json.dumps(value)}" for key, value in with_.items())
     (repo / ".github" / "workflows").mkdir(parents=True, exist_ok=True)
     (repo / ".github" / "workflows" / "envsync.yml").write_text(
-        WORKFLOW.format(with_lines=lines or "          command: check", extra_steps=extra_steps))
+        WORKFLOW.format(with_lines=lines or "          command: check", extra_steps=extra_steps,
+                        pre_steps=pre_steps))
 
 
 def run_act(repo: Path, tmp_path: Path, leak_watch, env: dict[str, str] | None = None,
@@ -255,15 +261,18 @@ def test_export_hands_masked_values_to_later_steps(action_repo, tmp_path, leak_w
 
 def test_action_builds_its_venv_with_only_the_sdks_the_targets_need(action_repo, tmp_path, leak_watch,
                                                                     pip_cache):
-    """The full install path: venv under RUNNER_TEMP, the locked dependencies, core from a copy of
-    the action's checkout (nothing written into it); the `prod` target is on AWS but not
-    selected, so no boto3."""
+    """The full install path: a venv in the runner's tool cache, the locked dependencies, core
+    from a copy of the action's checkout (nothing written into it); the `prod` target is on AWS
+    but not selected, so no boto3."""
     repo, _, _ = action_repo('[targets.prod]\nfile = ".env.prod"\nstore = "aws-sm://app/prod?region=eu-west-1"\n')
     probe = ("      - name: probe\n"
              "        if: always()\n"
+             "        env:\n"
+             "          ENVSYNC: ${{ steps.es.outputs.envsync }}\n"
              "        run: |\n"
-             "          \"$RUNNER_TEMP/envsync-venv/bin/envsync\" --version\n"
-             "          if \"$RUNNER_TEMP/envsync-venv/bin/python\" -c 'import boto3' 2>/dev/null; then\n"
+             "          case \"$ENVSYNC\" in \"$RUNNER_TOOL_CACHE\"/envsync/*/bin/envsync) ;; *) echo \"not cached: $ENVSYNC\"; exit 1;; esac\n"
+             "          \"$ENVSYNC\" --version\n"
+             "          if \"$(dirname \"$ENVSYNC\")/python\" -c 'import boto3' 2>/dev/null; then\n"
              "            echo 'boto3 was installed'; exit 1\n"
              "          fi\n"
              "          if ls -d envsync-action/*.egg-info envsync-action/build 2>/dev/null; then\n"
@@ -275,3 +284,203 @@ def test_action_builds_its_venv_with_only_the_sdks_the_targets_need(action_repo,
     assert run.code == 0 and run.job_result == "success", log
     assert run.result["drift"] == "false", log
     assert "Installing the cloud SDKs" not in run.log, log
+
+
+# -- portability: macOS's bash 3.2, Windows runners ---------------------------------------
+
+BASH4_ONLY = {
+    "mapfile / readarray": r"\b(mapfile|readarray)\b",
+    "associative arrays / namerefs": r"\b(declare|local|typeset)\s+-\w*[An]",
+    "case conversion ${v,,} ${v^^}": r"\$\{\w+(\[[^]]*\])?(,,?|\^\^?)[^}]*\}",
+    "${v@Q} transformations": r"\$\{\w+(\[[^]]*\])?@\w\}",
+    "|& pipes": r"\|&",
+    ";& / ;;& case fall-through": r";;?&",
+    "coproc": r"\bcoproc\b",
+    "negative array subscripts": r"\$\{\w+\[-\d+\]\}",
+    "&>> appends": r"&>>",
+}
+
+
+def action_scripts() -> dict[str, str]:
+    action = yaml.safe_load((PROJECT / "action.yml").read_text())
+    return {step["id"]: step["run"] for step in action["runs"]["steps"] if "run" in step}
+
+
+def test_action_scripts_use_nothing_newer_than_bash_3_2():
+    """macOS runners' /bin/bash is 3.2: no bash 4 features, and no "${a[@]}" of an array that may
+    be empty (under `set -u`, bash before 4.4 calls that an unbound variable)."""
+    for step, script in action_scripts().items():
+        for feature, pattern in BASH4_ONLY.items():
+            found = re.search(pattern, script)
+            assert not found, f"step {step}: {feature} ({found.group(0)!r}) needs bash 4"
+        maybe_empty = set(re.findall(r"\b(\w+)=\(\)", script)) | set(re.findall(r"read -r -a (\w+)", script))
+        for name in maybe_empty:
+            bare = re.search(r'(?<!\+)"\$\{' + name + r'\[@\]\}"', script)
+            assert not bare, (f"step {step}: \"${{{name}[@]}}\" may be empty: write "
+                              f"${{{name}[@]+\"${{{name}[@]}}\"}} for bash 3.2")
+
+
+def test_windows_runner_stops_at_once_with_one_error(tmp_path):
+    """The scripts use bin/ and bash: on Windows the install step stops before doing anything,
+    with one annotation that names the supported runners."""
+    script = tmp_path / "install.sh"
+    script.write_text(action_scripts()["install"])
+    output = tmp_path / "output"
+    proc = subprocess.run([tool("bash"), str(script)], capture_output=True, text=True, timeout=60,
+                          env=clean_env(RUNNER_OS="Windows", RUNNER_TEMP=str(tmp_path), GITHUB_OUTPUT=str(output),
+                                        GITHUB_ACTION_PATH=str(PROJECT), ENVSYNC_ACTION_PYTHON="python3",
+                                        ENVSYNC_ACTION_COMMAND="check", ENVSYNC_ACTION_TARGETS="",
+                                        ENVSYNC_ACTION_CONFIG="", ENVSYNC_ACTION_CACHE_DIR=""))
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    errors = [line for line in proc.stdout.splitlines() if line.startswith("::error")]
+    assert len(errors) == 1 and "Linux and macOS runners only" in errors[0], proc.stdout
+    assert proc.stdout.strip() == errors[0] and not proc.stderr, proc.stdout + proc.stderr
+    assert not output.exists() and list(tmp_path.iterdir()) == [script]  # nothing built
+
+
+# -- the venv cache and the standard auth steps -------------------------------------------
+
+AWS_AUTH_STEP = """\
+      - name: configure AWS credentials (as aws-actions/configure-aws-credentials exports them)
+        run: |
+          echo "::add-mask::$FAKE_AWS_SECRET_ACCESS_KEY"
+          echo "::add-mask::$FAKE_AWS_SESSION_TOKEN"
+          {
+            echo "AWS_ACCESS_KEY_ID=$FAKE_AWS_ACCESS_KEY_ID"
+            echo "AWS_SECRET_ACCESS_KEY=$FAKE_AWS_SECRET_ACCESS_KEY"
+            echo "AWS_SESSION_TOKEN=$FAKE_AWS_SESSION_TOKEN"
+            echo "AWS_REGION=us-east-1"
+            echo "AWS_DEFAULT_REGION=us-east-1"
+          } >> "$GITHUB_ENV"
+"""
+
+
+@pytest.fixture(scope="module")
+def iam_moto() -> Iterator[tuple[str, dict[str, str]]]:
+    """moto enforcing IAM, with a role that may use Secrets Manager; yields its endpoint and a
+    set of temporary keys for the role (key id, secret, session token), as an auth step has."""
+    import boto3
+
+    from tests.fakes.aws_server import IamMotoServer
+
+    server = IamMotoServer(free_requests=5)
+    try:
+        setup = {"region_name": "us-east-1", "endpoint_url": server.endpoint,
+                 "aws_access_key_id": "setup", "aws_secret_access_key": "setup"}
+        iam = boto3.client("iam", **setup)
+        trust = {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]}
+        allow = {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["secretsmanager:*", "sts:AssumeRole"], "Resource": "*"}]}
+        role = iam.create_role(RoleName="ci", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        iam.put_role_policy(RoleName="ci", PolicyName="secrets", PolicyDocument=json.dumps(allow))
+        iam.create_user(UserName="ci")
+        iam.put_user_policy(UserName="ci", PolicyName="assume", PolicyDocument=json.dumps(allow))
+        key = iam.create_access_key(UserName="ci")["AccessKey"]
+        sts = boto3.client("sts", region_name="us-east-1", endpoint_url=server.endpoint,
+                           aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+        creds = sts.assume_role(RoleArn=role, RoleSessionName="auth-step")["Credentials"]
+        yield server.endpoint, {"AWS_ACCESS_KEY_ID": creds["AccessKeyId"],
+                                "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
+                                "AWS_SESSION_TOKEN": creds["SessionToken"]}
+    finally:
+        server.stop()
+
+
+def test_aws_auth_step_credentials_are_used_and_the_second_job_reuses_the_venv(
+        iam_moto, tmp_path, run_envsync, secret, leak_watch, project_copy, pip_cache):
+    """A job that ran configure-aws-credentials (its keys in $GITHUB_ENV) and leaves the
+    federation inputs empty: EnvSync uses those keys (moto enforces IAM, so no other keys
+    would do). Two jobs share one cache-dir, as jobs on one self-hosted runner share its tool
+    cache: the first builds the venv (core + the aws SDK), the second reuses it."""
+    endpoint, keys = iam_moto
+    no_files = tmp_path / "aws-empty"
+    no_files.write_text("")
+    aws_env = {"AWS_CONFIG_FILE": str(no_files), "AWS_SHARED_CREDENTIALS_FILE": str(no_files),
+               "AWS_EC2_METADATA_DISABLED": "true"}
+    repo = tmp_path / "app"
+    repo.mkdir()
+    (repo / "envsync.toml").write_text(f'[targets.prod]\nfile = ".env.prod"\n'
+                                       f'store = "aws-sm://ci/composed?endpoint={endpoint}"\n'
+                                       'schema = "prod.env.example"\n')
+    (repo / "prod.env.example").write_text("API_KEY=\nDEBUG=false\n")
+    value = secret("aws")
+    (repo / ".env.prod").write_text(f"API_KEY={value}\nDEBUG=false\n")
+    pushed = run_envsync("push", "prod", "--yes", cwd=repo, reveals=True,
+                         env={**aws_env, **keys, "AWS_REGION": "us-east-1"})
+    assert pushed.code == 0, pushed.output
+    (repo / ".env.prod").unlink()
+    shutil.rmtree(repo / ".envsync", ignore_errors=True)
+    shutil.copytree(project_copy, repo / "envsync-action")
+    cache_dir = tmp_path / "tool-cache"
+    write_workflow(repo, {"targets": "prod", "cache-dir": str(cache_dir)}, pre_steps=AWS_AUTH_STEP)
+    job_env = {**aws_env, **{f"FAKE_{k}": v for k, v in keys.items()}, "PIP_CACHE_DIR": str(pip_cache)}
+
+    timings = []
+    for job in ("first", "second"):
+        (tmp_path / job).mkdir()
+        (repo / "job.txt").write_text(job + "\n")  # a new commit for each run
+        started = time.perf_counter()
+        run = run_act(repo, tmp_path / job, leak_watch, env=job_env)
+        timings.append(time.perf_counter() - started)
+        log = messages(run)
+        assert run.code == 0 and run.job_result == "success", log
+        assert run.result["drift"] == "false", log
+        assert value in run.masks and value not in run.log
+        assert keys["AWS_SECRET_ACCESS_KEY"] not in run.log and keys["AWS_SESSION_TOKEN"] not in run.log
+        built = re.findall(r"EnvSync venv built in (\d+)s", run.log)
+        if job == "first":
+            assert len(built) == 2 and "Installing the cloud SDKs these targets use: aws" in run.log, log
+            build_seconds = sum(int(s) for s in built)
+        else:
+            assert not built and run.log.count("EnvSync venv reused") == 2, log
+    # Those keys, and no others: the same job with the secret key spoilt is refused by IAM.
+    (tmp_path / "spoilt").mkdir()
+    (repo / "job.txt").write_text("spoilt\n")
+    spoilt = run_act(repo, tmp_path / "spoilt", leak_watch,
+                     env={**job_env, "FAKE_AWS_SECRET_ACCESS_KEY": "x" + keys["AWS_SECRET_ACCESS_KEY"][1:]})
+    assert spoilt.code != 0 and spoilt.result["outcome"] == "failure", messages(spoilt)
+    assert "EnvSync venv reused" in spoilt.log, messages(spoilt)
+    assert "SignatureDoesNotMatch" in spoilt.log, messages(spoilt)
+    print(f"\nFIGURE action job, empty venv cache: {timings[0]:.1f} s (venv built in {build_seconds} s)")
+    print(f"FIGURE action job, venv from the cache: {timings[1]:.1f} s")
+    assert timings[1] < timings[0]
+
+
+def run_install_step(tmp_path: Path, cache_dir: Path, pip_cache: Path) -> subprocess.CompletedProcess:
+    """The install step's script as the runner runs it (bash, the step's env), for a scan."""
+    script = tmp_path / "install.sh"
+    script.write_text(action_scripts()["install"])
+    temp = tmp_path / "runner-temp"
+    temp.mkdir(exist_ok=True)
+    return subprocess.run([tool("bash"), "-e", str(script)], capture_output=True, text=True, timeout=ACT_TIMEOUT,
+                          env=clean_env(RUNNER_OS="Linux", RUNNER_TEMP=str(temp), GITHUB_OUTPUT=str(tmp_path / "out"),
+                                        GITHUB_ACTION_PATH=str(PROJECT), ENVSYNC_ACTION_PYTHON="python3",
+                                        ENVSYNC_ACTION_COMMAND="scan", ENVSYNC_ACTION_TARGETS="",
+                                        ENVSYNC_ACTION_CONFIG="", ENVSYNC_ACTION_CACHE_DIR=str(cache_dir),
+                                        PIP_CACHE_DIR=str(pip_cache)))
+
+
+def test_a_cached_venv_is_used_only_when_finished_and_never_built_by_two_jobs_at_once(tmp_path, pip_cache):
+    cache_dir = tmp_path / "tool-cache"
+    first = run_install_step(tmp_path, cache_dir, pip_cache)
+    assert first.returncode == 0, first.stdout + first.stderr
+    (venv,) = [p for p in cache_dir.iterdir()]
+    assert (venv / ".envsync-complete").exists() and not list(cache_dir.glob("*.lock"))
+    # A build that died half-way (no marker): rebuilt, not used.
+    (venv / ".envsync-complete").unlink()
+    (venv / "bin" / "envsync").write_text("#!/bin/sh\nexit 99\n")
+    again = run_install_step(tmp_path, cache_dir, pip_cache)
+    assert again.returncode == 0 and "EnvSync venv built in" in again.stdout, again.stdout + again.stderr
+    assert (venv / ".envsync-complete").exists()
+    assert subprocess.run([str(venv / "bin" / "envsync"), "--version"], capture_output=True).returncode == 0
+    # Another job building it now (its lock is there): this job builds its own, elsewhere,
+    # and leaves the other's folder alone.
+    (venv / ".envsync-complete").unlink()
+    (cache_dir / (venv.name + ".lock")).mkdir()
+    busy = run_install_step(tmp_path, cache_dir, pip_cache)
+    assert busy.returncode == 0, busy.stdout + busy.stderr
+    assert "::notice title=EnvSync::" in busy.stdout and "being built by another job" in busy.stdout, busy.stdout
+    used = (tmp_path / "out").read_text()
+    assert f"envsync={tmp_path / 'runner-temp'}/envsync-venv-{venv.name}/bin/envsync" in used, used
+    assert (venv / "bin" / "envsync").exists() and (cache_dir / (venv.name + ".lock")).is_dir()

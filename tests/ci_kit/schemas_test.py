@@ -64,7 +64,7 @@ def test_action_declares_every_input_it_uses_and_uses_every_input_it_declares():
     declared = set(action["inputs"])
     used = set(ACTION_INPUT.findall(ACTION.read_text().split("\nruns:", 1)[1]))
     assert used == declared, f"used but not declared: {used - declared}; declared but unused: {declared - used}"
-    assert set(action["outputs"]) == {"drift", "report"}
+    assert set(action["outputs"]) == {"drift", "report", "envsync"}
     for step in action["runs"]["steps"]:
         if "run" in step:
             assert step.get("shell") == "bash", step.get("name")
@@ -131,8 +131,8 @@ def test_template_scripts_pass_shellcheck(tmp_path):
 
 def test_readme_workflows_match_the_github_workflows_schema(tmp_path):
     workflows = readme_workflows()
-    assert len(workflows) == 4, ("the README should show the PR check, the nightly matrix, the nightly diff "
-                                 "between environments and the push on merge")
+    assert len(workflows) == 5, ("the README should show the PR check, the nightly matrix, the nightly diff "
+                                 "between environments, the push on merge and the cloud auth steps")
     files = []
     for number, text in enumerate(workflows):
         files.append(tmp_path / f"workflow-{number}.yml")
