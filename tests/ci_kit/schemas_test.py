@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from envsync import __version__
 from tests.ci_kit.conftest import PROJECT, tool
 
 ACTION = PROJECT / "action.yml"
@@ -99,7 +100,7 @@ def test_template_jobs_match_the_gitlab_ci_schema_with_default_inputs(tmp_path):
     assert scan["rules"][0] == {"if": '$ENVSYNC_TEMPLATE_SCAN == "off"', "when": "never"}
     assert scan["artifacts"]["reports"] == {"codequality": "envsync-scan-codequality.json"}
     base = document[".envsync-base"]
-    assert base["cache"]["paths"] == [".cache/envsync-pip"]
+    assert base["cache"] == {"key": f"envsync-pip-{__version__}", "paths": [".cache/envsync-pip"]}
     assert base["variables"]["PIP_CACHE_DIR"] == "$CI_PROJECT_DIR/.cache/envsync-pip"
     for job in ("envsync-check", "envsync-diff", "envsync-scan"):  # report-only runs exit 78: a warning
         assert document[job]["allow_failure"] == {"exit_codes": [78]}, job
