@@ -10,6 +10,8 @@ with CI_PIPELINE_SOURCE (and, for a merge request, no CI_COMMIT_BRANCH, as on Gi
 from __future__ import annotations
 
 import json
+import re
+import secrets
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
@@ -17,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.ci_kit.conftest import clean_env, commit_all, tool
+from envsync import __version__
+from tests.ci_kit.conftest import VENV_BIN, clean_env, commit_all, git, tool
 
 GLCI_TIMEOUT = 300
 MERGE_REQUEST = {"CI_PIPELINE_SOURCE": "merge_request_event", "CI_COMMIT_BRANCH": ""}
@@ -59,6 +62,17 @@ def glci(repo: Path, tmp_path: Path, *args: str, variables: dict[str, str] | Non
     return proc
 
 
+def job_exit(proc: subprocess.CompletedProcess, job: str) -> int:
+    """The job's exit code. gitlab-ci-local's own status is 0 for any job with `allow_failure:`
+    exit_codes (GitLab honours the codes), so read the code it prints for the job."""
+    output = proc.stdout + proc.stderr
+    match = re.search(rf"{re.escape(job)} finished in [^\n]*?\b(?:FAIL|WARN) (\d+)", output)
+    if match:
+        return int(match.group(1))
+    assert proc.returncode == 0 and f"{job} finished in" in output, output
+    return 0
+
+
 def jobs_in(repo: Path, tmp_path: Path, variables: dict[str, str]) -> set[str]:
     """The jobs a pipeline with these variables would run (rules applied)."""
     proc = glci(repo, tmp_path, "--list-json", variables=variables)
@@ -90,7 +104,7 @@ def test_check_on_a_drifted_target_fails_with_junit_and_codequality(gitlab_repo,
     proc = glci(repo, tmp_path, "envsync-check", leak_watch=leak_watch,
                 variables={**MERGE_REQUEST, "ENVSYNC_VENV": installed_venv})
     output = proc.stdout + proc.stderr
-    assert proc.returncode != 0 and "FAIL" in output and "envsync-check" in output, output
+    assert job_exit(proc, "envsync-check") == 1 and "FAIL" in output, output
     junit, quality, _ = _reports(repo, leak_watch)
     failures = [case for case in junit.iter("testcase") if case.find("failure") is not None]
     assert [case.get("name") for case in failures] == ["NEW_FLAG"], ET.tostring(junit, encoding="unicode")
@@ -148,10 +162,107 @@ def test_diff_between_two_targets_fails_with_junit_and_codequality(gitlab_repo, 
     proc = glci(repo, tmp_path, "envsync-diff", leak_watch=leak_watch,
                 variables={"CI_PIPELINE_SOURCE": "schedule", "ENVSYNC_VENV": installed_venv})
     output = proc.stdout + proc.stderr
-    assert proc.returncode != 0 and "envsync-diff" in output, output
+    assert job_exit(proc, "envsync-diff") == 1, output
     junit, quality = repo / "envsync-diff-junit.xml", repo / "envsync-diff-codequality.json"
     leak_watch.files += [junit, quality, repo / "envsync-diff-report.json"]
     failures = [c.get("name") for c in ET.parse(junit).getroot().iter("testcase") if c.find("failure") is not None]
     assert failures == ["API_KEY"]  # the two API_KEY values differ; DEBUG agrees
     assert [i["check_name"] for i in json.loads(quality.read_text())] == ["envsync-different"]
     assert values["drifted"] not in output and values["clean"] not in output
+
+
+# -- the default inputs, as a user's `include:` gets them -------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def released_wheel(tmp_path_factory, project_copy) -> dict[str, str]:
+    """`envsync-secrets==VERSION` "from the index" before it is published: the wheel built once,
+    found through PIP_FIND_LINKS and pinned to that file by a constraint, so no index copy of
+    the name can stand in for it (its dependencies still come from the index)."""
+    wheels = tmp_path_factory.mktemp("released")
+    subprocess.run([str(VENV_BIN / "python"), "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels),
+                    str(project_copy)], check=True, capture_output=True, timeout=GLCI_TIMEOUT)
+    wheel = wheels / f"envsync_secrets-{__version__}-py3-none-any.whl"
+    assert wheel.exists(), sorted(p.name for p in wheels.iterdir())
+    constraints = wheels / "constraints.txt"
+    constraints.write_text(f"envsync-secrets @ {wheel.as_uri()}\n")
+    return {"PIP_FIND_LINKS": str(wheels), "PIP_CONSTRAINT": str(constraints)}
+
+
+@pytest.fixture
+def default_repo(app, project_copy):
+    """A consumer repo whose .gitlab-ci.yml includes the template with no inputs at all."""
+    def make(inputs: str = "") -> tuple[Path, dict[str, str]]:
+        root, _, values = app()
+        (root / "templates").mkdir()
+        shutil.copy2(project_copy / "templates" / "envsync.yml", root / "templates" / "envsync.yml")
+        (root / ".gitlab-ci.yml").write_text("include:\n  - local: templates/envsync.yml\n" + inputs)
+        commit_all(root)
+        return root, values
+
+    return make
+
+
+def test_default_inputs_install_the_released_version_and_check_every_target(default_repo, tmp_path, leak_watch,
+                                                                            released_wheel):
+    repo, values = default_repo()
+    assert jobs_in(repo, tmp_path, MERGE_REQUEST) == {"envsync-check"}
+    proc = glci(repo, tmp_path, "envsync-check", leak_watch=leak_watch, variables={**MERGE_REQUEST, **released_wheel})
+    output = proc.stdout + proc.stderr
+    # Every target (--all): `drifted` lacks NEW_FLAG, `clean` passes; drift fails the job by default.
+    assert job_exit(proc, "envsync-check") == 1 and "FAIL" in output and "ENVSYNC_VENV" not in output, output
+    assert "Installing the cloud SDKs" not in output, output  # file:// stores need none
+    junit, quality, _ = _reports(repo, leak_watch)
+    failures = [case.get("name") for case in junit.iter("testcase") if case.find("failure") is not None]
+    assert failures == ["NEW_FLAG"] and len(quality) == 1
+    assert values["drifted"] not in output and values["clean"] not in output
+
+
+def test_fail_on_drift_false_makes_drift_a_warning_that_keeps_its_reports(default_repo, tmp_path, leak_watch,
+                                                                          installed_venv):
+    repo, values = default_repo("    inputs:\n      fail-on-drift: false\n")
+    proc = glci(repo, tmp_path, "envsync-check", leak_watch=leak_watch,
+                variables={**MERGE_REQUEST, "ENVSYNC_VENV": installed_venv})
+    output = proc.stdout + proc.stderr
+    assert job_exit(proc, "envsync-check") == 78 and "FAIL" in output and "allowed to fail" in output, output
+    junit, _, _ = _reports(repo, leak_watch)
+    assert [c.get("name") for c in junit.iter("testcase") if c.find("failure") is not None] == ["NEW_FLAG"]
+    assert values["drifted"] not in output
+
+
+def test_fail_on_drift_false_still_fails_on_an_input_error(default_repo, tmp_path, leak_watch, installed_venv):
+    repo, _ = default_repo("    inputs:\n      fail-on-drift: false\n      targets: nosuchtarget\n")
+    proc = glci(repo, tmp_path, "envsync-check", leak_watch=leak_watch,
+                variables={**MERGE_REQUEST, "ENVSYNC_VENV": installed_venv})
+    output = proc.stdout + proc.stderr
+    assert job_exit(proc, "envsync-check") == 2 and "nosuchtarget" in output, output
+    assert "allowed to fail" not in output, output
+
+
+def test_scan_job_only_when_asked_and_its_findings_fail_with_a_codequality_report(default_repo, tmp_path,
+                                                                                  leak_watch, installed_venv):
+    repo, _ = default_repo()
+    assert "envsync-scan" not in jobs_in(repo, tmp_path, MERGE_REQUEST)
+    (repo / ".gitlab-ci.yml").write_text('include:\n  - local: templates/envsync.yml\n    inputs:\n      scan: "fail"\n')
+    # A GitHub-token-shaped string (random, so no real token) committed in a config file.
+    token = "ghp_" + secrets.token_hex(18)
+    leak_watch.values.add(token)
+    (repo / "deploy.cfg").write_text(f"token = {token}\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "a leak")
+    assert jobs_in(repo, tmp_path, MERGE_REQUEST) == {"envsync-check", "envsync-scan"}
+    assert jobs_in(repo, tmp_path, {"CI_PIPELINE_SOURCE": "push"}) == {"envsync-push"}
+    proc = glci(repo, tmp_path, "envsync-scan", leak_watch=leak_watch,
+                variables={**MERGE_REQUEST, "ENVSYNC_VENV": installed_venv})
+    output = proc.stdout + proc.stderr
+    assert job_exit(proc, "envsync-scan") == 1 and "deploy.cfg" in output, output
+    report = repo / "envsync-scan-codequality.json"
+    leak_watch.files.append(report)
+    issues = json.loads(report.read_text())
+    assert [issue["location"]["path"] for issue in issues] == ["deploy.cfg"], issues
+
+
+def test_check_rules_input_replaces_the_check_jobs_rules(default_repo, tmp_path):
+    repo, _ = default_repo("    inputs:\n      check-rules:\n        - if: $CI_COMMIT_BRANCH\n")
+    assert jobs_in(repo, tmp_path, {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "feature"}) == {"envsync-check"}
+    assert jobs_in(repo, tmp_path, MERGE_REQUEST) == set()

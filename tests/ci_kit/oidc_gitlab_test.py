@@ -12,7 +12,7 @@ from typing import Iterator
 import pytest
 
 from tests.ci_kit.conftest import commit_all
-from tests.ci_kit.gitlab_test import MERGE_REQUEST, glci, include
+from tests.ci_kit.gitlab_test import MERGE_REQUEST, glci, include, job_exit
 from tests.fakes.oidc_fake import AWS_AUDIENCE, GITLAB_ISSUER, ROLE, federated_aws, mint
 
 SUBJECT = "project_path:acme/app:ref_type:branch:ref:main"
@@ -58,7 +58,7 @@ def test_check_job_federates_to_aws_with_the_id_token(iam_sts, project_copy, tmp
     output = proc.stdout + proc.stderr
     assert token not in output and value not in output
     if drifted:
-        assert proc.returncode != 0 and "FAIL" in output, output
+        assert job_exit(proc, "envsync-check") == 1 and "FAIL" in output, output
         assert "NEW_FLAG is in prod.env.example but not in the store" in output, output  # drift, not an error
     else:
         assert proc.returncode == 0 and "PASS" in output, output
@@ -67,4 +67,4 @@ def test_check_job_federates_to_aws_with_the_id_token(iam_sts, project_copy, tmp
         proc = glci(repo, tmp_path, "envsync-check", leak_watch=leak_watch, variables={
             **MERGE_REQUEST, **aws_env, "ENVSYNC_VENV": installed_venv, "GITLAB_CI": "true"})
         output = proc.stdout + proc.stderr
-        assert proc.returncode != 0 and "no OIDC ID token in $ENVSYNC_ID_TOKEN" in output, output
+        assert job_exit(proc, "envsync-check") == 3 and "no OIDC ID token in $ENVSYNC_ID_TOKEN" in output, output

@@ -5,6 +5,7 @@ declares against the inputs it uses.
 """
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from envsync import __version__
 from tests.ci_kit.conftest import PROJECT, tool
 
 ACTION = PROJECT / "action.yml"
@@ -36,6 +38,12 @@ def template_parts() -> tuple[dict, str]:
 
 def fill_inputs(text: str, values: dict[str, str]) -> str:
     return GITLAB_INPUT.sub(lambda m: values[m.group(1)], text)
+
+
+def default_values(inputs: dict) -> dict[str, str]:
+    """Each input's default as GitLab writes it into the jobs (true, [a, b], 30)."""
+    return {name: json.dumps(spec["default"]) if not isinstance(spec.get("default", ""), str)
+            else str(spec.get("default", PLACEHOLDER)) for name, spec in inputs.items()}
 
 
 def readme_ci_snippets() -> list[str]:
@@ -83,12 +91,19 @@ def test_action_scripts_pass_shellcheck(tmp_path):
 
 def test_template_jobs_match_the_gitlab_ci_schema_with_default_inputs(tmp_path):
     inputs, jobs = template_parts()
-    values = {name: str(spec.get("default", PLACEHOLDER)) for name, spec in inputs.items()}
     filled = tmp_path / "envsync-jobs.yml"
-    filled.write_text(fill_inputs(jobs, values))
+    filled.write_text(fill_inputs(jobs, default_values(inputs)))
     check_jsonschema("vendor.gitlab-ci", filled)
     document = yaml.safe_load(filled.read_text())
-    assert set(document) == {".envsync-base", "envsync-check", "envsync-push", "envsync-diff"}
+    assert set(document) == {".envsync-base", "envsync-check", "envsync-push", "envsync-diff", "envsync-scan"}
+    scan = document["envsync-scan"]  # only when scan is not off
+    assert scan["rules"][0] == {"if": '$ENVSYNC_TEMPLATE_SCAN == "off"', "when": "never"}
+    assert scan["artifacts"]["reports"] == {"codequality": "envsync-scan-codequality.json"}
+    base = document[".envsync-base"]
+    assert base["cache"] == {"key": f"envsync-pip-{__version__}", "paths": [".cache/envsync-pip"]}
+    assert base["variables"]["PIP_CACHE_DIR"] == "$CI_PROJECT_DIR/.cache/envsync-pip"
+    for job in ("envsync-check", "envsync-diff", "envsync-scan"):  # report-only runs exit 78: a warning
+        assert document[job]["allow_failure"] == {"exit_codes": [78]}, job
     diff = document["envsync-diff"]  # only when diff-targets is set: the first rule says never when empty
     assert diff["rules"][0] == {"if": '$ENVSYNC_TEMPLATE_DIFF == ""', "when": "never"}
     assert set(diff["artifacts"]["reports"]) == {"junit", "codequality"}
@@ -105,11 +120,16 @@ def test_template_declares_every_input_it_uses_and_uses_every_input_it_declares(
     inputs, jobs = template_parts()
     used = set(GITLAB_INPUT.findall(jobs))
     assert used == set(inputs), f"used but not declared: {used - set(inputs)}; unused: {set(inputs) - used}"
+    python_type = {"string": str, "boolean": bool, "number": int, "array": list}
     for name, spec in inputs.items():
         # The schema does not look inside spec:inputs; GitLab accepts only these keys.
         assert set(spec) <= {"default", "description", "options", "regex", "type"}, name
         assert spec.get("description"), f"input {name} has no description"
-        assert isinstance(spec.get("default", ""), str), f"input {name}: a string default"
+        kind = spec.get("type", "string")
+        assert isinstance(spec.get("default", python_type[kind]()), python_type[kind]), f"input {name}: a {kind}"
+        assert spec.get("default", spec.get("options", [None])[0]) in spec.get("options", [spec.get("default")]), name
+    kinds = {spec.get("type", "options" if "options" in spec else "string") for spec in inputs.values()}
+    assert {"boolean", "number", "array", "options"} <= kinds
 
 
 def test_template_scripts_pass_shellcheck(tmp_path):
@@ -118,10 +138,12 @@ def test_template_scripts_pass_shellcheck(tmp_path):
     before_script alone is checked with only SC2034 waived (its variables are for the script)."""
     shellcheck = tool("shellcheck")
     inputs, jobs = template_parts()
-    document = yaml.safe_load(fill_inputs(jobs, {n: str(s.get("default", PLACEHOLDER)) for n, s in inputs.items()}))
+    document = yaml.safe_load(fill_inputs(jobs, default_values(inputs)))
     before = "\n".join(document[".envsync-base"]["before_script"])
-    for job in ("envsync-check", "envsync-push"):
-        for text, waived in ((before, "SC2034"), (before + "\n" + "\n".join(document[job]["script"]), "SC2086")):
+    for job in ("envsync-check", "envsync-push", "envsync-diff", "envsync-scan"):
+        # diff and scan name their own targets: the target selection is unused there.
+        uses_all = "SC2086" if job in ("envsync-check", "envsync-push") else "SC2086,SC2034"
+        for text, waived in ((before, "SC2034"), (before + "\n" + "\n".join(document[job]["script"]), uses_all)):
             script = tmp_path / f"{job}.sh"
             script.write_text("#!/bin/sh\n" + text + "\n")
             proc = subprocess.run([shellcheck, "-s", "sh", "-e", waived, str(script)], capture_output=True,
