@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import click
 
-from envsync import engine, report
+from envsync import engine
+from envsync.commands.store_write import show_and_apply
 from envsync.config import Config
-from envsync.errors import EXIT_CLEAN, EXIT_DRIFT, InputError
+from envsync.errors import InputError
 from envsync.plan import Mode
 from envsync.stores.base import StoreOptions
 
@@ -33,7 +34,7 @@ def wanted_values(source: dict[str, str], destination: dict[str, str], keys: tup
 
 def run(config: Config, names: tuple[str, ...], *, prune: bool, dry_run: bool, yes: bool, as_json: bool,
         options: StoreOptions) -> int:
-    from envsync.cli import CiRun, Output, _confirm, progress, warn
+    from envsync.cli import CiRun, progress, warn
 
     if len(names) < 2:
         raise click.UsageError("copy takes A B [KEY]... — e.g. envsync copy staging prod API_URL")
@@ -54,23 +55,8 @@ def run(config: Config, names: tuple[str, ...], *, prune: bool, dry_run: bool, y
     for message in context.warnings:
         warn(message)
     plan = engine.plan(context, Mode.PUSH, prune=prune, force=True)
-    out = Output(as_json)
     title = f"copy {source.name} -> {destination.name}: {store.uri} ({store.layout})"
-    out.show(report.plan_text(title, plan), lambda: report.plan_table(title, plan))
-    result = report.plan_json(destination.name, context.local.document.name, plan, context.info())
-    status = EXIT_CLEAN
-    if dry_run:
-        status = EXIT_DRIFT if plan.has_changes else EXIT_CLEAN
-    elif plan.has_changes and not yes and not _confirm(destination.name, plan):
-        out.note(f"{destination.name}: nothing applied")
-        status = EXIT_DRIFT
-    elif plan.has_changes:
-        with progress(f"applying to {destination.name}", len(plan.remote_changes())) as tick:
-            outcome = engine.apply(context, plan, tick)
-        for message in outcome.notes:
-            warn(message)
-        result["applied"] = {"push": outcome.pushed, "pull": 0}
-        out.note(f"{destination.name}: copied {outcome.pushed} change(s) from {source.name}; "
-                 f"`envsync pull {destination.name}` brings them into {destination.display_file()}")
-    out.emit_json({"targets": [result]})
-    return status
+    return show_and_apply(
+        context, plan, title, dry_run=dry_run, yes=yes, as_json=as_json,
+        applied=lambda n: f"{destination.name}: copied {n} change(s) from {source.name}; "
+                          f"`envsync pull {destination.name}` brings them into {destination.display_file()}")

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from envsync import engine, report
+from envsync import engine
+from envsync.commands.store_write import show_and_apply
 from envsync.config import Config
-from envsync.errors import EXIT_CLEAN, EXIT_DRIFT, InputError, StoreError
+from envsync.errors import InputError, StoreError
 from envsync.escaping import escape
 from envsync.plan import Mode
 from envsync.stores.base import Store, StoreOptions, VersionInfo
@@ -90,7 +91,7 @@ def values_then(store: Store, current: list[str], to: str) -> tuple[str, dict[st
 
 def run(config: Config, name: str | None, to: str, *, dry_run: bool, yes: bool, as_json: bool,
         options: StoreOptions) -> int:
-    from envsync.cli import CiRun, Output, _confirm, progress, warn
+    from envsync.cli import CiRun, progress, warn
 
     target = config.select((name,) if name else ())[0]
     ci_run = CiRun("rollback")
@@ -105,25 +106,9 @@ def run(config: Config, name: str | None, to: str, *, dry_run: bool, yes: bool, 
     for message in context.warnings:
         warn(message)
     plan = engine.plan(context, Mode.PUSH, prune=True, force=True)
-    out = Output(as_json)
     title = f"rollback {target.name} to {label}: {store.uri} ({store.layout})"
-    out.show(report.plan_text(title, plan), lambda: report.plan_table(title, plan))
-    result = report.plan_json(target.name, context.local.document.name, plan, context.info())
-    status = EXIT_CLEAN
-    if dry_run:
-        status = EXIT_DRIFT if plan.has_changes else EXIT_CLEAN
-    elif plan.has_changes and not yes and not _confirm(target.name, plan):
-        out.note(f"{target.name}: nothing applied")
-        status = EXIT_DRIFT
-    elif plan.has_changes:
-        with progress(f"applying to {target.name}", len(plan.remote_changes())) as tick:
-            outcome = engine.apply(context, plan, tick)
-        for message in outcome.notes:
-            warn(message)
-        result["applied"] = {"push": outcome.pushed, "pull": 0}
-        out.note(f"{target.name}: rolled back to {label} as a new version ({outcome.pushed} change(s)); "
-                 f"`envsync pull {target.name}` brings it into {target.display_file()}")
-    else:
-        out.note(f"{target.name}: already as it was at {label}")
-    out.emit_json({"targets": [result]})
-    return status
+    return show_and_apply(
+        context, plan, title, dry_run=dry_run, yes=yes, as_json=as_json,
+        applied=lambda n: f"{target.name}: rolled back to {label} as a new version ({n} change(s)); "
+                          f"`envsync pull {target.name}` brings it into {target.display_file()}",
+        unchanged=f"{target.name}: already as it was at {label}")
