@@ -226,6 +226,7 @@ class AwsStore(LayoutWriter):
         parsed = bundle.parse(_text(response, where), where)
         if isinstance(parsed, dict):
             return parsed, 0
+        bundle.check_shards(parsed, self._shard_name, where)
         pieces = _pool(lambda shard: _text(self._call(
             "GetSecretValue", shard.name, SecretId=shard.name, VersionId=shard.version), shard.name), parsed)
         return bundle.join(pieces, where), len(parsed)

@@ -576,11 +576,15 @@ class AzureStore(LayoutWriter):
         values, self._shards = self._bundle_values(secret.value or "", name)
         return Snapshot(values=values, versions={k: version for k in values}, revision=version)
 
+    def _shard_name(self, index: int) -> str:
+        return f"{self.bundle_name}-1shard-{index:03d}"
+
     def _bundle_values(self, text: str, where: str) -> tuple[dict[str, str], int]:
         """A bundle's values (its shards read where it is a manifest) and its shard count."""
         parsed = bundle.parse(text, where)
         if isinstance(parsed, dict):
             return parsed, 0
+        bundle.check_shards(parsed, self._shard_name, where)
 
         def piece(shard: bundle.Shard) -> str:
             try:
@@ -653,7 +657,7 @@ class AzureStore(LayoutWriter):
 
     def _write_shards(self, payload: str) -> list[bundle.Shard]:
         pieces = bundle.split(payload, SHARD_LIMIT)
-        names = [f"{self.bundle_name}-1shard-{i:03d}" for i in range(len(pieces))]
+        names = [self._shard_name(i) for i in range(len(pieces))]
 
         def write(pair: tuple[str, str]) -> bundle.Shard:
             name, piece = pair

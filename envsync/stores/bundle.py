@@ -9,12 +9,14 @@ manifest is written last, so a reader sees the old snapshot or the new one.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Callable, Mapping
 
 from envsync.errors import StoreError
 
 MANIFEST_KEY = "@envsync"  # '@' cannot start a .env key, so no target can collide with it
+_VERSION_ID = re.compile(r"[A-Za-z0-9-]{1,64}\Z")  # AWS version UUIDs, GCP numbers, Azure hex ids
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,16 @@ def parse(text: str, where: str) -> dict[str, str] | list[Shard]:
         except (KeyError, TypeError):
             raise StoreError(f"{where}: malformed EnvSync shard manifest") from None
     return {key: _as_text(key, value, where) for key, value in data.items()}
+
+
+def check_shards(shards: list[Shard], own_name: Callable[[int], str], where: str) -> None:
+    """A manifest is store content: it may name only this bundle's own shard secrets, in order,
+    by a plain version id. Otherwise one who can write this store could name any secret the
+    reader may read (another target's, prod's) and have its value read, then written back here."""
+    for index, shard in enumerate(shards):
+        if shard.name != own_name(index) or not isinstance(shard.version, str) or not _VERSION_ID.match(shard.version):
+            raise StoreError(f"{where}: the shard manifest names a secret or version that is not this bundle's own "
+                             "shard — nothing was read; push the target again from a good copy")
 
 
 def join(pieces: list[str], where: str) -> dict[str, str]:

@@ -488,6 +488,7 @@ class GcpStore(LayoutWriter):
         parsed = bundle.parse(self._text(response, where), where)
         if isinstance(parsed, dict):
             return parsed, 0
+        bundle.check_shards(parsed, lambda index: self._shard_id(index + 1), where)
 
         def piece(shard: bundle.Shard) -> str:
             name = self._version_name(shard.name, shard.version)
@@ -860,12 +861,16 @@ class GcpStore(LayoutWriter):
                                               version.state.name))
         return _number(version.name)
 
+    def _shard_id(self, number: int) -> str:
+        """The secret holding the bundle's shard `number` (from 1)."""
+        return f"{self.bundle_id}{SHARD_MARK}{number}"
+
     def _write_shards(self, payload: str) -> list[bundle.Shard]:
         pieces = bundle.split(payload, SHARD_SIZE)
 
         def write(item: tuple[int, str]) -> bundle.Shard:
             index, piece = item
-            sid = f"{self.bundle_id}{SHARD_MARK}{index}"
+            sid = self._shard_id(index)
             name = self._secret_name(sid)
             try:
                 shard = self._as_listed(self._call("GetSecret", name))

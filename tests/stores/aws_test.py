@@ -858,3 +858,20 @@ def test_sdk_debug_logging_never_carries_a_value(aws: Aws, layout: str, secret, 
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert any(r.name.startswith("botocore") for r in caplog.records), "debug logging was on"
     assert value not in text
+
+
+def test_a_manifest_naming_another_secret_is_refused(aws: Aws, secret) -> None:
+    """The shard manifest is store content: a writer of this store must not make EnvSync read
+    another secret (prod's) into this bundle, from where a push would write it back in clear."""
+    from envsync.errors import StoreError
+
+    stolen = secret("prod")
+    prod = aws.sm.create_secret(Name="prod/api", SecretString=stolen)
+    a = aws.sm.create_secret(Name="app/prod.envsync-shard-000", SecretString='{"STOLEN":"')
+    b = aws.sm.create_secret(Name="app/prod.envsync-shard-001", SecretString='"}')
+    shards = [{"name": "app/prod.envsync-shard-000", "version": a["VersionId"]},
+              {"name": "prod/api", "version": prod["VersionId"]},
+              {"name": "app/prod.envsync-shard-001", "version": b["VersionId"]}]
+    aws.sm.create_secret(Name="app/prod", SecretString=json.dumps({"@envsync": {"format": 1, "shards": shards}}))
+    with pytest.raises(StoreError, match="not this bundle's own shard"):
+        aws.open().read()
