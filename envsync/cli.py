@@ -336,11 +336,18 @@ def _sync(ctx, mode: Mode, names, all_targets, *, on_conflict, prune, force, ver
         for context in contexts:
             plans[context.target.name] = _plan(context, mode, prune, force, on_conflict)
             ci_run.mask_merged(plans[context.target.name])
+    written: set[str] = set()  # the files and stores this run has changed so far
     for context in contexts:
         target = context.target
+        if {_file_of(context), context.store.uri} & written:
+            # Another target of this run shares this file or store and has changed it since the
+            # first read: read (and mask) again, or its plan would be refused as stale.
+            context = _prepare(target, mode, request, schemas, options, ci_run)
+            plans.pop(target.name, None)
         for message in context.warnings:
             warn(message)
         plan = plans[target.name] if target.name in plans else _plan(context, mode, prune, force, on_conflict)
+        ci_run.mask_merged(plan)
         title = f"{target.name}: {context.local.document.name} <-> {context.store.uri} ({context.store.layout})"
         out.show(report.plan_text(title, plan, verbose), lambda: report.plan_table(title, plan, verbose))
         result = report.plan_json(target.name, context.local.document.name, plan, context.info(), verbose)
@@ -365,6 +372,8 @@ def _sync(ctx, mode: Mode, names, all_targets, *, on_conflict, prune, force, ver
         total = len(plan.remote_changes()) or None
         with progress(f"applying to {target.name}", total) as tick:
             outcome = engine.apply(context, plan, tick)
+        if plan.has_changes:
+            written.update((_file_of(context), context.store.uri))
         result["applied"] = {"push": outcome.pushed, "pull": outcome.pulled}
         for message in outcome.notes:
             warn(message)
@@ -375,6 +384,10 @@ def _sync(ctx, mode: Mode, names, all_targets, *, on_conflict, prune, force, ver
     out.emit_json(payload)
     ci_run.finish(payload)
     return exit_code
+
+
+def _file_of(context: engine.Context) -> str:
+    return os.path.realpath(context.local.path)
 
 
 def _prepare(target: config_module.Target, mode: Mode, request: schema_push.Request | None,

@@ -426,3 +426,24 @@ def test_pull_recreates_a_deleted_env_file(run_envsync, team, secret):
     (alice / ".env").unlink()
     assert run_envsync("pull", "-y", cwd=alice).code == 0
     assert env_values(alice) == {"A": value}
+
+
+@pytest.mark.parametrize("command", ["pull", "sync"])
+def test_all_targets_sharing_one_file_each_get_their_keys(run_envsync, secret, tmp_path, command):
+    """Every target is read before any is applied (masks first); one that shares a file with a
+    target applied before it in the same run is read again, not refused as changed on disk."""
+    values = {"a": secret("a"), "b": secret("b")}
+    publisher = tmp_path / "publisher"
+    publisher.mkdir()
+    (publisher / "envsync.toml").write_text('[targets.a]\nfile = ".env.a"\nstore = "file://../sa"\n'
+                                            '[targets.b]\nfile = ".env.b"\nstore = "file://../sb"\n')
+    (publisher / ".env.a").write_text(f"A={values['a']}\n")
+    (publisher / ".env.b").write_text(f"B={values['b']}\n")
+    assert run_envsync("push", "--all", "--yes", cwd=publisher).code == 0
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "envsync.toml").write_text('[targets.a]\nfile = ".env"\nstore = "file://../sa"\n'
+                                         '[targets.b]\nfile = ".env"\nstore = "file://../sb"\n')
+    result = run_envsync(command, "--all", "--yes", cwd=shared)
+    assert result.code == 0, result.output
+    assert env_values(shared) == {"A": values["a"], "B": values["b"]}
