@@ -826,6 +826,13 @@ def rollback_command(ctx, target, to, dry_run, yes, adopt, force_delete, as_json
 # -- export / run ------------------------------------------------------------
 
 
+def allow_key_option(func):
+    return click.option("--allow-key", multiple=True, metavar="KEY",
+                        help="Let the target set this variable although it controls what runs or where "
+                             "credentials go (LD_*, BASH_ENV, ENVSYNC_*, GITHUB_*, AWS_ENDPOINT_URL*, CA bundles; "
+                             "for github-env and gitlab-dotenv also NODE_OPTIONS, PYTHONPATH, …). Repeatable.")(func)
+
+
 def source_option(func):
     return click.option("--from", "source", type=click.Choice(["store", "local"]), default="store",
                         show_default=True, help="Take values from the store or the local file.")(func)
@@ -853,8 +860,9 @@ def _values(ctx, name: str | None, source: str) -> dict[str, str]:
                    "instead of $GITHUB_ENV.")
 @click.option("--reveal", is_flag=True, help="Allow printing values to a terminal.")
 @source_option
+@allow_key_option
 @click.pass_context
-def export_command(ctx, target, fmt, output, reveal, source) -> int:
+def export_command(ctx, target, fmt, output, reveal, source, allow_key) -> int:
     """Hand a target's values to another tool or a CI job.
 
     \b
@@ -879,6 +887,7 @@ def export_command(ctx, target, fmt, output, reveal, source) -> int:
     values = _values(ctx, target, source)
     if fmt not in ("dotenv", "json"):  # the others set environment variables: names only
         export_module.shell_safe_keys(values)
+        export_module.check_control_variables(values, allow_key, whole_job=fmt != "shell")
     text = export_module.render(values, fmt)
     if fmt == export_module.GITHUB_ENV:
         return _append_github_env(values, text, output)
@@ -941,9 +950,10 @@ def _append_github_env(values: dict[str, str], text: str, output: Path | None) -
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @source_option
 @click.option("--no-override", is_flag=True, help="Keep variables already set in the environment.")
+@allow_key_option
 @click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="[TARGET] -- COMMAND [ARG]...")
 @click.pass_context
-def run(ctx, source, no_override, args) -> int:
+def run(ctx, source, no_override, allow_key, args) -> int:
     """Run COMMAND with the target's values in its environment.
 
     \b
@@ -955,6 +965,7 @@ def run(ctx, source, no_override, args) -> int:
     name, command = _split_run_args(args)
     values = _values(ctx, name, source)
     export_module.shell_safe_keys(values)
+    export_module.check_control_variables(values, allow_key, whole_job=False)
     CiRun("run").mask(values.values())
     env = dict(os.environ)
     for key, value in values.items():

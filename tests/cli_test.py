@@ -447,3 +447,31 @@ def test_all_targets_sharing_one_file_each_get_their_keys(run_envsync, secret, t
     result = run_envsync(command, "--all", "--yes", cwd=shared)
     assert result.code == 0, result.output
     assert env_values(shared) == {"A": values["a"], "B": values["b"]}
+
+
+@pytest.mark.parametrize("key, args", [
+    ("LD_PRELOAD", ("run", "--", "true")),
+    ("BASH_ENV", ("export", "-f", "shell")),
+    ("ENVSYNC_ALLOW_ENDPOINTS", ("export", "-f", "github-env", "--output", "github.env")),
+    ("NODE_OPTIONS", ("export", "-f", "gitlab-dotenv", "--output", "deploy.env")),
+    ("AWS_ENDPOINT_URL_STS", ("export", "-f", "github-env", "--output", "github.env")),
+])
+def test_a_store_cannot_set_control_variables(run_envsync, team, key, args):
+    """A teammate who can write the store must not choose what runs (LD_PRELOAD, BASH_ENV,
+    NODE_OPTIONS in a CI job's later steps) or where credentials go (ENVSYNC_*, endpoints)."""
+    folder = team[0]
+    (folder / ".env").write_text(f"{key}=/nonexistent/control\nAPP_MODE=dev\n")  # ld.so names it on stderr
+    assert run_envsync("push", "--yes", cwd=folder).code == 0
+    refused = run_envsync(*args, cwd=folder, reveals=True)
+    assert refused.code == 2 and f"{key}: would set a variable" in refused.stderr, refused.output
+    assert f"--allow-key {key}" in refused.stderr
+    assert not (folder / "github.env").exists() and not (folder / "deploy.env").exists()
+    allowed = run_envsync(*args[:1], "--allow-key", key, *args[1:], cwd=folder, reveals=True)
+    assert allowed.code == 0, allowed.output
+
+
+def test_node_options_is_fine_for_a_process_of_your_own(run_envsync, team):
+    folder = team[0]
+    (folder / ".env").write_text("NODE_OPTIONS=--max-old-space-size=4096\n")
+    assert run_envsync("push", "--yes", cwd=folder).code == 0
+    assert run_envsync("run", "--", "true", cwd=folder).code == 0
