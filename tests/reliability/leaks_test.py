@@ -128,6 +128,7 @@ def test_aws_with_sdk_debug_logging(envsync, moto_server, monkeypatch, tmp_path,
     assert debug_logs.records, "debug logging was not captured"
     _own_loggers_clean(debug_logs, leak_watch.values)
     SDK_FINDINGS[f"aws {layout}"] = debug_logs.leaks(leak_watch.values)
+    assert not SDK_FINDINGS[f"aws {layout}"], "the SDK logged a value at DEBUG"
 
 
 @pytest.mark.parametrize("layout", ["bundle", "per-key"])
@@ -137,6 +138,7 @@ def test_azure_with_sdk_debug_logging(envsync, azure_fake, tmp_path, secret, lea
     assert debug_logs.records
     _own_loggers_clean(debug_logs, leak_watch.values)
     SDK_FINDINGS[f"azure {layout}"] = debug_logs.leaks(leak_watch.values)
+    assert not SDK_FINDINGS[f"azure {layout}"], "the SDK logged a value at DEBUG"
 
 
 @pytest.mark.parametrize("layout", ["bundle", "per-key"])
@@ -145,6 +147,7 @@ def test_gcp_with_sdk_debug_logging(envsync, gcp_fake, tmp_path, secret, leak_wa
     _every_command(envsync, tmp_path, gcp_fake.uri("leaks", layout), secret, leak_watch)
     _own_loggers_clean(debug_logs, leak_watch.values)
     SDK_FINDINGS[f"gcp {layout}"] = debug_logs.leaks(leak_watch.values)
+    assert not SDK_FINDINGS[f"gcp {layout}"], "the SDK logged a value at DEBUG"
 
 
 
@@ -155,11 +158,12 @@ def test_sdk_debug_logging_findings_are_as_documented():
     logs headers only; google-api-core's request logging is off unless its scope is set
     (it is set here) and logs payloads it can render. The test prints the table and
     fails if a store not known to leak starts leaking."""
+    # Each store's own test fails on a leak; this one prints the table of the stores that ran in
+    # this process (under pytest-xdist, the others ran in another worker).
+    if not SDK_FINDINGS:
+        pytest.skip("no store's debug-logging test ran in this process before this one")
     for store, leaks in sorted(SDK_FINDINGS.items()):
         print(f"FIGURE sdk-debug-log leak {store}: {leaks or 'none'}")
-    assert len(SDK_FINDINGS) == 6, SDK_FINDINGS
-    for store, leaks in SDK_FINDINGS.items():
-        assert not leaks, (store, leaks)
 
 
 def test_the_capture_would_see_botocore_bodies_without_envsyncs_filter(envsync, moto_server, monkeypatch, tmp_path,
