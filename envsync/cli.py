@@ -656,8 +656,9 @@ def single_key_options(func):
 @cli.command("set")
 @click.argument("args", nargs=-1, metavar="[TARGET] KEY")
 @single_key_options
+@click.option("--allow-empty", is_flag=True, help="Accept an empty value from stdin or the prompt.")
 @click.pass_context
-def set_command(ctx, args, local, adopt, yes, dry_run, as_json) -> int:
+def set_command(ctx, args, local, adopt, yes, dry_run, as_json, allow_empty) -> int:
     """Write one key to the target's store, as push would (masked plan, compare-and-swap).
 
     \b
@@ -670,8 +671,8 @@ def set_command(ctx, args, local, adopt, yes, dry_run, as_json) -> int:
     """
     from envsync.commands import set as set_module
 
-    return set_module.run_set(load_config(ctx), args, local=local, dry_run=dry_run, yes=yes, as_json=as_json,
-                              options=StoreOptions(adopt=adopt))
+    return set_module.run_set(load_config(ctx), args, allow_empty, local=local, dry_run=dry_run, yes=yes,
+                              as_json=as_json, options=StoreOptions(adopt=adopt))
 
 
 @cli.command("unset")
