@@ -74,3 +74,17 @@ def test_copy_from_a_file_store_to_aws(run_envsync, moto_server, tmp_path, secre
     result = run_envsync("copy", "staging", "prod", "-y", cwd=tmp_path, env=env)
     assert result.code == 0, result.output
     assert values_of(run_envsync, tmp_path, "prod", env) == staging
+
+
+def test_prune_from_an_empty_source_store_is_refused(run_envsync, project):
+    folder, _, prod = project
+    config = folder / "envsync.toml"
+    config.write_text(config.read_text() + '[targets.typo]\nfile = ".env.typo"\nstore = "file://.envsync/typo"\n')
+    refused = run_envsync("copy", "typo", "prod", "--prune", "-y", cwd=folder)
+    assert refused.code == 2, refused.output
+    assert "typo" in refused.stderr and "no keys" in refused.stderr
+    assert values_of(run_envsync, folder, "prod") == prod
+    warned = run_envsync("copy", "typo", "prod", "-y", cwd=folder)
+    assert warned.code == 0, warned.output
+    assert "no keys" in warned.stderr
+    assert values_of(run_envsync, folder, "prod") == prod
