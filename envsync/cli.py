@@ -617,8 +617,9 @@ def get_command(ctx, args, reveal, no_newline) -> int:
       DATABASE_URL="$(envsync get prod DATABASE_URL)"
       envsync get prod TLS_KEY -n > tls.key
     Like export, it refuses to print to a terminal unless --reveal, and in a
-    GitHub or GitLab job refuses the job log (stdout must be a file). On
-    GitHub the value is masked first. Exit status 2 if the key is not there.
+    GitHub or GitLab job refuses the job log (stdout must be a file), so
+    `$(envsync get …)` inside CI needs --reveal. On GitHub the value is
+    masked first. Exit status 2 if the key is not there.
     """
     from envsync.commands import get
 
@@ -893,18 +894,20 @@ def _on_github() -> bool:
     return ci.provider() == ci.GITHUB
 
 
-def _refuse_a_job_log() -> None:
-    """In CI, stdout that is not a file is the job log, kept and shown to everyone with access."""
+def _refuse_a_job_log(hint: str | None = None) -> None:
+    """In CI, stdout that is not a file is the job log, kept and shown to everyone with access.
+    `hint`: what to do instead, for a command without export's --output and --format."""
     from envsync import ci
 
     where = ci.provider()
     if where == ci.GITHUB:
+        hint = hint or "redirect to a file, use --output FILE or --format github-env, or pass --reveal"
         raise InputError("refusing to print secret values into the job log — the masks may not take effect "
-                         "first; redirect to a file, use --output FILE or --format github-env, or pass --reveal")
+                         f"first; {hint}")
     if where == ci.GITLAB:
+        hint = hint or "redirect to a file, use --output FILE (e.g. -f gitlab-dotenv -o deploy.env), or pass --reveal"
         raise InputError("refusing to print secret values into the job log — GitLab has no command to mask "
-                         "them; redirect to a file, use --output FILE (e.g. -f gitlab-dotenv -o deploy.env), "
-                         "or pass --reveal")
+                         f"them; {hint}")
 
 
 def _stdout_is_a_file() -> bool:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import click
 
 from envsync import dotenv_file, engine, report
-from envsync.config import Config, Target
+from envsync.config import ONE_TARGET, Config, Target
 from envsync.errors import EXIT_CLEAN, EXIT_DRIFT, EnvSyncError, InputError
 from envsync.plan import Mode, Plan
 from envsync.stores.base import Change, StoreOptions, applied
@@ -46,7 +46,7 @@ def parse_key(config: Config, args: tuple[str, ...], command: str) -> tuple[Targ
     if "=" in key and command == "set":
         key, given = key.split("=", 1)
     check_key(key)
-    return config.select((name,) if name else ())[0], key, given
+    return config.select((name,) if name else (), hint=ONE_TARGET)[0], key, given
 
 
 def read_value(key: str, allow_empty: bool = False) -> str:
