@@ -79,7 +79,7 @@ def values_then(store: Store, current: list[str], to: str) -> tuple[str, dict[st
         if values is None:
             raise StoreError(f"version {escape(version)} can no longer be read from {escape(store.uri)} — "
                              "nothing was changed; pick a later version (`envsync history`)")
-        return f"version {version}", values
+        return f"version {escape(version)}", values
     wanted = per_key_versions(entries, current, to)
     values = store.read_versions(wanted)
     lost = sorted(set(wanted) - set(values))
