@@ -351,7 +351,7 @@ def _sync(ctx, mode: Mode, names, all_targets, *, on_conflict, prune, force, ver
             out.note(f"{target.name}: not applied — {len(plan.conflicts)} conflict(s); "
                      "resolve with --on-conflict local|remote|merge|ask, or edit and re-run")
             continue
-        if plan.skipped_conflicts:  # left unresolved on purpose: not "in sync"
+        if plan.skipped_conflicts or plan.skipped_unwritable:  # left unresolved on purpose: not "in sync"
             exit_code = EXIT_DRIFT
         if dry_run:
             exit_code = max(exit_code, EXIT_DRIFT if plan.has_changes else EXIT_CLEAN)
