@@ -358,7 +358,7 @@ def _sync(ctx, mode: Mode, names, all_targets, *, on_conflict, prune, force, ver
             out.note(f"{target.name}: not applied — {len(plan.conflicts)} conflict(s); "
                      "resolve with --on-conflict local|remote|merge|ask, or edit and re-run")
             continue
-        if plan.skipped_conflicts:  # left unresolved on purpose: not "in sync"
+        if plan.skipped_conflicts or plan.skipped_unwritable:  # left unresolved on purpose: not "in sync"
             exit_code = EXIT_DRIFT
         if dry_run:
             exit_code = max(exit_code, EXIT_DRIFT if plan.has_changes else EXIT_CLEAN)
@@ -630,8 +630,9 @@ def get_command(ctx, args, reveal, no_newline) -> int:
       DATABASE_URL="$(envsync get prod DATABASE_URL)"
       envsync get prod TLS_KEY -n > tls.key
     Like export, it refuses to print to a terminal unless --reveal, and in a
-    GitHub or GitLab job refuses the job log (stdout must be a file). On
-    GitHub the value is masked first. Exit status 2 if the key is not there.
+    GitHub or GitLab job refuses the job log (stdout must be a file), so
+    `$(envsync get …)` inside CI needs --reveal. On GitHub the value is
+    masked first. Exit status 2 if the key is not there.
     """
     from envsync.commands import get
 
@@ -669,8 +670,9 @@ def single_key_options(func):
 @cli.command("set")
 @click.argument("args", nargs=-1, metavar="[TARGET] KEY")
 @single_key_options
+@click.option("--allow-empty", is_flag=True, help="Accept an empty value from stdin or the prompt.")
 @click.pass_context
-def set_command(ctx, args, local, adopt, yes, dry_run, as_json) -> int:
+def set_command(ctx, args, local, adopt, yes, dry_run, as_json, allow_empty) -> int:
     """Write one key to the target's store, as push would (masked plan, compare-and-swap).
 
     \b
@@ -683,8 +685,8 @@ def set_command(ctx, args, local, adopt, yes, dry_run, as_json) -> int:
     """
     from envsync.commands import set as set_module
 
-    return set_module.run_set(load_config(ctx), args, local=local, dry_run=dry_run, yes=yes, as_json=as_json,
-                              options=StoreOptions(adopt=adopt))
+    return set_module.run_set(load_config(ctx), args, allow_empty, local=local, dry_run=dry_run, yes=yes,
+                              as_json=as_json, options=StoreOptions(adopt=adopt))
 
 
 @cli.command("unset")
@@ -914,18 +916,20 @@ def _on_github() -> bool:
     return ci.provider() == ci.GITHUB
 
 
-def _refuse_a_job_log() -> None:
-    """In CI, stdout that is not a file is the job log, kept and shown to everyone with access."""
+def _refuse_a_job_log(hint: str | None = None) -> None:
+    """In CI, stdout that is not a file is the job log, kept and shown to everyone with access.
+    `hint`: what to do instead, for a command without export's --output and --format."""
     from envsync import ci
 
     where = ci.provider()
     if where == ci.GITHUB:
+        hint = hint or "redirect to a file, use --output FILE or --format github-env, or pass --reveal"
         raise InputError("refusing to print secret values into the job log — the masks may not take effect "
-                         "first; redirect to a file, use --output FILE or --format github-env, or pass --reveal")
+                         f"first; {hint}")
     if where == ci.GITLAB:
+        hint = hint or "redirect to a file, use --output FILE (e.g. -f gitlab-dotenv -o deploy.env), or pass --reveal"
         raise InputError("refusing to print secret values into the job log — GitLab has no command to mask "
-                         "them; redirect to a file, use --output FILE (e.g. -f gitlab-dotenv -o deploy.env), "
-                         "or pass --reveal")
+                         f"them; {hint}")
 
 
 def _stdout_is_a_file() -> bool:

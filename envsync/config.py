@@ -31,6 +31,7 @@ TOP_KEYS = {"targets", "scan"}
 SCAN_KEYS = {"allow_env_files", "skip", "rules", "gitleaks"}  # the leak guard's committed settings
 MAX_CONFIG_BYTES = 1024 * 1024  # a config is a few targets; anything this big is the wrong file
 NAME_MAX = 255  # bytes in one path component on the usual file systems
+ONE_TARGET = "name the one to use"  # select's hint for a command that works on one target and has no --all
 
 
 @dataclass(frozen=True)
@@ -68,8 +69,10 @@ class Config:
     def root(self) -> Path:
         return self.path.parent
 
-    def select(self, names: tuple[str, ...] | list[str], all_targets: bool = False) -> list[Target]:
-        """Targets named on the command line; none named and one defined means that one."""
+    def select(self, names: tuple[str, ...] | list[str], all_targets: bool = False,
+               hint: str = "name one or more, or pass --all") -> list[Target]:
+        """Targets named on the command line; none named and one defined means that one.
+        `hint` says what to do when none is named: a command without --all passes its own."""
         if all_targets:
             if names:
                 raise InputError("give target names or --all, not both")
@@ -79,7 +82,7 @@ class Config:
                 return list(self.targets.values())
             raise InputError(
                 f"{self.path.name} defines {len(self.targets)} targets "
-                f"({', '.join(self.targets)}): name one or more, or pass --all"
+                f"({', '.join(self.targets)}): {hint}"
             )
         unknown = [n for n in names if n not in self.targets]
         if unknown:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections import ChainMap
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dotenv.variables import parse_variables
@@ -17,7 +17,7 @@ from envsync.config import Target
 from envsync.dotenv_file import DotenvDocument
 from envsync.errors import ApplyError, EnvSyncError, InputError
 from envsync.merge import merge3
-from envsync.plan import UNKNOWN, Chooser, Mode, Plan, Unknown, make_plan, resolve
+from envsync.plan import UNKNOWN, UNWRITABLE, Action, Chooser, Item, Mode, Plan, Unknown, make_plan, resolve
 from envsync.stores import open_store
 from envsync.stores.base import Progress, Snapshot, Store, StoreInfo, StoreOptions, no_progress
 
@@ -146,7 +146,29 @@ def plan(context: Context, mode: Mode, *, prune: bool = False, force: bool = Fal
          on_conflict: str = "fail", choose: Chooser | None = None) -> Plan:
     """The plan for one target, conflicts resolved by `on_conflict` where they can be."""
     raw = make_plan(context.local.values, context.remote.values, context.base, mode, prune=prune, force=force)
-    return resolve(raw, on_conflict, prune=prune, merger=merge3, choose=choose)
+    return skip_unwritable(resolve(raw, on_conflict, prune=prune, merger=merge3, choose=choose))
+
+
+def skip_unwritable(plan: Plan) -> Plan:
+    """A value bound for the local file that has no safe .env form becomes a skip, so that one
+    value does not block every other key of the pull or sync (nor shows as an ordinary pull)."""
+    items = tuple(replace(item, action=Action.SKIP, reason=UNWRITABLE) if not _writable(item, plan.mode) else item
+                  for item in plan.items)
+    return Plan(mode=plan.mode, items=items)
+
+
+def _writable(item: Item, mode: Mode) -> bool:
+    if item.action in (Action.PULL_ADD, Action.PULL_CHANGE):
+        value = item.remote
+    elif item.action is Action.MERGE and mode is not Mode.PUSH and item.merged != item.local:
+        value = item.merged
+    else:
+        return True
+    try:
+        dotenv_file.encode_value(value or "", key=item.key)
+    except InputError:
+        return False
+    return True
 
 
 def apply(context: Context, plan: Plan, progress: Progress = no_progress) -> Outcome:

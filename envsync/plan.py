@@ -43,6 +43,8 @@ class Unknown:
 
 UNKNOWN = Unknown()
 CONFLICT_SKIPPED = "conflict left for later"
+UNWRITABLE = ("its value cannot be written safely to a .env file (it needs double quotes and holds $(, ${, $[ "
+              "or a backquote a shell would run) — use `envsync run` or `envsync export -f json`")
 PUSHES = (Action.PUSH_ADD, Action.PUSH_CHANGE, Action.PUSH_DELETE)
 PULLS = (Action.PULL_ADD, Action.PULL_CHANGE, Action.PULL_DELETE)
 DELETES = (Action.PUSH_DELETE, Action.PULL_DELETE)
@@ -75,6 +77,11 @@ class Plan:
     def skipped_conflicts(self) -> list[Item]:
         """Conflicts left for later (`ask`, answered skip): still unresolved."""
         return [i for i in self.of(Action.SKIP) if i.reason == CONFLICT_SKIPPED]
+
+    @property
+    def skipped_unwritable(self) -> list[Item]:
+        """Store values left out of the local file because no .env form of them is safe: not in sync."""
+        return [i for i in self.of(Action.SKIP) if i.reason == UNWRITABLE]
 
     @property
     def has_changes(self) -> bool:

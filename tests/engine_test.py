@@ -133,3 +133,35 @@ def test_given_values_write_the_store_only(tmp_path: Path, secret):
     with pytest.raises(ValueError, match="must not write the local file"):
         engine.apply(context, engine.plan(context, Mode.PULL))
     assert (tmp_path / ".env").read_bytes() == before
+
+
+def test_a_store_value_no_env_form_can_hold_is_skipped_and_the_rest_pulled(tmp_path: Path, run_envsync, secret):
+    (tmp_path / "envsync.toml").write_text('[targets.dev]\nfile = ".env"\nstore = "file://store"\n')
+    good = secret("good")
+    (tmp_path / ".env").write_text("KEEP=kept\n")
+    assert run_envsync("push", "dev", "--yes", cwd=tmp_path).code == 0
+    assert run_envsync("set", "dev", "BAD", "--yes", cwd=tmp_path, input="it's $(id)\n").code == 0
+    assert run_envsync("set", "dev", "GOOD", "--yes", cwd=tmp_path, input=good + "\n").code == 0
+    planned = run_envsync("plan", "dev", "--mode", "pull", cwd=tmp_path)
+    assert planned.code == 1, planned.output
+    assert "BAD" in planned.stdout and "skip" in planned.stdout and "cannot be written safely" in planned.stdout
+    assert "pull-add" in planned.stdout  # GOOD
+    pulled = run_envsync("pull", "dev", "--yes", cwd=tmp_path)
+    assert pulled.code == 1, pulled.output
+    assert "BAD" in pulled.stdout and "envsync run" in pulled.stdout
+    text = (tmp_path / ".env").read_text()
+    assert f"GOOD={good}" in text and "BAD" not in text and "$(id)" not in text
+    again = run_envsync("sync", "dev", "--yes", cwd=tmp_path)  # still not in sync, nothing deleted
+    assert again.code == 1, again.output
+    assert "push-delete" not in again.stdout
+    assert "BAD" not in (tmp_path / ".env").read_text()
+
+
+def test_a_merge_result_no_env_form_can_hold_is_skipped():
+    from envsync.plan import UNWRITABLE, Action, Item, Plan
+
+    merged = Item("M", Action.MERGE, "a\nb'", "a\nc'", base="a'", merged="it's $(id)")
+    fine = Item("F", Action.PULL_ADD, None, "plain")
+    plan = engine.skip_unwritable(Plan(Mode.SYNC, (merged, fine)))
+    assert [(i.key, i.action, i.reason) for i in plan.items] == [("M", Action.SKIP, UNWRITABLE), ("F", Action.PULL_ADD, "")]
+    assert [i.key for i in plan.skipped_unwritable] == ["M"]

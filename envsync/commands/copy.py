@@ -46,10 +46,18 @@ def run(config: Config, names: tuple[str, ...], *, prune: bool, dry_run: bool, y
     source, destination = config.select((a_name, b_name))
     ci_run = CiRun("copy")
     with progress(f"reading {source.name}") as tick:
-        a_values = dict(engine.read_store(source, progress=tick)[1].values)
+        a_store, a_snapshot = engine.read_store(source, progress=tick)
+        a_values = dict(a_snapshot.values)
+    if not a_values and prune:  # a typo'd prefix reads as empty: pruning would empty B
+        raise InputError(f"{source.name}: its store {a_store.uri} holds no keys — refusing to --prune "
+                         f"every key of {destination.name}")
     with progress(f"reading {destination.name}") as tick:
         store, remote = engine.read_store(destination, progress=tick, options=options)
     ci_run.mask([*a_values.values(), *remote.values.values()])  # both, before any output
+    for message in a_store.notes:
+        warn(message)
+    if not a_values:
+        warn(f"{source.name}: its store {a_store.uri} holds no keys — nothing to copy")
     wanted = wanted_values(a_values, dict(remote.values), keys, prune)
     context = engine.prepare_given(destination, store, remote, wanted, f"{source.name}'s store")
     for message in context.warnings:

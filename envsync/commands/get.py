@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from envsync.config import Config
+from envsync.config import ONE_TARGET, Config
 from envsync.dotenv_file import KEY_PATTERN
 from envsync.errors import EXIT_CLEAN, InputError
 from envsync.escaping import escape
@@ -33,22 +33,26 @@ def check_key(key: str) -> None:
 
 
 def run(config: Config, args: tuple[str, ...], *, reveal: bool, newline: bool) -> int:
-    from envsync.cli import CiRun, _refuse_a_job_log, _stdout_is_a_file, progress
+    from envsync.cli import CiRun, _refuse_a_job_log, _stdout_is_a_file, progress, warn
 
     name, key = split_args(config, args, "get")
-    target = config.select((name,) if name else ())[0]
+    target = config.select((name,) if name else (), hint=ONE_TARGET)[0]
     # Refused before the store is read: nothing is fetched that cannot be shown.
     if sys.stdout.isatty() and not reveal:
         raise InputError("refusing to print a secret value to a terminal — redirect the output, "
                          "use it in $(...), or pass --reveal")
     if not reveal and not _stdout_is_a_file():
-        _refuse_a_job_log()
+        _refuse_a_job_log("redirect to a file, or pass --reveal (`$(envsync get …)` in a job needs it: "
+                          "stdout is then a pipe)")
     with progress(f"reading {target.name}") as tick:
-        values = open_store(target).read(tick).values
+        store = open_store(target)
+        values = store.read(tick).values
     if key not in values:
         raise InputError(f"{key}: not in the store of target {target.name} ({len(values)} keys) — "
                          f"see `envsync ls {target.name}`")
     value = values[key]
     CiRun("get").mask([value])
+    for message in store.notes:
+        warn(message)
     click.echo(value, nl=newline)
     return EXIT_CLEAN

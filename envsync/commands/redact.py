@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import BinaryIO, Iterable, Iterator, Mapping
 
 from envsync.scan.matcher import Matcher
-from envsync.scan.values import Value, is_boolean_word
+from envsync.scan.values import Value, is_boolean_word, url_password
 
 CHUNK = 1 << 16
 DEFAULT_MIN_LENGTH = 6
@@ -31,8 +31,14 @@ class Span:
 def needles_of(values: Mapping[str, str], min_length: int) -> list[Value]:
     """The values worth redacting: long enough, and not a boolean word (redacting `true` would
     rewrite every log line that says it)."""
-    return [Value(key, value, "store") for key, value in values.items()
-            if len(value) >= min_length and not is_boolean_word(value)]
+    wanted = []
+    for key, value in values.items():
+        if len(value) >= min_length and not is_boolean_word(value):
+            wanted.append(Value(key, value, "store"))
+        password = url_password(value)  # logged alone too: a driver's error message, a URL rebuilt
+        if password and password != value and len(password) >= min_length and not is_boolean_word(password):
+            wanted.append(Value(key, password, "store", part="password"))
+    return wanted
 
 
 class Redactor:
@@ -132,8 +138,9 @@ def _write(sink: BinaryIO, text: str) -> None:
         sink.flush()  # a live log stays live
 
 
-def read_values(targets: Iterable, source: str) -> dict[str, str]:
-    """key -> value over the targets (a key in two targets with two values: both are redacted)."""
+def read_values(targets: Iterable, source: str, notes: list[str] | None = None) -> dict[str, str]:
+    """key -> value over the targets (a key in two targets with two values: both are redacted);
+    the stores' notes are added to `notes`, to warn about once the values are masked."""
     from envsync import engine
     from envsync.cli import progress
     from envsync.stores import open_store
@@ -145,7 +152,10 @@ def read_values(targets: Iterable, source: str) -> dict[str, str]:
             values = engine.read_local(target, must_exist=True).values
         else:
             with progress(f"reading {target.name}") as tick:
-                values = open_store(target).read(tick).values
+                store = open_store(target)
+                values = store.read(tick).values
+            if notes is not None:
+                notes.extend(store.notes)
         for key, value in values.items():
             if key in found and found[key] != value:
                 extra += 1
@@ -161,8 +171,11 @@ def run(config, names: tuple[str, ...], all_targets: bool, *, source: str, min_l
     from envsync.errors import EXIT_CLEAN
 
     targets = config.select(names, all_targets)
-    values = read_values(targets, source)
+    notes: list[str] = []
+    values = read_values(targets, source, notes)
     CiRun("redact").mask(values.values())
+    for message in notes:
+        warn(message)
     wanted = [Value(v.key.split("\0")[0], v.value, v.source) for v in needles_of(values, min_length)]
     if not wanted:
         warn("no values to redact (none at least --min-length long): input is copied as is")

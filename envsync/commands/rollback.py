@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 
 from envsync import engine
 from envsync.commands.store_write import show_and_apply
-from envsync.config import Config
+from envsync.config import ONE_TARGET, Config
 from envsync.errors import InputError, StoreError
 from envsync.escaping import escape
 from envsync.plan import Mode
@@ -79,7 +79,7 @@ def values_then(store: Store, current: list[str], to: str) -> tuple[str, dict[st
         if values is None:
             raise StoreError(f"version {escape(version)} can no longer be read from {escape(store.uri)} — "
                              "nothing was changed; pick a later version (`envsync history`)")
-        return f"version {version}", values
+        return f"version {escape(version)}", values
     wanted = per_key_versions(entries, current, to)
     values = store.read_versions(wanted)
     lost = sorted(set(wanted) - set(values))
@@ -93,7 +93,7 @@ def run(config: Config, name: str | None, to: str, *, dry_run: bool, yes: bool, 
         options: StoreOptions) -> int:
     from envsync.cli import CiRun, progress, warn
 
-    target = config.select((name,) if name else ())[0]
+    target = config.select((name,) if name else (), hint=ONE_TARGET)[0]
     ci_run = CiRun("rollback")
     with progress(f"reading {target.name}") as tick:
         store, remote = engine.read_store(target, progress=tick, options=options)

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 from envsync import dotenv_file
+from envsync.config import ONE_TARGET
 from envsync.dotenv_file import DotenvDocument, Entry
 
 EXAMPLE = ".env.example"
@@ -111,7 +112,7 @@ def run(config, name: str | None, *, check: bool) -> int:
 
     import click
 
-    target = config.select((name,) if name else ())[0]
+    target = config.select((name,) if name else (), hint=ONE_TARGET)[0]
     path = target.schema or target.file.parent / EXAMPLE
     shown = target.display_schema() or (str(path.relative_to(target.root)) if path.is_relative_to(target.root)
                                         else str(path))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import click
 
 from envsync import dotenv_file, engine, report
-from envsync.config import Config, Target
+from envsync.config import ONE_TARGET, Config, Target
 from envsync.errors import EXIT_CLEAN, EXIT_DRIFT, EnvSyncError, InputError
 from envsync.plan import Mode, Plan
 from envsync.stores.base import Change, StoreOptions, applied
@@ -46,19 +46,37 @@ def parse_key(config: Config, args: tuple[str, ...], command: str) -> tuple[Targ
     if "=" in key and command == "set":
         key, given = key.split("=", 1)
     check_key(key)
-    return config.select((name,) if name else ())[0], key, given
+    return config.select((name,) if name else (), hint=ONE_TARGET)[0], key, given
 
 
-def read_value(key: str) -> str:
-    """The value from stdin (one trailing newline dropped, as `echo` adds one), or a no-echo prompt."""
+def read_value(key: str, allow_empty: bool = False) -> str:
+    """The value from stdin (one trailing newline dropped, as `echo` adds one), or a no-echo prompt.
+    Empty is refused unless allowed: an upstream command that failed in a pipe leaves stdin empty."""
     if sys.stdin.isatty():
-        return click.prompt(f"Value for {key}", hide_input=True, confirmation_prompt=True, err=True,
-                            default="", show_default=False)
-    text = sys.stdin.read()
+        value = click.prompt(f"Value for {key}", hide_input=True, confirmation_prompt=True, err=True,
+                             default="", show_default=False)
+    else:
+        value = _strip_newline(_stdin_text(key))
+    if value == "" and not allow_empty:
+        raise InputError(f"{key}: the value is empty (did the command feeding stdin fail?) — "
+                         "pass --allow-empty to store an empty value")
+    return value
+
+
+def _stdin_text(key: str) -> str:
+    """stdin decoded strictly: the text layer's error handler may not be strict."""
+    raw = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{key}: the value on stdin is not UTF-8 text") from None
+
+
+def _strip_newline(text: str) -> str:
     return text[:-2] if text.endswith("\r\n") else (text[:-1] if text.endswith("\n") else text)
 
 
-def run_set(config: Config, args: tuple[str, ...], **flags) -> int:
+def run_set(config: Config, args: tuple[str, ...], allow_empty: bool = False, **flags) -> int:
     from envsync.cli import warn
 
     target, key, given = parse_key(config, args, "set")
@@ -67,7 +85,7 @@ def run_set(config: Config, args: tuple[str, ...], **flags) -> int:
              f"prefer `envsync set {target.name} {key}` with the value on stdin or at the prompt")
         value = given
     else:
-        value = read_value(key)
+        value = read_value(key, allow_empty)
     return write(target, Write(key, value, **flags))
 
 

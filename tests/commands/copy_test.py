@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.aws_server import store_uri, subprocess_env
+from tests.fakes.aws_server import sm_client, store_uri, subprocess_env
 from tests.commands.helpers import fill, write_config
 
 
@@ -74,3 +74,38 @@ def test_copy_from_a_file_store_to_aws(run_envsync, moto_server, tmp_path, secre
     result = run_envsync("copy", "staging", "prod", "-y", cwd=tmp_path, env=env)
     assert result.code == 0, result.output
     assert values_of(run_envsync, tmp_path, "prod", env) == staging
+
+
+def test_prune_from_an_empty_source_store_is_refused(run_envsync, project):
+    folder, _, prod = project
+    config = folder / "envsync.toml"
+    config.write_text(config.read_text() + '[targets.typo]\nfile = ".env.typo"\nstore = "file://.envsync/typo"\n')
+    refused = run_envsync("copy", "typo", "prod", "--prune", "-y", cwd=folder)
+    assert refused.code == 2, refused.output
+    assert "typo" in refused.stderr and "no keys" in refused.stderr
+    assert values_of(run_envsync, folder, "prod") == prod
+    warned = run_envsync("copy", "typo", "prod", "-y", cwd=folder)
+    assert warned.code == 0, warned.output
+    assert "no keys" in warned.stderr
+    assert values_of(run_envsync, folder, "prod") == prod
+
+
+def test_the_source_store_notes_are_warned_by_copy_get_and_redact(run_envsync, moto_server, tmp_path, secret):
+    moto_server.reset()
+    empty = tmp_path / "aws-empty-config"
+    empty.write_text("")
+    env = {k: v for k, v in subprocess_env(empty).items() if k.startswith("AWS_")}
+    write_config(tmp_path, {"staging": store_uri(moto_server.endpoint, "app/staging", "per-key"),
+                            "prod": "file://.envsync/prod"})
+    fill(run_envsync, tmp_path, "staging", {"A": secret("a")}, env)
+    sm_client(moto_server.endpoint).create_secret(Name="app/staging/not a key!", SecretString="other tool")
+    note = "not a valid .env key name"
+    copied = run_envsync("copy", "staging", "prod", "-y", cwd=tmp_path, env=env)
+    assert copied.code == 0, copied.output
+    assert note in copied.stderr
+    got = run_envsync("get", "staging", "A", cwd=tmp_path, env=env, reveals=True)
+    assert got.code == 0, got.output
+    assert note in got.stderr
+    redacted = run_envsync("redact", "staging", cwd=tmp_path, env=env, input="nothing secret here\n")
+    assert redacted.code == 0, redacted.output
+    assert note in redacted.stderr

@@ -44,6 +44,8 @@ def test_get_refuses_a_ci_job_log(run_envsync, project, ci):
     folder, _ = project
     result = run_envsync("get", "prod", "TOKEN", cwd=folder, env=ci)
     assert result.code == 2 and "job log" in result.stderr
+    assert "--output" not in result.stderr and "--format" not in result.stderr  # options get does not have
+    assert "--reveal" in result.stderr
     assert result.stdout == ""
 
 
@@ -79,3 +81,17 @@ def test_get_from_gcp_secret_manager(run_envsync, gcp_fake, tmp_path, secret):
     fill(run_envsync, tmp_path, "dev", {"TOKEN": token}, env)
     result = run_envsync("get", "dev", "TOKEN", cwd=tmp_path, env=env, reveals=True)
     assert result.code == 0 and result.stdout == token + "\n", result.stderr
+
+
+def test_with_two_targets_and_none_named_the_hint_does_not_offer_all(run_envsync, tmp_path):
+    write_config(tmp_path, {"dev": "file://.envsync/dev", "prod": "file://.envsync/prod"})
+    for args in (["get", "TOKEN"], ["ls"], ["rollback", "--to", "1"]):
+        result = run_envsync(*args, cwd=tmp_path)
+        assert result.code == 2, result.output
+        assert "(dev, prod)" in result.stderr and "--all" not in result.stderr, result.stderr
+
+
+def test_get_help_says_command_substitution_in_ci_needs_reveal(run_envsync, tmp_path):
+    result = run_envsync("get", "--help", cwd=tmp_path)
+    assert result.code == 0
+    assert "$(envsync get …)` inside CI needs --reveal" in " ".join(result.stdout.split())

@@ -113,3 +113,16 @@ def test_cli_with_a_gcp_store(run_envsync, gcp_fake, tmp_path, secret):
     fill(run_envsync, tmp_path, "dev", {"TOKEN": token}, env)
     result = run_envsync("redact", cwd=tmp_path, env=env, input=f"x{token}y\n")
     assert result.code == 0 and result.stdout == "x[REDACTED:TOKEN]y\n", result.stderr
+
+
+def test_the_password_of_a_url_value_is_redacted_alone(secret):
+    password = secret("pw")
+    url = f"postgres://app:{password}@db.internal:5432/app"
+    out = run_redact({"DATABASE_URL": url}, f"connect {url}\nauth failed for app with {password}\n").decode()
+    assert password not in out, out
+    assert out.count("[REDACTED:DATABASE_URL]") == 2, out
+
+
+def test_a_short_url_password_stays_under_the_length_floor():
+    out = run_redact({"DATABASE_URL": "postgres://app:pw@db/app"}, "the word pw stays\n").decode()
+    assert out == "the word pw stays\n"

@@ -140,3 +140,24 @@ def test_gcp_per_key_at_a_time(run_envsync, gcp_fake, tmp_path, secret):
     assert result.code == 0, result.output
     assert store_values(run_envsync, tmp_path, env) == {"A": a1}
     assert [v["action"] for v in history(run_envsync, tmp_path, env) if v["key"] == "A"][:1] == ["changed"]
+
+
+def test_a_version_label_from_the_store_is_escaped(run_envsync, moto_server, tmp_path, secret):
+    from tests.fakes.aws_server import sm_client
+
+    moto_server.reset()
+    empty = tmp_path / "aws-empty-config"
+    empty.write_text("")
+    env = {k: v for k, v in subprocess_env(empty).items() if k.startswith("AWS_")}
+    write_config(tmp_path, {"dev": store_uri(moto_server.endpoint, "app/dev", "bundle")})
+    fill(run_envsync, tmp_path, "dev", {"A": secret("a1")}, env)
+    client = sm_client(moto_server.endpoint)
+    current = client.get_secret_value(SecretId="app/dev")["SecretString"]
+    hostile = "\x1b]0;pwned\x07" + "0" * 32  # a terminal escape in a version id another writer chose
+    client.put_secret_value(SecretId="app/dev", SecretString=current, ClientRequestToken=hostile)
+    fill(run_envsync, tmp_path, "dev", {"A": secret("a2")}, env)
+    for _ in range(2):  # applied, then nothing left to change
+        result = run_envsync("rollback", "dev", "--to", hostile, "--yes", cwd=tmp_path, env=env)
+        assert result.code == 0, result.output
+        assert "\x1b" not in result.output and "\x07" not in result.output, repr(result.output)
+        assert "version \\x1b]0;pwned\\x07" in result.stdout, repr(result.output)

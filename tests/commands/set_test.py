@@ -129,3 +129,30 @@ def test_on_a_terminal_the_value_is_prompted_without_echo_then_confirmed(project
     leak_watch.outputs.append(("terminal", screen))  # no echo: the typed value is not on the screen
     assert code == 0, screen
     assert store_values(run_envsync, folder, "prod")["TOKEN"] == new
+
+
+def test_empty_stdin_is_refused_unless_allow_empty(run_envsync, project):
+    folder, old = project
+    refused = run_envsync("set", "prod", "TOKEN", "--yes", cwd=folder, input="")
+    assert refused.code == 2, refused.output
+    assert "TOKEN" in refused.stderr and "--allow-empty" in refused.stderr
+    assert store_values(run_envsync, folder, "prod")["TOKEN"] == old
+    allowed = run_envsync("set", "prod", "TOKEN", "--yes", "--allow-empty", cwd=folder, input="\n")
+    assert allowed.code == 0, allowed.output
+    assert store_values(run_envsync, folder, "prod")["TOKEN"] == ""
+
+
+def test_non_utf8_stdin_is_an_input_error_before_the_store_is_read(project):
+    import os
+    import subprocess
+
+    from tests.conftest import ENVSYNC
+
+    folder, _ = project
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ENVSYNC_", "GITHUB_", "GITLAB_", "CI_"))}
+    proc = subprocess.run([ENVSYNC, "set", "prod", "TOKEN", "--yes"], cwd=folder, env=env,
+                          input=b"caf\xe9\n", capture_output=True)
+    stderr = proc.stderr.decode()
+    assert proc.returncode == 2, stderr
+    assert "TOKEN: the value on stdin is not UTF-8 text" in stderr
+    assert "Traceback" not in stderr and proc.stdout == b""  # no plan printed
