@@ -61,7 +61,8 @@ def pieces(chunks: Iterable[bytes], size: int, overlap: int) -> Iterator[tuple[s
             if kind == "utf-16":
                 kind = "utf-16-le" if buffer.startswith(b"\xff\xfe") else "utf-16-be"
             width = 2 if kind.startswith("utf-16") else 1
-            size, overlap = size - size % width, overlap * width
+            # At least one whole character per piece: a size of 0 would never move through the buffer.
+            size, overlap = max(width, size - size % width), overlap * width
         while len(buffer) >= size + overlap:
             text, own = _piece(buffer[:size + overlap], size, kind)
             yield text, own, line, _label(kind)

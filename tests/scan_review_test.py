@@ -1,0 +1,43 @@
+"""Findings of the leak guard's code review: each case here failed (or hung) before its fix."""
+from __future__ import annotations
+
+import itertools
+import secrets
+import string
+
+import pytest
+
+from envsync import scan
+from tests.scan_test import findings_of, git, init_repo, scan_json
+
+
+def _random(alphabet: str, length: int) -> str:
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def _telegram() -> str:
+    return "1" + _random(string.digits, 9) + ":AA" + _random(string.ascii_letters + string.digits, 33)
+
+
+# -- 1: a piece size that rounds to zero --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("args, env", [
+    (["--max-size", "0"], {}), (["--max-size", "1"], {}), (["--max-size", "1023b"], {}),
+    ([], {"ENVSYNC_SCAN_MAX_SIZE": "0"}),
+])
+def test_a_tiny_max_size_is_an_input_error(run_envsync, tmp_path, args, env):
+    repo = init_repo(tmp_path / "repo")
+    (repo / "setup.ps1").write_bytes("Write-Host 'hi'\r\n".encode("utf-16") * 10)
+    git(repo, "add", "setup.ps1")
+    result = run_envsync("scan", "--staged", *args, cwd=repo, env=env, timeout=60)
+    assert result.code == 2, result.output
+    assert "--max-size" in result.stderr and "at least 1k" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("data, size", [("hello\nworld\n".encode("utf-16") * 20, 1), (b"hello\nworld\n" * 20, 0)])
+def test_pieces_always_advance(data, size):
+    chunks = [data[i:i + 5] for i in range(0, len(data), 5)]
+    got = list(itertools.islice(scan.pieces(chunks, size, 4), 10_000))
+    assert len(got) < 10_000  # before: the same piece forever
+    assert sum(text[:own].count("\n") for text, own, _, _ in got) == 40
