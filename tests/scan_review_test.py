@@ -41,3 +41,20 @@ def test_pieces_always_advance(data, size):
     got = list(itertools.islice(scan.pieces(chunks, size, 4), 10_000))
     assert len(got) < 10_000  # before: the same piece forever
     assert sum(text[:own].count("\n") for text, own, _, _ in got) == 40
+
+
+# -- 2: [scan] skip does not hide a staged .env or store file -----------------------------------------------------
+
+def test_skip_does_not_hide_env_files(run_envsync, tmp_path):
+    repo = init_repo(tmp_path / "repo")
+    (repo / "envsync.toml").write_text('[targets.dev]\nfile = ".env"\nstore = "file://vendor/store"\n'
+                                       '\n[scan]\nskip = ["vendor/*"]\n')
+    for name, text in (("vendor/lib/.env", "X=1\n"), ("vendor/store/dev/bundle/00000001.json", '{"values": {}}\n'),
+                       ("vendor/lib/token.js", f"t = '{_telegram()}'\n")):
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(text)
+        git(repo, "add", "-f", name)
+    report = scan_json(run_envsync, repo, "--staged", code=1)
+    assert findings_of(report) == {("vendor/lib/.env", None, "env-file", None),
+                                   ("vendor/store/dev/bundle/00000001.json", None, "env-file", None)}
+    assert report["scanned"] == 0  # skip still turns off content scanning (token.js)
