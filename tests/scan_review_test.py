@@ -8,6 +8,7 @@ import string
 import pytest
 
 from envsync import scan
+from envsync.scan import gitleaks_rules, rules
 from tests.scan_test import findings_of, git, init_repo, scan_json
 
 
@@ -58,3 +59,9 @@ def test_skip_does_not_hide_env_files(run_envsync, tmp_path):
     assert findings_of(report) == {("vendor/lib/.env", None, "env-file", None),
                                    ("vendor/store/dev/bundle/00000001.json", None, "env-file", None)}
     assert report["scanned"] == 0  # skip still turns off content scanning (token.js)
+
+
+# -- 5: one entropy function ---------------------------------------------------------------------------------------
+
+def test_one_entropy_function():
+    assert gitleaks_rules._entropy is rules._entropy
