@@ -61,6 +61,38 @@ def test_skip_does_not_hide_env_files(run_envsync, tmp_path):
     assert report["scanned"] == 0  # skip still turns off content scanning (token.js)
 
 
+# -- 4: text from config or the repo is escaped -------------------------------------------------------------------
+
+def test_gitleaks_rule_id_is_limited(run_envsync, tmp_path):
+    repo = init_repo(tmp_path / "repo")
+    (repo / ".gitleaks.toml").write_text('[[rules]]\nid = "evil\\u001b[31mRED\\n::error::spoofed"\n'
+                                         "regex = '''itk_[a-z]{8}'''\nkeywords = ['itk_']\n")
+    (repo / "a.txt").write_text("x\n")
+    git(repo, "add", "a.txt")
+    result = run_envsync("scan", "--staged", cwd=repo)
+    assert result.code == 2, result.output
+    assert ".gitleaks.toml rules[0]: rule id 'evil\\x1b[31mRED\\n::error::spoofed'" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "\x1b" not in result.output
+
+
+def test_text_output_escapes_names_and_descriptions(run_envsync, tmp_path):
+    repo = init_repo(tmp_path / "repo")
+    (repo / ".gitleaks.toml").write_text('[[rules]]\nid = "team"\ndescription = "Team\\n::error::forged\\u001b[2J"\n'
+                                         "regex = '''itk_[a-z]{8}'''\nkeywords = ['itk_']\n")
+    name = "evil\x1b[31m\n::error::file.txt"
+    (repo / name).write_text(f"t = '{_telegram()}'\n")
+    (repo / "b.txt").write_text("k = 'itk_qzxwvkjh'\n")
+    git(repo, "add", name, "b.txt")
+    for fmt in ([], ["--format", "github"]):
+        result = run_envsync("scan", "--staged", "-v", *fmt, cwd=repo)
+        assert result.code == 1, result.output
+        assert "\x1b" not in result.stdout
+        assert not any(line.startswith("::error::") for line in result.stdout.splitlines()), result.stdout
+    text = run_envsync("scan", "--staged", cwd=repo).stdout
+    assert "evil\\x1b[31m\\n::error::file.txt:1:6: telegram-bot-token:" in text
+    assert "b.txt:1:6: team: Team\\n::error::forged\\x1b[2J — " in text
+
+
 # -- 5: one entropy function ---------------------------------------------------------------------------------------
 
 def test_one_entropy_function():

@@ -14,7 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from envsync.errors import InputError
+from envsync.escaping import escape
 from envsync.scan.rules import Rule, _entropy
+
+
+_RULE_ID = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 @dataclass
@@ -118,6 +122,8 @@ def _rule(table: Any, where: str, global_lists: list[Allowlist], warnings: list[
     if not isinstance(table, dict) or not isinstance(table.get("id"), str):
         raise InputError(f"{where}: needs an `id`")
     rule_id = table["id"]
+    if not _RULE_ID.fullmatch(rule_id):  # ids are printed as they are, in every output format
+        raise InputError(f"{where}: rule id '{escape(rule_id)}' may use only letters, digits, '_', '.' and '-'")
     if "regex" not in table:
         warnings.append(f"{where} ({rule_id}): no regex (a path-only rule) — not used by envsync scan")
         return None

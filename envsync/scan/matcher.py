@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator, NamedTuple, Sequence
 
+from envsync.escaping import escape
 from envsync.scan.rules import RULES, Rule
 from envsync.scan.values import Value, encodings
 
@@ -252,7 +253,7 @@ def _to_findings(name: str, text: str, hits: list[_Hit], first_line: int = 1) ->
             encoding=first.encoding if first else None, part=first.value.part if first else None, also=hit.also,
             fingerprint=fingerprint(name, hit.rule, key, _masked(text, line_start, line_end, spans_by_line[line])),
             allowed_by="pragma" if PRAGMA.search(line_text) else None,
-            detail=f"{hit.token_rule.name} — {hit.token_rule.help}"
+            detail=f"{escape(hit.token_rule.name)} — {escape(hit.token_rule.help)}"
             if hit.token_rule is not None and hit.rule not in RULE_BY_ID else None,
         )
         findings[(line, hit.rule, key)] = finding
