@@ -41,7 +41,7 @@ def test_pieces_always_advance(data, size):
     chunks = [data[i:i + 5] for i in range(0, len(data), 5)]
     got = list(itertools.islice(scan.pieces(chunks, size, 4), 10_000))
     assert len(got) < 10_000  # before: the same piece forever
-    assert sum(text[:own].count("\n") for text, own, _, _ in got) == 40
+    assert sum(text[begin:own].count("\n") for text, begin, own, _, _ in got) == 40
 
 
 # -- 2: [scan] skip does not hide a staged .env or store file -----------------------------------------------------
@@ -59,6 +59,35 @@ def test_skip_does_not_hide_env_files(run_envsync, tmp_path):
     assert findings_of(report) == {("vendor/lib/.env", None, "env-file", None),
                                    ("vendor/store/dev/bundle/00000001.json", None, "env-file", None)}
     assert report["scanned"] == 0  # skip still turns off content scanning (token.js)
+
+
+# -- 3: big files' pieces keep tokens matched backwards from their keyword -----------------------------------------
+
+GITLEAKS = r"""
+[[rules]]
+id = "internal-token"
+description = "Acme internal service token"
+regex = '''acme_ref\s*=\s*'(itk_[a-z0-9]{24})''''
+keywords = ["itk_"]
+"""
+
+
+def test_pieces_keep_tokens_matched_backwards(run_envsync, tmp_path):
+    repo = init_repo(tmp_path / "repo")
+    (repo / ".gitleaks.toml").write_text(GITLEAKS)
+    # The Telegram token's digits end piece 1 (1 KiB), its `:AA` starts piece 2; the gitleaks rule's
+    # `acme_ref = '` ends piece 2, its keyword `itk_` starts piece 3.
+    first = "x" * 1018 + "\n" + _telegram() + "\n"
+    line = "acme_ref = 'itk_" + _random(string.ascii_lowercase + string.digits, 24) + "'\n"
+    second = "y" * (2048 - len(first) - 13) + "\n" + line
+    assert first.index(":AA") > 1024 > first.index(":AA") - 10 and second.index("itk_") + len(first) == 2048
+    (repo / "big.txt").write_text(first + second + ("z" * 99 + "\n") * 300)
+    git(repo, "add", "big.txt")
+    report = scan_json(run_envsync, repo, "--staged", "--max-size", "1k", code=1)
+    assert findings_of(report) == {("big.txt", 2, "telegram-bot-token", None), ("big.txt", 4, "internal-token", None)}
+    whole = scan_json(run_envsync, repo, "--staged", code=1)
+    assert [(f["line"], f["column"]) for f in whole["findings"]] == \
+        [(f["line"], f["column"]) for f in report["findings"]]
 
 
 # -- 4: text from config or the repo is escaped -------------------------------------------------------------------

@@ -248,6 +248,10 @@ def _hook_blobs(files: Sequence[Path], cwd: Path, base: Path, staged: Sequence[t
     return blobs
 
 
+# How much of the line before a big file's piece a rule may read (gitleaks rules read back to the line's start).
+LINE_CAP = 4096
+
+
 def _scan_blob(blob: Blob, matcher: Matcher, settings: Settings, result: Result) -> list[Finding]:
     if blob.data is not None:
         text, encoding = decode(blob.data)
@@ -259,8 +263,9 @@ def _scan_blob(blob: Blob, matcher: Matcher, settings: Settings, result: Result)
     overlap = matcher.longest + max((r.reach for r in matcher.rules), default=0) + 64
     found: list[Finding] = []
     count, how = 0, ""
-    for text, own, first_line, how in pieces(blob.stream(), settings.max_size, overlap):
-        found.extend(scan_text(blob.name, text, matcher, own, first_line))
+    lead = max((r.back for r in matcher.rules), default=0) + LINE_CAP
+    for text, begin, own, first_line, how in pieces(blob.stream(), settings.max_size, overlap, lead):
+        found.extend(scan_text(blob.name, text, matcher, own, first_line, begin))
         count += 1
     result.notes.append(f"{blob.name}: larger than {format_size(settings.max_size)}; scanned in {count} piece{'s' if count != 1 else ''}"
                         + (f" as {how}" if how.startswith("utf-16") else ""))

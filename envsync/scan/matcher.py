@@ -180,14 +180,16 @@ class _Hit:
     token_rule: Rule | None = None
 
 
-def scan_text(name: str, text: str, matcher: Matcher, own: int | None = None, first_line: int = 1) -> list[Finding]:
+def scan_text(name: str, text: str, matcher: Matcher, own: int | None = None, first_line: int = 1,
+              begin: int = 0) -> list[Finding]:
     """Every finding in one file's text (pragma applied, baseline not yet). For a piece of a big file,
-    only matches that start in its first `own` characters count, and its lines start at `first_line`."""
+    only matches whose keyword or value starts in text[begin:own] count (what comes before `begin` is
+    context for rules that read backwards), and its lines start at `first_line`."""
     own = len(text) if own is None else own
     value_hits: dict[tuple[int, int], _Hit] = {}
     token_hits: dict[tuple[str, int, int], _Hit] = {}
     for start, pattern, refs in matcher.find(text):
-        if start >= own:
+        if start < begin or start >= own:
             continue
         for ref in refs:
             if isinstance(ref, Needle):
