@@ -102,8 +102,8 @@ def test_pieces_find_a_match_across_a_boundary_once():
     matcher = scan.Matcher([scan.Value("K", "sv-across-0123abcd", ".env")])
     data = b"a\n" * 50 + b"sv-across-0123abcd\n" + b"b" * 100
     found = []
-    for text, own, first_line, _ in scan.pieces([data[i:i + 7] for i in range(0, len(data), 7)], 64, 40):
-        found += scan.scan_text("f", text, matcher, own, first_line)
+    for text, begin, own, first_line, _ in scan.pieces([data[i:i + 7] for i in range(0, len(data), 7)], 64, 40, 20):
+        found += scan.scan_text("f", text, matcher, own, first_line, begin)
     assert [(f.line, f.key) for f in found] == [(51, "K")]
 
 

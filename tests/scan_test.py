@@ -844,6 +844,7 @@ def test_anchor_starts_at_the_rarest_character():
 def test_parse_size():
     assert scan.parse_size("5MB") == 5 * 1024 * 1024
     assert scan.parse_size("512k") == 512 * 1024
-    assert scan.parse_size("1000") == 1000
-    with pytest.raises(Exception):
-        scan.parse_size("five")
+    assert scan.parse_size("1024") == 1024
+    for text in ("five", "1000", "0"):  # below 1 KiB the pieces of a big file would be mostly overlap
+        with pytest.raises(Exception):
+            scan.parse_size(text)

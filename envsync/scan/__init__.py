@@ -151,10 +151,11 @@ def run(request: Request) -> Result:
         blobs = given_blobs([cwd / p for p in request.files], base, settings)
     baseline_path = (cwd / request.baseline) if request.baseline else base / BASELINE_FILE
     result.baseline_path = display_name(baseline_path, base)
-    blobs = [b for b in blobs if b.name != result.baseline_path
-             and not any(fnmatch.fnmatchcase(b.name, glob) for glob in settings.skip)]
+    blobs = [b for b in blobs if b.name != result.baseline_path]
     env_files = {b.name for b in blobs if is_env_file(b.name, settings) or b.name in target_files
                  or is_store_file(b.name, stores)}
+    # `[scan] skip` turns off content scanning only: a PR could otherwise skip its own staged .env file.
+    blobs = [b for b in blobs if b.name in env_files or not _skipped(b.name, settings)]
 
     local_sources = [n for n in sources if not Path(n).is_absolute()]
     ignored = git.ignored(sorted(env_files | set(local_sources))) if git is not None else set()
@@ -175,7 +176,7 @@ def run(request: Request) -> Result:
         if blob.name in env_files:
             finding = _env_file_finding(blob.name, mode, blob.name in ignored or git is None)
             raw.append(finding)
-            if entry_for(finding).identity not in allowed_ids:
+            if entry_for(finding).identity not in allowed_ids or _skipped(blob.name, settings):
                 continue  # a refused file is one finding; its lines are not reported one by one
         if blob.data is None and blob.stream is None:
             result.skipped.append(blob)
@@ -194,6 +195,10 @@ def run(request: Request) -> Result:
     if request.update_baseline:
         update_baseline(result, baseline, baseline_path, {b.name for b in blobs}, base, tracked_all)
     return result
+
+
+def _skipped(name: str, settings: Settings) -> bool:
+    return any(fnmatch.fnmatchcase(name, glob) for glob in settings.skip)
 
 
 def _with_config(settings: Settings, config) -> Settings:
@@ -243,6 +248,10 @@ def _hook_blobs(files: Sequence[Path], cwd: Path, base: Path, staged: Sequence[t
     return blobs
 
 
+# How much of the line before a big file's piece a rule may read (gitleaks rules read back to the line's start).
+LINE_CAP = 4096
+
+
 def _scan_blob(blob: Blob, matcher: Matcher, settings: Settings, result: Result) -> list[Finding]:
     if blob.data is not None:
         text, encoding = decode(blob.data)
@@ -254,8 +263,9 @@ def _scan_blob(blob: Blob, matcher: Matcher, settings: Settings, result: Result)
     overlap = matcher.longest + max((r.reach for r in matcher.rules), default=0) + 64
     found: list[Finding] = []
     count, how = 0, ""
-    for text, own, first_line, how in pieces(blob.stream(), settings.max_size, overlap):
-        found.extend(scan_text(blob.name, text, matcher, own, first_line))
+    lead = max((r.back for r in matcher.rules), default=0) + LINE_CAP
+    for text, begin, own, first_line, how in pieces(blob.stream(), settings.max_size, overlap, lead):
+        found.extend(scan_text(blob.name, text, matcher, own, first_line, begin))
         count += 1
     result.notes.append(f"{blob.name}: larger than {format_size(settings.max_size)}; scanned in {count} piece{'s' if count != 1 else ''}"
                         + (f" as {how}" if how.startswith("utf-16") else ""))

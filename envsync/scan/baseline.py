@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
 from envsync.errors import InputError
-from envsync.scan.matcher import Finding
+from envsync.scan.matcher import UNSCANNED, Finding
 
 if TYPE_CHECKING:
     from envsync.scan import Result
@@ -85,16 +85,16 @@ def update_baseline(result: Result, baseline: list[BaselineEntry], path: Path, s
 
     keep = [e for e in baseline if e.file not in scanned and (base / e.file).exists()
             and (tracked is None or e.file in tracked)]
-    new = [entry_for(f) for f in result.findings + result.allowed if f.allowed_by != "pragma" and f.rule != "unscanned"]
+    new = [entry_for(f) for f in result.findings + result.allowed if f.allowed_by != "pragma" and f.rule != UNSCANNED]
     text = render_baseline(keep + new)
     try:
         atomic_write(path, text.encode("utf-8"), mode=0o644)
     except OSError as exc:
         raise InputError(f"{result.baseline_path}: cannot write ({exc.strerror})") from None
     result.baseline_written = text.count('"fingerprint":')
-    unscanned = [f for f in result.findings if f.rule == "unscanned"]  # a file not read cannot be reviewed
+    unscanned = [f for f in result.findings if f.rule == UNSCANNED]  # a file not read cannot be reviewed
     for finding in result.findings:
-        if finding.rule != "unscanned":
+        if finding.rule != UNSCANNED:
             finding.allowed_by = "baseline"
     result.allowed = sorted(result.allowed + [f for f in result.findings if f.allowed_by], key=lambda f: f.sort_key)
     result.findings = unscanned

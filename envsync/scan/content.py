@@ -45,14 +45,16 @@ def decode(data: bytes) -> tuple[str, str]:
     return data.decode("latin-1"), "binary"
 
 
-def pieces(chunks: Iterable[bytes], size: int, overlap: int) -> Iterator[tuple[str, int, int, str]]:
-    """(text, own, first line, how read) for each piece of a big file: `text` is the piece plus up
-    to `overlap` characters of the next one, `own` the number of characters that belong to this piece
-    (a match is reported by the piece it starts in, so nothing is found twice) and `first_line` the
-    line number the piece starts on."""
+def pieces(chunks: Iterable[bytes], size: int, overlap: int,
+           lead: int = 0) -> Iterator[tuple[str, int, int, int, str]]:
+    """(text, begin, own, first line, how read) for each piece of a big file: `text` is up to `lead`
+    characters before the piece (for rules that match backwards from their keyword), the piece, and up
+    to `overlap` characters of the next one; a match belongs to this piece when it starts in
+    text[begin:own] (so nothing is found twice) and `first_line` is the line number of text[0]."""
     stream = _rechunk(chunks)
     buffer = b""
     kind: str | None = None
+    start = 0  # bytes of `buffer` before the current piece: its lead
     line = 1
     for block in stream:
         buffer += block
@@ -61,16 +63,18 @@ def pieces(chunks: Iterable[bytes], size: int, overlap: int) -> Iterator[tuple[s
             if kind == "utf-16":
                 kind = "utf-16-le" if buffer.startswith(b"\xff\xfe") else "utf-16-be"
             width = 2 if kind.startswith("utf-16") else 1
-            size, overlap = size - size % width, overlap * width
-        while len(buffer) >= size + overlap:
-            text, own = _piece(buffer[:size + overlap], size, kind)
-            yield text, own, line, _label(kind)
-            line += text.count("\n", 0, own)
-            buffer = buffer[size:]
-    if buffer or kind is None:
+            # At least one whole character per piece: a size of 0 would never move through the buffer.
+            size, overlap, lead = max(width, size - size % width), overlap * width, lead * width
+        while len(buffer) >= start + size + overlap:
+            text, begin, own = _piece(buffer[:start + size + overlap], start, start + size, kind)
+            yield text, begin, own, line, _label(kind)
+            drop = start + size - min(lead, start + size)
+            line += _newlines(buffer[:drop], kind)
+            buffer, start = buffer[drop:], start + size - drop
+    if len(buffer) > start or kind is None:
         kind = kind or "utf-8"
-        text, own = _piece(buffer, len(buffer), kind)
-        yield text, own, line, _label(kind)
+        text, begin, own = _piece(buffer, start, len(buffer), kind)
+        yield text, begin, own, line, _label(kind)
 
 
 def _rechunk(chunks: Iterable[bytes]) -> Iterator[bytes]:
@@ -79,11 +83,17 @@ def _rechunk(chunks: Iterable[bytes]) -> Iterator[bytes]:
             yield chunk
 
 
-def _piece(data: bytes, own_bytes: int, kind: str) -> tuple[str, int]:
+def _piece(data: bytes, begin_bytes: int, own_bytes: int, kind: str) -> tuple[str, int, int]:
+    """The piece's text, and where its own part begins and ends in it (in characters)."""
     if kind.startswith("utf-16"):
-        own = data[:own_bytes].decode(kind, "replace")
-        return own + data[own_bytes:].decode(kind, "replace"), len(own)
-    return data.decode("latin-1"), own_bytes
+        parts = [data[:begin_bytes], data[begin_bytes:own_bytes], data[own_bytes:]]
+        lead, own, rest = (part.decode(kind, "replace") for part in parts)
+        return lead + own + rest, len(lead), len(lead) + len(own)
+    return data.decode("latin-1"), begin_bytes, own_bytes
+
+
+def _newlines(data: bytes, kind: str) -> int:
+    return data.decode(kind, "replace").count("\n") if kind.startswith("utf-16") else data.count(b"\n")
 
 
 def _label(kind: str) -> str:

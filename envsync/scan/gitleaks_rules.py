@@ -8,14 +8,17 @@ the lower, upper and capitalized forms go in); its regex then runs on the line a
 hit. A rule without keywords cannot join that pass and is left out with a warning."""
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from envsync.errors import InputError
-from envsync.scan.rules import Rule
+from envsync.escaping import escape
+from envsync.scan.rules import Rule, _entropy
+
+
+_RULE_ID = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 @dataclass
@@ -119,6 +122,8 @@ def _rule(table: Any, where: str, global_lists: list[Allowlist], warnings: list[
     if not isinstance(table, dict) or not isinstance(table.get("id"), str):
         raise InputError(f"{where}: needs an `id`")
     rule_id = table["id"]
+    if not _RULE_ID.fullmatch(rule_id):  # ids are printed as they are, in every output format
+        raise InputError(f"{where}: rule id '{escape(rule_id)}' may use only letters, digits, '_', '.' and '-'")
     if "regex" not in table:
         warnings.append(f"{where} ({rule_id}): no regex (a path-only rule) — not used by envsync scan")
         return None
@@ -134,9 +139,3 @@ def _rule(table: Any, where: str, global_lists: list[Allowlist], warnings: list[
     return TomlRule(rule_id, str(table.get("description") or rule_id), regex, forms,
                     float(entropy) if isinstance(entropy, (int, float)) else None,
                     group if isinstance(group, int) else None, lists + global_lists)
-
-
-def _entropy(value: str) -> float:
-    if not value:
-        return 0.0
-    return -sum(n / len(value) * math.log2(n / len(value)) for n in (value.count(c) for c in set(value)))

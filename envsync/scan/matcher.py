@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator, NamedTuple, Sequence
 
+from envsync.escaping import escape
 from envsync.scan.rules import RULES, Rule
 from envsync.scan.values import Value, encodings
 
@@ -179,14 +180,16 @@ class _Hit:
     token_rule: Rule | None = None
 
 
-def scan_text(name: str, text: str, matcher: Matcher, own: int | None = None, first_line: int = 1) -> list[Finding]:
+def scan_text(name: str, text: str, matcher: Matcher, own: int | None = None, first_line: int = 1,
+              begin: int = 0) -> list[Finding]:
     """Every finding in one file's text (pragma applied, baseline not yet). For a piece of a big file,
-    only matches that start in its first `own` characters count, and its lines start at `first_line`."""
+    only matches whose keyword or value starts in text[begin:own] count (what comes before `begin` is
+    context for rules that read backwards), and its lines start at `first_line`."""
     own = len(text) if own is None else own
     value_hits: dict[tuple[int, int], _Hit] = {}
     token_hits: dict[tuple[str, int, int], _Hit] = {}
     for start, pattern, refs in matcher.find(text):
-        if start >= own:
+        if start < begin or start >= own:
             continue
         for ref in refs:
             if isinstance(ref, Needle):
@@ -252,7 +255,7 @@ def _to_findings(name: str, text: str, hits: list[_Hit], first_line: int = 1) ->
             encoding=first.encoding if first else None, part=first.value.part if first else None, also=hit.also,
             fingerprint=fingerprint(name, hit.rule, key, _masked(text, line_start, line_end, spans_by_line[line])),
             allowed_by="pragma" if PRAGMA.search(line_text) else None,
-            detail=f"{hit.token_rule.name} — {hit.token_rule.help}"
+            detail=f"{escape(hit.token_rule.name)} — {escape(hit.token_rule.help)}"
             if hit.token_rule is not None and hit.rule not in RULE_BY_ID else None,
         )
         findings[(line, hit.rule, key)] = finding

@@ -7,6 +7,7 @@ import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from envsync.escaping import escape, workflow_data, workflow_property
 from envsync.scan.baseline import BASELINE_FILE
 from envsync.scan.matcher import ENV_FILE, ENV_UNPARSED, ENV_VALUE, UNSCANNED
 from envsync.scan.rules import RULES
@@ -23,21 +24,21 @@ FIX_HINT = ("take the value out (and rotate it if it was pushed anywhere); if it
 def render_text(result: Result, verbose: bool = False) -> str:
     lines = []
     for f in result.findings:
-        where = (f"{f.file}:{f.line}" + (f":{f.column}" if f.column else "")) if f.line else f.file
-        lines.append(f"{where}: {f.rule}: {f.describe()}")
+        where = (f"{escape(f.file)}:{f.line}" + (f":{f.column}" if f.column else "")) if f.line else escape(f.file)
+        lines.append(f"{where}: {escape(f.rule)}: {escape(f.describe())}")
     if verbose:
         for f in result.allowed:
-            where = f"{f.file}:{f.line}" if f.line else f.file
-            key = f" {f.key}" if f.key else ""
-            lines.append(f"allowed ({f.allowed_by}): {where}: {f.rule}{key}")
+            where = f"{escape(f.file)}:{f.line}" if f.line else escape(f.file)
+            key = f" {escape(f.key)}" if f.key else ""
+            lines.append(f"allowed ({f.allowed_by}): {where}: {escape(f.rule)}{key}")
         for blob in result.skipped:
-            lines.append(f"skipped: {blob.name}: {blob.skipped}")
-        lines.extend(f"note: {note}" for note in result.notes)
+            lines.append(f"skipped: {escape(blob.name)}: {escape(blob.skipped)}")
+        lines.extend(f"note: {escape(note)}" for note in result.notes)
         summary = result.values.summary()
         lines.append(f"values: {summary['searched']} searched ({result.needles} needles) from "
-                     f"{', '.join(summary['sources']) or 'no .env file'}")
+                     f"{escape(', '.join(summary['sources'])) or 'no .env file'}")
         for reason, keys in summary["skipped"].items():
-            lines.append(f"values skipped as {reason}: {', '.join(keys)}")
+            lines.append(f"values skipped as {reason}: {escape(', '.join(keys))}")
     files = f"{result.scanned} file{'s' if result.scanned != 1 else ''}"
     if result.baseline_written is not None:
         lines.append(f"Wrote {result.baseline_path}: {result.baseline_written} entr"
@@ -121,25 +122,17 @@ def render_sarif(result: Result, version: str) -> dict[str, Any]:
     }
 
 
-def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
 def render_github(result: Result) -> str:
     """GitHub Actions workflow commands: one `::error` annotation per finding, then a summary line."""
     lines = []
     for f in result.findings:
-        props = [f"file={_escape_property(f.file)}"]
+        props = [f"file={workflow_property(f.file)}"]
         if f.line:
             props += [f"line={f.line}"] + ([f"col={f.column}"] if f.column else [])
-        props.append(f"title={_escape_property('envsync ' + f.rule)}")
-        lines.append(f"::error {','.join(props)}::{_escape_data(f.describe())}")
+        props.append(f"title={workflow_property('envsync ' + f.rule)}")
+        lines.append(f"::error {','.join(props)}::{workflow_data(f.describe())}")
     for blob in result.skipped:
-        lines.append(f"::notice file={_escape_property(blob.name)}::{_escape_data('envsync skipped this file: ' + (blob.skipped or ''))}")
+        lines.append(f"::notice file={workflow_property(blob.name)}::{workflow_data('envsync skipped this file: ' + (blob.skipped or ''))}")
     n = len(result.findings)
     lines.append(f"envsync scan: {n} finding{'s' if n != 1 else ''}" + (f" — {FIX_HINT}" if n else ""))
     return "\n".join(lines)

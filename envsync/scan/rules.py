@@ -58,6 +58,8 @@ class Rule:
     pattern: ClassVar[re.Pattern[str]]
     # How far past the keyword a match may reach; bounds the work per keyword hit.
     reach: ClassVar[int] = 400
+    # How far before the keyword a match may start (a big file's pieces begin this far back).
+    back: ClassVar[int] = 0
     generic: ClassVar[bool] = False  # a catch-all: reported only where no specific rule or value matches
     help: ClassVar[str] = "revoke it with its issuer and remove it from the file"
 
@@ -520,11 +522,12 @@ class SidekiqCredentials(Rule):
     pattern = re.compile(r"BUNDLE_(?:ENTERPRISE|GEMS)__CONTRIBSYS__COM[\w.-]{0,10}?[\"'`]?\s*(?:=|:=|:|=>)\s*[\"'`]?"
                          r"(?P<secret>[a-f0-9]{8}:[a-f0-9]{8})(?![A-Za-z0-9])")
     url = re.compile(r"(?i:https?)://([a-f0-9]{8}:[a-f0-9]{8})$")
+    back = 30
     help = "regenerate the credentials with Contributed Systems, read them from the environment, then remove them"
 
     def match(self, text: str, at: int) -> tuple[int, int] | None:
         if text.startswith("@", at):
-            found = self.url.search(text, max(0, at - 30), at)
+            found = self.url.search(text, max(0, at - self.back), at)
             return found.span(1) if found else None
         return super().match(text, at)
 

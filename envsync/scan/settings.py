@@ -9,6 +9,7 @@ from envsync.errors import InputError
 
 DEFAULT_MIN_LENGTH = 8
 DEFAULT_MAX_SIZE = 5 * 1024 * 1024
+MIN_MAX_SIZE = 1024  # smaller pieces would be mostly overlap (and a size of 0 would never advance)
 ALLOWED_ENV_FILES = (".env.example", ".env.sample", ".env.template")
 
 
@@ -30,4 +31,7 @@ def parse_size(text: str) -> int:
     if not found:
         raise InputError(f"--max-size {text!r}: use a size such as 5MB, 512k or 1000000")
     number, unit = found.groups()
-    return int(float(number) * {"": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}[unit])
+    size = int(float(number) * {"": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}[unit])
+    if size < MIN_MAX_SIZE:
+        raise InputError(f"--max-size {text!r}: must be at least 1k (1024 bytes)")
+    return size
