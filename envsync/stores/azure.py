@@ -167,6 +167,8 @@ def open_store(uri: StoreURI, target: Target, options: StoreOptions) -> AzureSto
     if retries is not None and not (retries.isdigit() and int(retries) <= 20):
         raise InputError(f"store {uri.text!r}: retries={retries!r} must be a number from 0 to 20")
     hostname, _, port = vault_url.removeprefix("https://").partition(":")
+    if port and not 1 <= int(port) <= 65535:  # HOST allows only digits here
+        raise InputError(f"store {uri.text!r}: port {port} — a port is a number from 1 to 65535")
     endpoints.check_host(hostname, int(port) if port else None, where=f"store {uri.text!r}",
                          setting="the vault host in the store URI",
                          trusted=lambda name: endpoints.under(name, endpoints.AZURE_VAULT_SUFFIXES), tls=True)

@@ -449,6 +449,8 @@ def test_a_bare_vault_name_means_the_public_cloud(azure_fake: FakeAzure, tmp_pat
     ("azure-kv://myvault?region=x", "unknown option"),
     ("azure-kv://myvault?retries=many", "retries"),
     ("azure-kv://myvault?layout=flat", "layout"),
+    ("azure-kv://localhost:99999/app", "port 99999"),
+    ("azure-kv://localhost:0/app", "port 0"),
 ])
 def test_bad_uris_are_input_errors(azure_fake: FakeAzure, tmp_path: Path, uri: str, words: str) -> None:
     with pytest.raises(InputError, match=words):
