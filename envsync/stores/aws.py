@@ -556,7 +556,7 @@ class AwsStore(LayoutWriter):
             recent = list(reversed(versions[:HISTORY_DEPTH]))  # oldest first
             read = list(zip(recent, _pool(lambda v: self._bundle_at(v.version), recent)))
             if key is None:
-                return bundle_changes(read) + versions[HISTORY_DEPTH:]
+                return bundle_changes(read, self.notes) + versions[HISTORY_DEPTH:]
             return key_changes(read, key)
         keys = [key] if key else sorted(s.key for s in self._list(include_deleted=False))
         per_key = _pool(lambda k: self._versions_of(self._secret_name(k), k), keys)

@@ -943,7 +943,7 @@ class AzureStore(LayoutWriter):
         documents = dict(zip(ids, _pool(self._bundle_at, ids)))
         infos = list(reversed(_infos(events, None, truncated)))  # oldest first, one per listed event
         return bundle_changes([(info, None if e.kind == "d" else documents.get(e.version))
-                               for info, e in zip(infos, listed)])
+                               for info, e in zip(infos, listed)], self.notes)
 
     def _bundle_key_history(self, events: list[_Event], key: str) -> list[VersionInfo]:
         ids = [e.version for e in events if e.kind == "v"]

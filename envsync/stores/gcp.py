@@ -934,7 +934,7 @@ class GcpStore(LayoutWriter):
             documents = _pool(lambda pair: self._bundle_at(_number(pair[1].name))
                               if pair[1].state.name == "ENABLED" else None, listed)
             return bundle_changes([(VersionInfo(_number(v.name), _when(v), None, "changed" if i else "added", None),
-                                    document) for (i, v), document in zip(listed, documents)])
+                                    document) for (i, v), document in zip(listed, documents)], self.notes)
         readable = [v for v in versions if v.state.name == "ENABLED"]
         documents = _pool(lambda v: self._bundle_at(_number(v.name)), readable)
         entries, previous = [], None
