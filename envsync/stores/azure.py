@@ -117,6 +117,7 @@ VALUE_LIMIT = 25_000  # bytes in one secret value ("25k bytes")
 SHARD_LIMIT = 24_000  # a bundle shard, with room to spare
 NAME_LIMIT = 127
 PAGE = 25  # Key Vault's largest page
+HISTORY_DEPTH = 100  # newest bundle versions `history TARGET` reads to name their changes (as AWS)
 WORKERS = 8  # concurrent requests; within requests' pool of 10 connections per host
 TAG_LIMIT = 256  # characters in one tag value
 MANAGED_TAG, MANAGED_VALUE = "managed-by", "envsync"
@@ -939,7 +940,7 @@ class AzureStore(LayoutWriter):
         """Each bundle version with the keys it changed (a deletion: every key it held)."""
         # _infos lists every event but a deletion before the first version it knows of.
         listed = [e for i, e in enumerate(events) if e.kind == "v" or any(x.kind == "v" for x in events[:i])]
-        ids = [e.version for e in listed if e.kind == "v"]
+        ids = [e.version for e in listed if e.kind == "v"][-HISTORY_DEPTH:]  # older ones show no changes
         documents = dict(zip(ids, _pool(self._bundle_at, ids)))
         infos = list(reversed(_infos(events, None, truncated)))  # oldest first, one per listed event
         return bundle_changes([(info, None if e.kind == "d" else documents.get(e.version))

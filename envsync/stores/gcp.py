@@ -132,6 +132,7 @@ VALUE_LIMIT = 65_536  # bytes in one secret version
 SHARD_SIZE = 60_000  # bytes of bundle JSON per shard
 LIST_PAGE = 1_000
 WORKERS = 16
+HISTORY_DEPTH = 100  # newest bundle versions `history TARGET` reads to name their changes (as AWS)
 LOCK_SECONDS = 60
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_BUNDLE = "envsync"
@@ -931,8 +932,10 @@ class GcpStore(LayoutWriter):
             if not changes:
                 return [VersionInfo(_number(v.name), _when(v), None, "changed" if i else "added", None)
                         for i, v in reversed(listed)]
-            documents = _pool(lambda pair: self._bundle_at(_number(pair[1].name))
-                              if pair[1].state.name == "ENABLED" else None, listed)
+            recent = listed[-HISTORY_DEPTH:]  # each read costs a call per shard: older ones show no changes
+            documents = [None] * (len(listed) - len(recent)) + _pool(
+                lambda pair: self._bundle_at(_number(pair[1].name)) if pair[1].state.name == "ENABLED" else None,
+                recent)
             return bundle_changes([(VersionInfo(_number(v.name), _when(v), None, "changed" if i else "added", None),
                                     document) for (i, v), document in zip(listed, documents)], self.notes)
         readable = [v for v in versions if v.state.name == "ENABLED"]

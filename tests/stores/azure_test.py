@@ -509,3 +509,18 @@ def test_doctor_asks_for_a_token_of_the_vaults_cloud(azure_fake: FakeAzure, tmp_
     store = open_azure(azure_fake, tmp_path)
     store.vault = vault
     assert store._token_scope() == scope
+
+
+def test_history_of_the_target_reads_only_the_newest_versions(azure_fake: FakeAzure, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from envsync.stores import azure
+
+    monkeypatch.setattr(azure, "HISTORY_DEPTH", 3)
+    store = open_azure(azure_fake, tmp_path, layout="bundle")
+    written = EMPTY
+    for i in range(6):
+        written = push(store, {f"K{i}": "v"}, written)
+    azure_fake.calls.clear()
+    entries = store.history(changes=True)
+    assert azure_fake.calls["get /secrets/{name}/{version}"] == 3  # not one per version
+    assert [e.changes for e in entries] == [(("K5", "added"),), (("K4", "added"),), None, None, None, None]
