@@ -100,11 +100,13 @@ from envsync.stores.base import (
     StoreInfo,
     StoreOptions,
     VersionInfo,
+    Unreadable,
     applied,
     bundle_changes,
     collect_per_key,
     no_progress,
     pool_map,
+    unreadable,
 )
 from envsync.stores.uri import StoreURI
 
@@ -584,19 +586,22 @@ class AzureStore(LayoutWriter):
 
     def _bundle_values(self, text: str, where: str) -> tuple[dict[str, str], int]:
         """A bundle's values (its shards read where it is a manifest) and its shard count."""
-        parsed = bundle.parse(text, where)
-        if isinstance(parsed, dict):
-            return parsed, 0
-        bundle.check_shards(parsed, self._shard_name, where)
+        with unreadable():
+            parsed = bundle.parse(text, where)
+            if isinstance(parsed, dict):
+                return parsed, 0
+            bundle.check_shards(parsed, self._shard_name, where)
 
         def piece(shard: bundle.Shard) -> str:
             try:
                 return self._call("read", shard.name, self.client.get_secret, shard.name, shard.version).value or ""
             except (_Missing, _Disabled):
-                raise StoreError(f"{where}: shard {shard.name} version {shard.version} is gone — the bundle "
+                raise Unreadable(f"{where}: shard {shard.name} version {shard.version} is gone — the bundle "
                                  "cannot be read; push it again from a good copy") from None
 
-        return bundle.join(_pool(piece, parsed), where), len(parsed)
+        pieces = _pool(piece, parsed)
+        with unreadable():
+            return bundle.join(pieces, where), len(parsed)
 
     def read_versions(self, wanted: Mapping[str, str]) -> dict[str, str]:
         if self.layout == "bundle":
@@ -616,7 +621,7 @@ class AzureStore(LayoutWriter):
             return None
         try:
             return self._bundle_values(text, f"{self.bundle_name}@{version}")[0]
-        except StoreError:
+        except Unreadable:  # an auth or network failure is raised, not taken for a version gone
             return None
 
     def _value_at(self, name: str | None, version: str) -> str | None:

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Protocol, Sequence
 
 from envsync.dotenv_file import KEY_PATTERN
 from envsync.errors import ApplyError, ConflictError, EnvSyncError, InputError, StoreError
@@ -116,6 +117,22 @@ def _diff(before: Mapping[str, str], after: Mapping[str, str]) -> tuple[tuple[st
         if old != new:
             changes.append((key, "added" if old is None else ("deleted" if new is None else "changed")))
     return tuple(changes)
+
+
+class Unreadable(StoreError):
+    """Content a store served that EnvSync cannot read (not JSON, a bad manifest, a shard
+    gone): the call itself worked, unlike an auth or network failure."""
+
+
+@contextmanager
+def unreadable() -> Iterator[None]:
+    """Parsing what a store served: its StoreErrors become `Unreadable`, same message."""
+    try:
+        yield
+    except Unreadable:
+        raise
+    except StoreError as exc:
+        raise Unreadable(str(exc)) from None
 
 
 def bundle_changes(bundle_versions: Sequence[tuple[VersionInfo, Mapping[str, str] | None]],

@@ -6,6 +6,7 @@ Everything goes through the real SDK and azure-identity over TLS to the in-test 
 """
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path
@@ -524,3 +525,30 @@ def test_history_of_the_target_reads_only_the_newest_versions(azure_fake: FakeAz
     entries = store.history(changes=True)
     assert azure_fake.calls["get /secrets/{name}/{version}"] == 3  # not one per version
     assert [e.changes for e in entries] == [(("K5", "added"),), (("K4", "added"),), None, None, None, None]
+
+
+def test_history_of_the_target_reports_a_refused_read_instead_of_a_version_gone(
+        azure_fake: FakeAzure, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = open_azure(azure_fake, tmp_path, layout="bundle")
+    push(store, {"K": "v"}, push(store, {"A": "1"}, EMPTY))
+    azure_fake.assign("Key Vault Reader")  # may list versions, not read them
+    with pytest.raises(StoreError) as caught:
+        store.history(changes=True)
+    assert caught.value.exit_code == 3 and "Key Vault Secrets User" in str(caught.value), str(caught.value)
+
+    azure_fake.assign(None)  # a sharded bundle whose shards (only) cannot be read: the vault refuses
+    big = push(store, {"BIG": "x" * 30_000}, store.read())
+    push(store, {"K": "w"}, big)
+    handle = azure_fake.handle
+
+    def refuse_shards(method: str, target: str, headers, body: bytes):
+        if method == "GET" and "-1shard-" in target:
+            return 403, {"Content-Type": "application/json"}, json.dumps({"error": {
+                "code": "Forbidden", "message": "Caller is not authorized to perform action on resource.",
+                "innererror": {"code": "ForbiddenByRbac"}}}).encode()
+        return handle(method, target, headers, body)
+
+    monkeypatch.setattr(azure_fake, "handle", refuse_shards)
+    with pytest.raises(StoreError) as caught:
+        store.history(changes=True)
+    assert caught.value.exit_code == 3 and "not authorized" in str(caught.value).lower(), str(caught.value)
