@@ -48,6 +48,11 @@ _ATTEMPTS = 3
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}\Z")
 _CI_OWN_PREFIXES = ("CI_", "GITHUB_", "ACTIONS_", "RUNNER_")
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]+\Z")
+# A real token's header is a few hundred bytes, its claims a few KiB; anything far larger is
+# not a token, and decoding it could exhaust the stack (deeply nested JSON).
+_MAX_HEADER = 8 * 1024
+_MAX_CLAIMS = 64 * 1024
+_MAX_SIGNATURE = 8 * 1024
 
 
 def provider(env: Mapping[str, str] | None = None) -> str:
@@ -124,9 +129,11 @@ def looks_like_jwt(token: str) -> bool:
     parts = token.split(".")
     if len(parts) != 3 or not all(_BASE64URL.match(part) for part in parts):
         return False
+    if len(parts[0]) > _MAX_HEADER or len(parts[1]) > _MAX_CLAIMS or len(parts[2]) > _MAX_SIGNATURE:
+        return False
     try:
         header, claims = (json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4))) for p in parts[:2])
-    except ValueError:  # bad padding, not UTF-8, not JSON
+    except (ValueError, RecursionError):  # bad padding, not UTF-8, not JSON; JSON nested too deep
         return False
     return isinstance(header, dict) and isinstance(header.get("alg"), str) and isinstance(claims, dict)
 

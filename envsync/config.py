@@ -11,6 +11,7 @@ from typing import Any
 
 from envsync.dotenv_file import KEY_PATTERN
 from envsync.errors import InputError
+from envsync.escaping import _UNSAFE
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -222,8 +223,9 @@ def _string(table: dict[str, Any], key: str, where: str) -> str:
     value = table[key]
     if not isinstance(value, str) or not value.strip():
         raise InputError(f"{where}.{key}: must be a non-empty string")
-    if re.search(r"[\x00-\x1f\x7f]", value):
-        raise InputError(f"{where}.{key}: contains a control character (NUL, newline, tab…) — remove it")
+    if _UNSAFE.search(value):  # paths are shown as written: no control, bidi or line-separator characters
+        raise InputError(f"{where}.{key}: contains a control character (NUL, newline, tab, a bidi control, "
+                         "a line separator…) — remove it")
     return value
 
 

@@ -82,6 +82,7 @@ def allowed(host: str, port: int | None, env: Mapping[str, str] | None = None) -
     for entry in re.split(r"[\s,]+", env.get(ALLOW_VARIABLE, "").strip()):
         if not entry:
             continue
+        _check_entry(entry)
         parts = urlsplit("//" + entry)
         try:
             entry_host, entry_port = parts.hostname, parts.port
@@ -90,6 +91,14 @@ def allowed(host: str, port: int | None, env: Mapping[str, str] | None = None) -
         if entry_host and normal(entry_host) == host and entry_port in (None, port):
             return True
     return False
+
+
+def _check_entry(entry: str) -> None:
+    """An entry is HOST, HOST:PORT or [IPV6][:PORT]; a URL, a wildcard or a bare IPv6
+    address would otherwise match some other host, or none, without a word."""
+    if "://" in entry or "*" in entry or (not entry.startswith("[") and entry.count(":") > 1):
+        raise InputError(f"{ALLOW_VARIABLE}: {entry!r} is not a host — give HOST, HOST:PORT or [IPV6]:PORT "
+                         "(no scheme, no wildcard, IPv6 in brackets)")
 
 
 def check_url(url: str, *, where: str, setting: str, trusted: Callable[[str], bool]) -> None:

@@ -149,14 +149,15 @@ def findings_json(findings: Iterable[Finding]) -> list[dict[str, Any]]:
 # -- history -------------------------------------------------------------------
 
 
-HISTORY_COLUMNS = ("Version", "Key", "When", "By", "Change", "Size")
+HISTORY_COLUMNS = ("Version", "Key", "When", "By", "Change", "Size / Changed")
 CHANGE_SYMBOLS = {"added": "+", "changed": "~", "deleted": "-"}
 MAX_KEYS_SHOWN = 6  # a first version adds every key: the row names a few, --json all of them
 
 
 def history_rows(entries: list[VersionInfo], key: str | None) -> list[tuple[str, ...]]:
     """One row per version: (version, key, when, by, change, size). A bundle version's row
-    names the keys it changed (+added ~changed -deleted) where the store could tell."""
+    names the keys it changed (+added ~changed -deleted) where the store could tell, and
+    its last cell counts them ("2 keys changed") instead of the bundle's size."""
     rows = []
     for e in entries:
         when = e.created.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z") if e.created else "?"
@@ -164,7 +165,8 @@ def history_rows(entries: list[VersionInfo], key: str | None) -> list[tuple[str,
         size = "" if e.length is None else (f"{e.length} chars" if per_value else f"{e.length} keys")
         subject = e.key or key or "(all)"
         if e.changes is not None and not per_value:
-            subject, size = changed_keys(e.changes), f"{len(e.changes)} key{'s' if len(e.changes) != 1 else ''}"
+            count = len(e.changes)
+            subject, size = changed_keys(e.changes), f"{count} key{'s' if count != 1 else ''} changed"
         rows.append((e.version, subject, when, e.author or "", e.action, size))
     return rows
 
@@ -181,7 +183,7 @@ def history_text(subject: str, rows: list[tuple[str, ...]]) -> str:
         return f"No history for {escape(subject)}."
     rows = [tuple(escape(cell) for cell in row) for row in rows]
     width = max(len(r[1]) for r in rows)
-    lines = [f"{v:>8}  {k:<{width}}  {when}  {action:<8} {size:<12} {by}".rstrip()
+    lines = [f"{v:>8}  {k:<{width}}  {when}  {action:<8} {size:<16} {by}".rstrip()
              for v, k, when, by, action, size in rows]
     return f"History of {escape(subject)}:\n" + "\n".join(lines)
 
@@ -198,6 +200,9 @@ def history_table(subject: str, rows: list[tuple[str, ...]]):
 
 
 def history_json(entries: list[VersionInfo]) -> list[dict[str, Any]]:
+    """`length`: a value's size in characters (per-key) or the bundle's key count at that
+    version, null if unknown; `changes`: the keys that version added, changed or deleted
+    (bundle layout), null where the store could not tell."""
     return [{"version": e.version, "key": e.key, "created": e.created.isoformat() if e.created else None,
              "author": e.author, "action": e.action, "length": e.length,
              "changes": None if e.changes is None else [{"key": k, "action": a} for k, a in e.changes]}

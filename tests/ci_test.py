@@ -2,6 +2,8 @@
 (GitHub's endpoint through a local fake over HTTP; GitLab's variable)."""
 from __future__ import annotations
 
+import base64
+import json
 from pathlib import Path
 
 import pytest
@@ -179,6 +181,19 @@ def test_a_token_that_is_not_a_jwt_is_never_used(tmp_path: Path, monkeypatch: py
         with pytest.raises(InputError, match=r"\$ENVSYNC_ID_TOKEN does not hold a JWT"):
             ci.id_token(target(tmp_path), AWS_AUDIENCE)
     assert ci.looks_like_jwt(mint(AWS_AUDIENCE))
+
+
+def test_an_oversized_or_deeply_nested_token_is_not_a_jwt() -> None:
+    def part(text: str) -> str:
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    claims = part('{"sub": "x"}')
+    nested = part("[" * 3000 + "]" * 3000)  # under the header cap, deep enough to exhaust the stack
+    assert not ci.looks_like_jwt(f"{nested}.{claims}.sig")
+    assert not ci.looks_like_jwt(f"{claims}.{nested}.sig")
+    huge = part(json.dumps({"alg": "RS256", "pad": "a" * 9000}))
+    assert not ci.looks_like_jwt(f"{huge}.{claims}.sig")
+    assert not ci.looks_like_jwt(f"{part('[1]')}.{claims}.sig")  # a header that is not an object
 
 
 def test_github_s_answer_must_be_a_jwt(github_oidc: GitHubOidcServer, tmp_path: Path,

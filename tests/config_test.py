@@ -62,3 +62,13 @@ def test_invalid_target_names(tmp_path: Path, name):
     (tmp_path / "envsync.toml").write_text(f'[targets."{name}"]\nfile = ".env"\nstore = "file://s"\n')
     with pytest.raises(InputError, match="invalid target name"):
         config.load(start=tmp_path)
+
+
+@pytest.mark.parametrize("char", ["\x00", "\n", "\x7f", "\x85", "\x9b", "\u202e", "\u2066", "\u200f", "\u2028",
+                                  "\u2029"])
+def test_control_bidi_and_separator_characters_in_a_path_are_refused(tmp_path: Path, char: str):
+    escaped = f"\\u{ord(char):04x}"  # TOML's escape: the file itself stays plain
+    (tmp_path / "envsync.toml").write_text(f'[targets.dev]\nfile = ".env{escaped}x"\nstore = "file://s"\n')
+    with pytest.raises(InputError, match=r"targets\.dev\.file: contains a control character") as caught:
+        config.load(start=tmp_path)
+    assert caught.value.exit_code == 2

@@ -164,6 +164,14 @@ def test_allowance(allowance: str, host: str, port: int | None, expected: bool) 
     assert endpoints.allowed(host, port, {endpoints.ALLOW_VARIABLE: allowance}) is expected
 
 
+@pytest.mark.parametrize("allowance", ["https://kv.corp.example", "*.corp.example", "fd00::2",
+                                       "kv.corp.example, fd00::2:443"])
+def test_an_allowance_that_is_not_a_host_is_refused(allowance: str) -> None:
+    with pytest.raises(InputError, match="ENVSYNC_ALLOW_ENDPOINTS") as caught:
+        endpoints.allowed("https", None, {endpoints.ALLOW_VARIABLE: allowance})
+    assert caught.value.exit_code == 2
+
+
 def test_an_allowance_with_port_443_covers_a_url_without_a_port(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(endpoints.ALLOW_VARIABLE, "secrets.corp.example:443")
     endpoints.check_url("https://secrets.corp.example/", where="w", setting="s", trusted=aws)

@@ -134,16 +134,16 @@ def test_history_escapes_authors_and_versions(run_envsync, tmp_path, secret):
     assert "mallory\\n::stop-commands::x\\x1b]8;;https://evil.example\\x07\\u202e" in result.stdout
 
 
-def test_config_strings_are_escaped_in_plan_and_targets(run_envsync, tmp_path):
-    # The config refuses C0 controls; a bidi override or a C1 CSI (U+009B) still gets through
-    # a committed TOML file, and must not reorder or restyle the terminal or the job log.
+def test_config_strings_with_bidi_or_c1_controls_are_refused(run_envsync, tmp_path):
+    # A bidi override or a C1 CSI (U+009B) in a committed TOML file would reorder or restyle
+    # the terminal or the job log where the path is shown as written: the config refuses it.
     (tmp_path / "envsync.toml").write_text(
         f'[targets.dev]\nfile = ".env\\u202egnp.\\u009b2J"\nstore = "file://{tmp_path}/store"\n')
     for args in (("plan",), ("targets",)):
         result = run_envsync(*args, env={"GITHUB_ACTIONS": "true"})
-        assert result.code == 0, result.output
+        assert result.code == 2, result.output
         assert "\u202e" not in result.output and "\x9b" not in result.output
-        assert ".env\\u202egnp.\\x9b2J" in result.stdout
+        assert "targets.dev.file: contains a control character" in result.output
 
 
 # -- item 1: on GitHub, every mask of the run first -------------------------------

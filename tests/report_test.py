@@ -233,3 +233,18 @@ def test_rich_table_does_not_apply_markup_from_a_key():
     console.print(report.plan_table("dev", plan))
     assert "evil.example" in console.file.getvalue()
     assert "\x1b]8;" not in console.file.getvalue()  # no OSC 8 hyperlink was emitted
+
+
+def test_a_bundle_version_s_row_says_its_count_is_of_changed_keys() -> None:
+    from datetime import datetime, timezone
+
+    from envsync.stores.base import VersionInfo
+
+    when = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    entries = [VersionInfo("2", when, None, "changed", 5, changes=(("A", "added"), ("B", "deleted"))),
+               VersionInfo("1", when, None, "added", 1, changes=(("B", "added"),)),
+               VersionInfo("0", when, None, "changed", 4)]
+    assert [row[-1] for row in report.history_rows(entries, None)] == ["2 keys changed", "1 key changed", "4 keys"]
+    assert "Changed" in report.HISTORY_COLUMNS[-1]
+    text = rich_text(report.history_table("dev", report.history_rows(entries, None)))
+    assert "Changed" in text and "2 keys changed" in text

@@ -51,12 +51,14 @@ from envsync.stores.base import (
     StoreInfo,
     StoreOptions,
     VersionInfo,
+    Unreadable,
     applied,
     collect_per_key,
     bundle_changes,
     key_changes,
     no_progress,
     pool_map,
+    unreadable,
 )
 from envsync.stores.uri import StoreURI
 
@@ -223,20 +225,26 @@ class AwsStore(LayoutWriter):
 
     def _bundle_values(self, response: Mapping[str, Any], where: str) -> tuple[dict[str, str], int]:
         """A bundle version's values, and how many shards hold them."""
-        parsed = bundle.parse(_text(response, where), where)
-        if isinstance(parsed, dict):
-            return parsed, 0
-        bundle.check_shards(parsed, self._shard_name, where)
-        pieces = _pool(lambda shard: _text(self._call(
-            "GetSecretValue", shard.name, SecretId=shard.name, VersionId=shard.version), shard.name), parsed)
-        return bundle.join(pieces, where), len(parsed)
+        with unreadable():
+            parsed = bundle.parse(_text(response, where), where)
+            if isinstance(parsed, dict):
+                return parsed, 0
+            bundle.check_shards(parsed, self._shard_name, where)
+        responses = _pool(lambda shard: self._call(
+            "GetSecretValue", shard.name, SecretId=shard.name, VersionId=shard.version), parsed)
+        with unreadable():
+            pieces = [_text(response, shard.name) for response, shard in zip(responses, parsed)]
+            return bundle.join(pieces, where), len(parsed)
 
     def _bundle_at(self, version: str) -> dict[str, str] | None:
-        """The bundle's values at an older version, or None if AWS no longer serves it."""
+        """The bundle's values at an older version, or None if AWS no longer serves it (or
+        it cannot be read); an auth or network failure is raised, not taken for that."""
+        if not 32 <= len(version) <= 64:  # no such id: botocore would refuse the call
+            return None
         try:
             response = self._call("GetSecretValue", self.name, SecretId=self.name, VersionId=version)
             return self._bundle_values(response, f"{self.name}@{version}")[0]
-        except StoreError:
+        except (_Missing, _InvalidRequest, Unreadable):
             return None
 
     def _list(self, include_deleted: bool) -> list[Listed]:
@@ -556,7 +564,7 @@ class AwsStore(LayoutWriter):
             recent = list(reversed(versions[:HISTORY_DEPTH]))  # oldest first
             read = list(zip(recent, _pool(lambda v: self._bundle_at(v.version), recent)))
             if key is None:
-                return bundle_changes(read) + versions[HISTORY_DEPTH:]
+                return bundle_changes(read, self.notes) + versions[HISTORY_DEPTH:]
             return key_changes(read, key)
         keys = [key] if key else sorted(s.key for s in self._list(include_deleted=False))
         per_key = _pool(lambda k: self._versions_of(self._secret_name(k), k), keys)

@@ -100,11 +100,13 @@ from envsync.stores.base import (
     StoreInfo,
     StoreOptions,
     VersionInfo,
+    Unreadable,
     applied,
     bundle_changes,
     collect_per_key,
     no_progress,
     pool_map,
+    unreadable,
 )
 from envsync.stores.uri import StoreURI
 
@@ -117,6 +119,7 @@ VALUE_LIMIT = 25_000  # bytes in one secret value ("25k bytes")
 SHARD_LIMIT = 24_000  # a bundle shard, with room to spare
 NAME_LIMIT = 127
 PAGE = 25  # Key Vault's largest page
+HISTORY_DEPTH = 100  # newest bundle versions `history TARGET` reads to name their changes (as AWS)
 WORKERS = 8  # concurrent requests; within requests' pool of 10 connections per host
 TAG_LIMIT = 256  # characters in one tag value
 MANAGED_TAG, MANAGED_VALUE = "managed-by", "envsync"
@@ -167,6 +170,8 @@ def open_store(uri: StoreURI, target: Target, options: StoreOptions) -> AzureSto
     if retries is not None and not (retries.isdigit() and int(retries) <= 20):
         raise InputError(f"store {uri.text!r}: retries={retries!r} must be a number from 0 to 20")
     hostname, _, port = vault_url.removeprefix("https://").partition(":")
+    if port and not 1 <= int(port) <= 65535:  # HOST allows only digits here
+        raise InputError(f"store {uri.text!r}: port {port} — a port is a number from 1 to 65535")
     endpoints.check_host(hostname, int(port) if port else None, where=f"store {uri.text!r}",
                          setting="the vault host in the store URI",
                          trusted=lambda name: endpoints.under(name, endpoints.AZURE_VAULT_SUFFIXES), tls=True)
@@ -581,19 +586,22 @@ class AzureStore(LayoutWriter):
 
     def _bundle_values(self, text: str, where: str) -> tuple[dict[str, str], int]:
         """A bundle's values (its shards read where it is a manifest) and its shard count."""
-        parsed = bundle.parse(text, where)
-        if isinstance(parsed, dict):
-            return parsed, 0
-        bundle.check_shards(parsed, self._shard_name, where)
+        with unreadable():
+            parsed = bundle.parse(text, where)
+            if isinstance(parsed, dict):
+                return parsed, 0
+            bundle.check_shards(parsed, self._shard_name, where)
 
         def piece(shard: bundle.Shard) -> str:
             try:
                 return self._call("read", shard.name, self.client.get_secret, shard.name, shard.version).value or ""
             except (_Missing, _Disabled):
-                raise StoreError(f"{where}: shard {shard.name} version {shard.version} is gone — the bundle "
+                raise Unreadable(f"{where}: shard {shard.name} version {shard.version} is gone — the bundle "
                                  "cannot be read; push it again from a good copy") from None
 
-        return bundle.join(_pool(piece, parsed), where), len(parsed)
+        pieces = _pool(piece, parsed)
+        with unreadable():
+            return bundle.join(pieces, where), len(parsed)
 
     def read_versions(self, wanted: Mapping[str, str]) -> dict[str, str]:
         if self.layout == "bundle":
@@ -613,7 +621,7 @@ class AzureStore(LayoutWriter):
             return None
         try:
             return self._bundle_values(text, f"{self.bundle_name}@{version}")[0]
-        except StoreError:
+        except Unreadable:  # an auth or network failure is raised, not taken for a version gone
             return None
 
     def _value_at(self, name: str | None, version: str) -> str | None:
@@ -937,11 +945,11 @@ class AzureStore(LayoutWriter):
         """Each bundle version with the keys it changed (a deletion: every key it held)."""
         # _infos lists every event but a deletion before the first version it knows of.
         listed = [e for i, e in enumerate(events) if e.kind == "v" or any(x.kind == "v" for x in events[:i])]
-        ids = [e.version for e in listed if e.kind == "v"]
+        ids = [e.version for e in listed if e.kind == "v"][-HISTORY_DEPTH:]  # older ones show no changes
         documents = dict(zip(ids, _pool(self._bundle_at, ids)))
         infos = list(reversed(_infos(events, None, truncated)))  # oldest first, one per listed event
         return bundle_changes([(info, None if e.kind == "d" else documents.get(e.version))
-                               for info, e in zip(infos, listed)])
+                               for info, e in zip(infos, listed)], self.notes)
 
     def _bundle_key_history(self, events: list[_Event], key: str) -> list[VersionInfo]:
         ids = [e.version for e in events if e.kind == "v"]

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Protocol, Sequence
 
 from envsync.dotenv_file import KEY_PATTERN
 from envsync.errors import ApplyError, ConflictError, EnvSyncError, InputError, StoreError
@@ -118,21 +119,46 @@ def _diff(before: Mapping[str, str], after: Mapping[str, str]) -> tuple[tuple[st
     return tuple(changes)
 
 
-def bundle_changes(bundle_versions: Sequence[tuple[VersionInfo, Mapping[str, str] | None]]) -> list[VersionInfo]:
+class Unreadable(StoreError):
+    """Content a store served that EnvSync cannot read (not JSON, a bad manifest, a shard
+    gone): the call itself worked, unlike an auth or network failure."""
+
+
+@contextmanager
+def unreadable() -> Iterator[None]:
+    """Parsing what a store served: its StoreErrors become `Unreadable`, same message."""
+    try:
+        yield
+    except Unreadable:
+        raise
+    except StoreError as exc:
+        raise Unreadable(str(exc)) from None
+
+
+def bundle_changes(bundle_versions: Sequence[tuple[VersionInfo, Mapping[str, str] | None]],
+                   notes: list[str] | None = None) -> list[VersionInfo]:
     """A bundle's versions (oldest first, each with its values, or None where they cannot be read),
     newest first, each saying which keys it changed compared with the version before it. The
     oldest one listed counts as a start only when it is the bundle's first ("added"): before a
-    truncated history nothing is known."""
+    truncated history nothing is known. Names that are not .env keys are left out of the
+    changes, as read() leaves them out; how many is added to `notes`."""
     entries: list[VersionInfo] = []
     before: Mapping[str, str] | None = None
+    odd: set[str] = set()
     for index, (info, values) in enumerate(bundle_versions):
         if index == 0 and info.action == "added":
             before = {}
         if info.action == "deleted" and values is None:
             values = {}  # a deleted bundle holds nothing
         changes = _diff(before, values) if before is not None and values is not None else None
+        if changes is not None:
+            odd.update(key for key, _ in changes if not KEY_PATTERN.match(key))
+            changes = tuple((key, action) for key, action in changes if KEY_PATTERN.match(key))
         entries.append(replace(info, changes=changes))
         before = values
+    if odd and notes is not None:
+        notes.append(f"history: {len(odd)} name{'s' if len(odd) != 1 else ''} in older bundle versions "
+                     f"{'are' if len(odd) != 1 else 'is'} not a .env key name — left out of the changes listed")
     return list(reversed(entries))
 
 

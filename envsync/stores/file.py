@@ -194,7 +194,7 @@ class FileStore(LayoutWriter):
         if key is not None:
             return key_changes([(info, d["values"]) for info, (_, d) in zip(infos, documents)], key)
         if changes:
-            return bundle_changes([(info, d["values"]) for info, (_, d) in zip(infos, documents)])
+            return bundle_changes([(info, d["values"]) for info, (_, d) in zip(infos, documents)], self.notes)
         return list(reversed(infos))
 
     def _key_history(self, key: str) -> list[VersionInfo]:

@@ -117,11 +117,13 @@ from envsync.stores.base import (
     StoreInfo,
     StoreOptions,
     VersionInfo,
+    Unreadable,
     applied,
     bundle_changes,
     collect_per_key,
     no_progress,
     pool_map,
+    unreadable,
 )
 from envsync.stores.uri import StoreURI
 
@@ -132,6 +134,7 @@ VALUE_LIMIT = 65_536  # bytes in one secret version
 SHARD_SIZE = 60_000  # bytes of bundle JSON per shard
 LIST_PAGE = 1_000
 WORKERS = 16
+HISTORY_DEPTH = 100  # newest bundle versions `history TARGET` reads to name their changes (as AWS)
 LOCK_SECONDS = 60
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_BUNDLE = "envsync"
@@ -485,16 +488,15 @@ class GcpStore(LayoutWriter):
 
     def _bundle_values(self, response: Any, where: str) -> tuple[dict[str, str], int]:
         """A bundle version's values and how many shards hold them."""
-        parsed = bundle.parse(self._text(response, where), where)
-        if isinstance(parsed, dict):
-            return parsed, 0
-        bundle.check_shards(parsed, lambda index: self._shard_id(index + 1), where)
-
-        def piece(shard: bundle.Shard) -> str:
-            name = self._version_name(shard.name, shard.version)
-            return self._text(self._call("AccessSecretVersion", name), name)
-
-        return bundle.join(_pool(piece, parsed), where), len(parsed)
+        with unreadable():
+            parsed = bundle.parse(self._text(response, where), where)
+            if isinstance(parsed, dict):
+                return parsed, 0
+            bundle.check_shards(parsed, lambda index: self._shard_id(index + 1), where)
+        names = [self._version_name(shard.name, shard.version) for shard in parsed]
+        responses = _pool(lambda name: self._call("AccessSecretVersion", name), names)
+        with unreadable():
+            return bundle.join([self._text(r, name) for r, name in zip(responses, names)], where), len(parsed)
 
     def _text(self, response: Any, where: str) -> str:
         data = self._verified(response, where)
@@ -591,10 +593,12 @@ class GcpStore(LayoutWriter):
         return {key: value for (key, _), value in zip(pairs, _pool(fetch, pairs)) if value is not None}
 
     def _bundle_at(self, version: str) -> dict[str, str] | None:
+        if not VERSION_ID.match(version):  # no such version: GCP would refuse the name as invalid
+            return None
         try:
             response = self._call("AccessSecretVersion", self._version_name(self.bundle_id, version))
             return self._bundle_values(response, f"{self.bundle_id}@{version}")[0]
-        except StoreError:
+        except (_Missing, _Unusable, Unreadable):  # gone, disabled, destroyed, or not readable; not auth/network
             return None
 
     # -- writing -------------------------------------------------------------
@@ -931,10 +935,12 @@ class GcpStore(LayoutWriter):
             if not changes:
                 return [VersionInfo(_number(v.name), _when(v), None, "changed" if i else "added", None)
                         for i, v in reversed(listed)]
-            documents = _pool(lambda pair: self._bundle_at(_number(pair[1].name))
-                              if pair[1].state.name == "ENABLED" else None, listed)
+            recent = listed[-HISTORY_DEPTH:]  # each read costs a call per shard: older ones show no changes
+            documents = [None] * (len(listed) - len(recent)) + _pool(
+                lambda pair: self._bundle_at(_number(pair[1].name)) if pair[1].state.name == "ENABLED" else None,
+                recent)
             return bundle_changes([(VersionInfo(_number(v.name), _when(v), None, "changed" if i else "added", None),
-                                    document) for (i, v), document in zip(listed, documents)])
+                                    document) for (i, v), document in zip(listed, documents)], self.notes)
         readable = [v for v in versions if v.state.name == "ENABLED"]
         documents = _pool(lambda v: self._bundle_at(_number(v.name)), readable)
         entries, previous = [], None

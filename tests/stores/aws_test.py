@@ -875,3 +875,24 @@ def test_a_manifest_naming_another_secret_is_refused(aws: Aws, secret) -> None:
     aws.sm.create_secret(Name="app/prod", SecretString=json.dumps({"@envsync": {"format": 1, "shards": shards}}))
     with pytest.raises(StoreError, match="not this bundle's own shard"):
         aws.open().read()
+
+
+def test_history_of_the_target_reports_a_refused_read_instead_of_a_version_gone(aws: Aws) -> None:
+    refusing: list[bool] = []
+
+    def check(body: bytes) -> tuple[str, str] | None:  # an old version's read (only those name a VersionId)
+        if refusing and b'"VersionId"' in body:
+            return ("AccessDeniedException", "not authorized to perform secretsmanager:GetSecretValue")
+        return None
+
+    proxy = AwsErrorProxy(aws.endpoint, check=check)
+    try:
+        store = aws.open(uri=store_uri(proxy.endpoint, "app/prod", "bundle"))
+        written = store.apply([Change("A", "1")], EMPTY)
+        store.apply([Change("K", "v")], written)
+        refusing.append(True)
+        with pytest.raises(StoreError) as caught:
+            store.history(changes=True)
+        assert caught.value.exit_code == 3 and "GetSecretValue" in str(caught.value), str(caught.value)
+    finally:
+        proxy.stop()

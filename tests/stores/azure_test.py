@@ -6,6 +6,7 @@ Everything goes through the real SDK and azure-identity over TLS to the in-test 
 """
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path
@@ -449,6 +450,8 @@ def test_a_bare_vault_name_means_the_public_cloud(azure_fake: FakeAzure, tmp_pat
     ("azure-kv://myvault?region=x", "unknown option"),
     ("azure-kv://myvault?retries=many", "retries"),
     ("azure-kv://myvault?layout=flat", "layout"),
+    ("azure-kv://localhost:99999/app", "port 99999"),
+    ("azure-kv://localhost:0/app", "port 0"),
 ])
 def test_bad_uris_are_input_errors(azure_fake: FakeAzure, tmp_path: Path, uri: str, words: str) -> None:
     with pytest.raises(InputError, match=words):
@@ -507,3 +510,45 @@ def test_doctor_asks_for_a_token_of_the_vaults_cloud(azure_fake: FakeAzure, tmp_
     store = open_azure(azure_fake, tmp_path)
     store.vault = vault
     assert store._token_scope() == scope
+
+
+def test_history_of_the_target_reads_only_the_newest_versions(azure_fake: FakeAzure, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from envsync.stores import azure
+
+    monkeypatch.setattr(azure, "HISTORY_DEPTH", 3)
+    store = open_azure(azure_fake, tmp_path, layout="bundle")
+    written = EMPTY
+    for i in range(6):
+        written = push(store, {f"K{i}": "v"}, written)
+    azure_fake.calls.clear()
+    entries = store.history(changes=True)
+    assert azure_fake.calls["get /secrets/{name}/{version}"] == 3  # not one per version
+    assert [e.changes for e in entries] == [(("K5", "added"),), (("K4", "added"),), None, None, None, None]
+
+
+def test_history_of_the_target_reports_a_refused_read_instead_of_a_version_gone(
+        azure_fake: FakeAzure, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = open_azure(azure_fake, tmp_path, layout="bundle")
+    push(store, {"K": "v"}, push(store, {"A": "1"}, EMPTY))
+    azure_fake.assign("Key Vault Reader")  # may list versions, not read them
+    with pytest.raises(StoreError) as caught:
+        store.history(changes=True)
+    assert caught.value.exit_code == 3 and "Key Vault Secrets User" in str(caught.value), str(caught.value)
+
+    azure_fake.assign(None)  # a sharded bundle whose shards (only) cannot be read: the vault refuses
+    big = push(store, {"BIG": "x" * 30_000}, store.read())
+    push(store, {"K": "w"}, big)
+    handle = azure_fake.handle
+
+    def refuse_shards(method: str, target: str, headers, body: bytes):
+        if method == "GET" and "-1shard-" in target:
+            return 403, {"Content-Type": "application/json"}, json.dumps({"error": {
+                "code": "Forbidden", "message": "Caller is not authorized to perform action on resource.",
+                "innererror": {"code": "ForbiddenByRbac"}}}).encode()
+        return handle(method, target, headers, body)
+
+    monkeypatch.setattr(azure_fake, "handle", refuse_shards)
+    with pytest.raises(StoreError) as caught:
+        store.history(changes=True)
+    assert caught.value.exit_code == 3 and "not authorized" in str(caught.value).lower(), str(caught.value)

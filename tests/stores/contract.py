@@ -291,6 +291,17 @@ class StoreContract:
         else:
             assert all(e.changes is None for e in asked)
 
+    def test_history_leaves_out_key_names_read_would_refuse(self, store: Store, layout: str) -> None:
+        """An old bundle version holding a name no .env file could hold (another tool wrote
+        it): the changes list only real key names, and a note counts the others."""
+        if layout != "bundle":
+            pytest.skip("per-key changes are not listed")
+        s1 = apply(store, {"GOOD": "1", "K\u202eEY": "2", "A B": "3"}, EMPTY)
+        apply(store, {"K\u202eEY": None, "A B": None}, s1)
+        asked = store.history(changes=True)
+        assert [e.changes for e in asked] == [(), (("GOOD", "added"),)]
+        assert any("2 names" in note and "not a .env key name" in note for note in store.notes), store.notes
+
     # compare-and-swap -------------------------------------------------------------
 
     SCENARIOS = {

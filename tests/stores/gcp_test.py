@@ -437,3 +437,26 @@ def test_keep_versions_never_destroys_what_the_live_manifest_names(gcp_fake, tmp
                     if method in ("DestroySecretVersion", "DisableSecretVersion") and "--shard-" in name]
     assert shard_pruned and min(shard_pruned) > manifest_added
     assert dict(open_at(tmp_path, gcp_fake.uri("app")).read().values) == dict(second.values)
+
+
+def test_history_of_the_target_reads_only_the_newest_versions(gcp_fake, tmp_path, monkeypatch):
+    from envsync.stores import gcp
+
+    monkeypatch.setattr(gcp, "HISTORY_DEPTH", 3)
+    store = open_at(tmp_path, gcp_fake.uri("app"))
+    written = EMPTY
+    for i in range(6):
+        written = apply(store, {f"K{i}": "v"}, written)
+    gcp_fake.calls.clear()
+    entries = store.history(changes=True)
+    assert gcp_fake.calls["AccessSecretVersion"] == 3  # not one per version
+    assert [e.changes for e in entries] == [(("K5", "added"),), (("K4", "added"),), None, None, None, None]
+
+
+def test_history_of_the_target_reports_a_refused_read_instead_of_a_version_gone(gcp_fake, tmp_path):
+    store = open_at(tmp_path, gcp_fake.uri("app"))
+    apply(store, {"K": "v"}, apply(store, {"A": "1"}, EMPTY))
+    gcp_fake.deny("AccessSecretVersion")
+    with pytest.raises(StoreError) as caught:
+        store.history(changes=True)
+    assert caught.value.exit_code == 3 and "permission" in str(caught.value).lower(), str(caught.value)
