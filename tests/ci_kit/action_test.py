@@ -14,6 +14,7 @@ values are collected, and everything else act logged is checked for secret value
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -555,3 +556,21 @@ def test_a_stale_lock_is_taken_over_and_a_venv_whose_python_is_gone_is_rebuilt(t
     assert stale.returncode == 0 and "taking over" in stale.stdout, stale.stdout + stale.stderr
     assert f"envsync={venv}/bin/envsync" in (tmp_path / "out").read_text()
     assert (venv / ".envsync-complete").exists() and not lock.exists()
+
+
+def venv_key(python: str) -> str:
+    """The install step's cache key as the given interpreter computes it."""
+    code = re.search(r"""key="\$\("\$ENVSYNC_ACTION_PYTHON" -c '\n(.*?)\n\s*' "\$GITHUB_ACTION_PATH"\)\"""",
+                     action_scripts()["install"], re.DOTALL).group(1)
+    return subprocess.run([python, "-c", code, str(PROJECT)], capture_output=True, text=True, check=True,
+                          timeout=60).stdout.strip()
+
+
+def test_the_venv_cache_key_names_the_interpreter_that_builds_it(tmp_path):
+    """Two interpreters of the same minor version (another install, a patch release) get two venvs."""
+    base = Path(os.path.realpath(sys.executable))
+    other = tmp_path / "bin" / base.name
+    other.parent.mkdir()
+    shutil.copy2(base, other)
+    assert venv_key(sys.executable) == venv_key(str(base))
+    assert venv_key(str(other)) != venv_key(str(base))
