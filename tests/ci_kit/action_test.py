@@ -449,7 +449,8 @@ def test_aws_auth_step_credentials_are_used_and_the_second_job_reuses_the_venv(
     assert timings[1] < timings[0]
 
 
-def run_install_step(tmp_path: Path, cache_dir: Path, pip_cache: Path) -> subprocess.CompletedProcess:
+def run_install_step(tmp_path: Path, cache_dir: Path, pip_cache: Path,
+                     **env: str) -> subprocess.CompletedProcess:
     """The install step's script as the runner runs it (bash, the step's env), for a scan."""
     script = tmp_path / "install.sh"
     script.write_text(action_scripts()["install"])
@@ -460,7 +461,7 @@ def run_install_step(tmp_path: Path, cache_dir: Path, pip_cache: Path) -> subpro
                                         GITHUB_ACTION_PATH=str(PROJECT), ENVSYNC_ACTION_PYTHON="python3",
                                         ENVSYNC_ACTION_COMMAND="scan", ENVSYNC_ACTION_TARGETS="",
                                         ENVSYNC_ACTION_CONFIG="", ENVSYNC_ACTION_CACHE_DIR=str(cache_dir),
-                                        PIP_CACHE_DIR=str(pip_cache)))
+                                        PIP_CACHE_DIR=str(pip_cache), **env))
 
 
 def test_a_cached_venv_is_used_only_when_finished_and_never_built_by_two_jobs_at_once(tmp_path, pip_cache):
@@ -574,3 +575,23 @@ def test_the_venv_cache_key_names_the_interpreter_that_builds_it(tmp_path):
     shutil.copy2(base, other)
     assert venv_key(sys.executable) == venv_key(str(base))
     assert venv_key(str(other)) != venv_key(str(base))
+
+
+def test_a_venv_another_job_finished_while_this_one_took_the_lock_is_reused(tmp_path, pip_cache):
+    cache_dir = tmp_path / "tool-cache"
+    first = run_install_step(tmp_path, cache_dir, pip_cache)
+    assert first.returncode == 0, first.stdout + first.stderr
+    (venv,) = [p for p in cache_dir.iterdir()]
+    (venv / ".envsync-complete").unlink()
+    # The other job writes its marker just before this one's mkdir of the lock succeeds.
+    racing = tmp_path / "racing-bin"
+    racing.mkdir()
+    real_mkdir = shutil.which("mkdir")
+    (racing / "mkdir").write_text('#!/bin/sh\nfor last; do :; done\n'
+                                  'case "$last" in *.lock) : > "${last%.lock}/.envsync-complete" ;; esac\n'
+                                  f'exec {real_mkdir} "$@"\n')
+    (racing / "mkdir").chmod(0o755)
+    again = run_install_step(tmp_path, cache_dir, pip_cache, PATH=f"{racing}:{os.environ['PATH']}")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "EnvSync venv reused" in again.stdout and "built in" not in again.stdout, again.stdout
+    assert (venv / ".envsync-complete").exists() and not list(cache_dir.glob("*.lock"))
