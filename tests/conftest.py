@@ -140,8 +140,7 @@ def run_envsync(leak_watch: LeakWatch, tmp_path: Path):
             input: str | None = None, reveals: bool = False, timeout: float | None = None,
             process: bool = False) -> Result:
         # Nothing of a CI the suite itself may run in: each test says where it runs.
-        full_env = {k: v for k, v in os.environ.items()
-                    if not k.startswith(("ENVSYNC_", "AWS_", "GITHUB_", "GITLAB_", "ACTIONS_", "CI_"))}
+        full_env = {k: v for k, v in os.environ.items() if not is_ci_setting(k)}
         full_env.update({"NO_COLOR": "1", "COLUMNS": "200"})
         full_env.update(env or {})
         where = cwd or tmp_path
@@ -210,13 +209,25 @@ def _fresh_interpreter_warnings() -> None:
     warnings.showwarning = show
 
 
+# This machine's CI, cloud and EnvSync settings, dropped from every run's environment (here
+# and in tests/ci_kit's runners): each test says where it runs.
+CI_SETTING_PREFIXES = ("ENVSYNC_", "AWS_", "GOOGLE_", "AZURE_", "GITHUB_", "ACTIONS_", "RUNNER_", "GITLAB_", "CI_")
+
+
+def is_ci_setting(name: str) -> bool:
+    return name.startswith(CI_SETTING_PREFIXES) or name == "CI"
+
+
 # Caches that live as long as a process, and so, in a real run, as long as one command:
 # envsync.ci's OIDC ID tokens, and the Key Vault SDK's auth challenge per vault (with it
 # cached, a later run would never see the challenge a test sets up).
-_PROCESS_CACHES = (("envsync.ci", "_cache"), ("azure.keyvault.secrets._shared.http_challenge_cache", "_cache"))
+_PROCESS_CACHES = (("azure.keyvault.secrets._shared.http_challenge_cache", "_cache"),)
 
 
 def _clear_token_cache() -> None:
+    ci = sys.modules.get("envsync.ci")
+    if ci is not None:
+        ci.clear_cache()
     for module, name in _PROCESS_CACHES:
         cache = getattr(sys.modules.get(module), name, None)
         if cache is not None:

@@ -14,9 +14,11 @@ values are collected, and everything else act logged is checked for secret value
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -447,7 +449,8 @@ def test_aws_auth_step_credentials_are_used_and_the_second_job_reuses_the_venv(
     assert timings[1] < timings[0]
 
 
-def run_install_step(tmp_path: Path, cache_dir: Path, pip_cache: Path) -> subprocess.CompletedProcess:
+def run_install_step(tmp_path: Path, cache_dir: Path, pip_cache: Path,
+                     **env: str) -> subprocess.CompletedProcess:
     """The install step's script as the runner runs it (bash, the step's env), for a scan."""
     script = tmp_path / "install.sh"
     script.write_text(action_scripts()["install"])
@@ -458,7 +461,7 @@ def run_install_step(tmp_path: Path, cache_dir: Path, pip_cache: Path) -> subpro
                                         GITHUB_ACTION_PATH=str(PROJECT), ENVSYNC_ACTION_PYTHON="python3",
                                         ENVSYNC_ACTION_COMMAND="scan", ENVSYNC_ACTION_TARGETS="",
                                         ENVSYNC_ACTION_CONFIG="", ENVSYNC_ACTION_CACHE_DIR=str(cache_dir),
-                                        PIP_CACHE_DIR=str(pip_cache)))
+                                        PIP_CACHE_DIR=str(pip_cache), **env))
 
 
 def test_a_cached_venv_is_used_only_when_finished_and_never_built_by_two_jobs_at_once(tmp_path, pip_cache):
@@ -484,3 +487,111 @@ def test_a_cached_venv_is_used_only_when_finished_and_never_built_by_two_jobs_at
     used = (tmp_path / "out").read_text()
     assert f"envsync={tmp_path / 'runner-temp'}/envsync-venv-{venv.name}/bin/envsync" in used, used
     assert (venv / "bin" / "envsync").exists() and (cache_dir / (venv.name + ".lock")).is_dir()
+
+
+# -- the run step's script with a stand-in envsync (what arguments it gets) -----------------
+
+def run_run_step(tmp_path: Path, command: str, targets: str, exit_status: int = 0) -> tuple[subprocess.CompletedProcess, list[str]]:
+    """The run step's script as the runner runs it, with an `envsync` that records its arguments."""
+    script = tmp_path / "run.sh"
+    script.write_text(action_scripts()["run"])
+    fake = tmp_path / "envsync"
+    argv = tmp_path / "argv"
+    fake.write_text(f'#!/bin/sh\nfor a in "$@"; do printf "%s\\n" "$a"; done > "{argv}"\nexit {exit_status}\n')
+    fake.chmod(0o755)
+    (tmp_path / "temp").mkdir(exist_ok=True)
+    step_env = next(s["env"] for s in yaml.safe_load((PROJECT / "action.yml").read_text())["runs"]["steps"]
+                    if s.get("id") == "run")
+    env = clean_env(**dict.fromkeys(step_env, ""))
+    env.update(RUNNER_TEMP=str(tmp_path / "temp"), GITHUB_OUTPUT=str(tmp_path / "out"),
+                    ENVSYNC_ACTION_BIN=str(fake), ENVSYNC_ACTION_PY=sys.executable,
+                    ENVSYNC_ACTION_COMMAND=command, ENVSYNC_ACTION_TARGETS=targets, ENVSYNC_ACTION_CONFIG="",
+                    ENVSYNC_ACTION_FAIL_ON_DRIFT="true", ENVSYNC_ACTION_ARGS="")
+    proc = subprocess.run([tool("bash"), "-e", str(script)], capture_output=True, text=True, timeout=60, env=env,
+                          cwd=tmp_path)
+    return proc, argv.read_text().splitlines() if argv.exists() else []
+
+
+def test_multi_line_targets_input_passes_every_target(tmp_path):
+    (tmp_path / "prod").write_text("")  # an unquoted glob would match it
+    proc, argv = run_run_step(tmp_path, "check", "staging\nprod\n  pro*\tqa\n")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert argv[:5] == ["check", "staging", "prod", "pro*", "qa"], argv
+
+
+def test_export_of_more_than_one_target_stops_with_one_error(tmp_path):
+    proc, argv = run_run_step(tmp_path, "export", "staging prod")
+    assert proc.returncode == 2 and argv == [], proc.stdout + proc.stderr
+    assert "::error title=EnvSync::command export takes at most one target" in proc.stdout, proc.stdout
+    proc, argv = run_run_step(tmp_path, "export", "staging")
+    assert proc.returncode == 0 and argv[:2] == ["export", "staging"], argv
+
+
+def test_a_stale_report_from_an_earlier_step_is_not_published(tmp_path):
+    (tmp_path / "temp").mkdir()
+    (tmp_path / "temp" / "envsync-check-report.json").write_text('{"stale": true}')
+    proc, _ = run_run_step(tmp_path, "check", "", exit_status=3)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "report=\n" in (tmp_path / "out").read_text(), (tmp_path / "out").read_text()
+    assert not (tmp_path / "temp" / "envsync-check-report.json").exists()
+
+
+def test_a_stale_lock_is_taken_over_and_a_venv_whose_python_is_gone_is_rebuilt(tmp_path, pip_cache):
+    cache_dir = tmp_path / "tool-cache"
+    first = run_install_step(tmp_path, cache_dir, pip_cache)
+    assert first.returncode == 0, first.stdout + first.stderr
+    (venv,) = [p for p in cache_dir.iterdir()]
+    # Finished, but its interpreter is gone (a runner image update): rebuilt in place.
+    python = venv / "bin" / "python"
+    python.unlink()
+    python.symlink_to(tmp_path / "no-such-python")
+    again = run_install_step(tmp_path, cache_dir, pip_cache)
+    assert again.returncode == 0 and "EnvSync venv built in" in again.stdout, again.stdout + again.stderr
+    assert subprocess.run([str(python), "-c", ""]).returncode == 0
+    # A lock taken 20 minutes ago by a job that died: taken over, the cache's venv rebuilt.
+    (venv / ".envsync-complete").unlink()
+    lock = cache_dir / (venv.name + ".lock")
+    lock.mkdir()
+    (lock / "taken").write_text(str(int(time.time()) - 20 * 60))
+    stale = run_install_step(tmp_path, cache_dir, pip_cache)
+    assert stale.returncode == 0 and "taking over" in stale.stdout, stale.stdout + stale.stderr
+    assert f"envsync={venv}/bin/envsync" in (tmp_path / "out").read_text()
+    assert (venv / ".envsync-complete").exists() and not lock.exists()
+
+
+def venv_key(python: str) -> str:
+    """The install step's cache key as the given interpreter computes it."""
+    code = re.search(r"""key="\$\("\$ENVSYNC_ACTION_PYTHON" -c '\n(.*?)\n\s*' "\$GITHUB_ACTION_PATH"\)\"""",
+                     action_scripts()["install"], re.DOTALL).group(1)
+    return subprocess.run([python, "-c", code, str(PROJECT)], capture_output=True, text=True, check=True,
+                          timeout=60).stdout.strip()
+
+
+def test_the_venv_cache_key_names_the_interpreter_that_builds_it(tmp_path):
+    """Two interpreters of the same minor version (another install, a patch release) get two venvs."""
+    base = Path(os.path.realpath(sys.executable))
+    other = tmp_path / "bin" / base.name
+    other.parent.mkdir()
+    shutil.copy2(base, other)
+    assert venv_key(sys.executable) == venv_key(str(base))
+    assert venv_key(str(other)) != venv_key(str(base))
+
+
+def test_a_venv_another_job_finished_while_this_one_took_the_lock_is_reused(tmp_path, pip_cache):
+    cache_dir = tmp_path / "tool-cache"
+    first = run_install_step(tmp_path, cache_dir, pip_cache)
+    assert first.returncode == 0, first.stdout + first.stderr
+    (venv,) = [p for p in cache_dir.iterdir()]
+    (venv / ".envsync-complete").unlink()
+    # The other job writes its marker just before this one's mkdir of the lock succeeds.
+    racing = tmp_path / "racing-bin"
+    racing.mkdir()
+    real_mkdir = shutil.which("mkdir")
+    (racing / "mkdir").write_text('#!/bin/sh\nfor last; do :; done\n'
+                                  'case "$last" in *.lock) : > "${last%.lock}/.envsync-complete" ;; esac\n'
+                                  f'exec {real_mkdir} "$@"\n')
+    (racing / "mkdir").chmod(0o755)
+    again = run_install_step(tmp_path, cache_dir, pip_cache, PATH=f"{racing}:{os.environ['PATH']}")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "EnvSync venv reused" in again.stdout and "built in" not in again.stdout, again.stdout
+    assert (venv / ".envsync-complete").exists() and not list(cache_dir.glob("*.lock"))

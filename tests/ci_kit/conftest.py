@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import is_ci_setting
+
 PROJECT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 REQUIRE_TOOLS = os.environ.get("ENVSYNC_REQUIRE_CI_TOOLS") == "1"
@@ -45,9 +47,8 @@ def tool(name: str) -> str:
 
 def clean_env(**extra: str) -> dict[str, str]:
     """The environment for a runner: none of this machine's CI, cloud or EnvSync settings leak in."""
-    drop = ("ENVSYNC_", "AWS_", "GITHUB_", "ACTIONS_", "RUNNER_", "GITLAB_", "CI_", "GOOGLE_", "AZURE_",
-            "GIT_", "PYTEST_")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(drop) and k not in ("CI", "VIRTUAL_ENV")}
+    env = {k: v for k, v in os.environ.items()
+           if not is_ci_setting(k) and not k.startswith(("GIT_", "PYTEST_")) and k != "VIRTUAL_ENV"}
     env.update({"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "t",
                 "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
                 "GIT_COMMITTER_EMAIL": "t@example.com", "NO_COLOR": "1", "TERM": "dumb"})

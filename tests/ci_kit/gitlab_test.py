@@ -266,3 +266,21 @@ def test_check_rules_input_replaces_the_check_jobs_rules(default_repo, tmp_path)
     repo, _ = default_repo("    inputs:\n      check-rules:\n        - if: $CI_COMMIT_BRANCH\n")
     assert jobs_in(repo, tmp_path, {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "feature"}) == {"envsync-check"}
     assert jobs_in(repo, tmp_path, MERGE_REQUEST) == set()
+
+
+def test_string_inputs_reach_scripts_only_through_variables():
+    """`$[[ inputs.X ]]` is pasted into the YAML before the job runs: a string input inside a script
+    line would be shell code. Only boolean and number inputs may appear there."""
+    import yaml
+
+    from tests.ci_kit.conftest import PROJECT
+
+    spec, jobs = yaml.safe_load_all((PROJECT / "templates" / "envsync.yml").read_text())
+    typed = {name for name, input_ in spec["spec"]["inputs"].items() if input_.get("type") in ("boolean", "number")}
+    for job, body in jobs.items():
+        if not isinstance(body, dict):
+            continue
+        for key in ("before_script", "script", "after_script"):
+            for line in body.get(key) or []:
+                for name in re.findall(r"\$\[\[\s*inputs\.([\w-]+)", line):
+                    assert name in typed, f"{job}.{key}: the string input {name} is pasted into a script"
