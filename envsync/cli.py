@@ -1024,7 +1024,10 @@ def history(ctx, args, as_json) -> int:
     else:
         names, key = (), (args[0] if args else None)
     target = config.select(names)[0]
-    entries = open_store(target).history(key, changes=key is None)
+    store = open_store(target)
+    entries = store.history(key, changes=key is None)
+    for message in store.notes:  # e.g. names an old version holds that are not .env keys
+        warn(message)
     out = Output(as_json)
     rows = report.history_rows(entries, key)
     subject = f"{target.name}" + (f" {key}" if key else "")

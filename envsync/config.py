@@ -11,7 +11,7 @@ from typing import Any
 
 from envsync.dotenv_file import KEY_PATTERN
 from envsync.errors import InputError
-from envsync.escaping import _UNSAFE
+from envsync.escaping import UNSAFE
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -223,7 +223,7 @@ def _string(table: dict[str, Any], key: str, where: str) -> str:
     value = table[key]
     if not isinstance(value, str) or not value.strip():
         raise InputError(f"{where}.{key}: must be a non-empty string")
-    if _UNSAFE.search(value):  # paths are shown as written: no control, bidi or line-separator characters
+    if UNSAFE.search(value):  # paths are shown as written: no control, bidi or line-separator characters
         raise InputError(f"{where}.{key}: contains a control character (NUL, newline, tab, a bidi control, "
                          "a line separator…) — remove it")
     return value

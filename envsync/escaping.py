@@ -12,7 +12,7 @@ import re
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 # C0, DEL, C1; the bidi embeddings, overrides and isolates (and the marks, which
 # reorder text as well); the line and paragraph separators some viewers break on.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 
 
 def _replacement(match: re.Match[str]) -> str:
@@ -25,7 +25,7 @@ def _replacement(match: re.Match[str]) -> str:
 def escape(text: object) -> str:
     """`text` on one line with its control characters visible: newline as `\\n`,
     other C0/C1/DEL as `\\xNN`, bidi controls and line separators as `\\uNNNN`."""
-    return _UNSAFE.sub(_replacement, str(text))
+    return UNSAFE.sub(_replacement, str(text))
 
 
 def rich(text: object) -> str:
