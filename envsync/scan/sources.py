@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
 
 from envsync.errors import InputError
-from envsync.scan.content import BINARY_SNIFF, decode
+from envsync.scan.content import decode
 from envsync.scan.env_lines import read_env_lines
 from envsync.scan.settings import Settings
 from envsync.scan.values import Values
