@@ -830,9 +830,9 @@ def rollback_command(ctx, target, to, dry_run, yes, adopt, force_delete, as_json
 
 def allow_key_option(func):
     return click.option("--allow-key", multiple=True, metavar="KEY",
-                        help="Let the target set this variable although it controls what runs or where "
-                             "credentials go (LD_*, BASH_ENV, ENVSYNC_*, GITHUB_*, AWS_ENDPOINT_URL*, CA bundles; "
-                             "for github-env and gitlab-dotenv also NODE_OPTIONS, PYTHONPATH, …). Repeatable.")(func)
+                        help="Let the target set this variable although it controls what runs (LD_*, "
+                             "BASH_ENV, PATH, ENVSYNC_*; in a CI job or for github-env and gitlab-dotenv also "
+                             "GITHUB_*, AWS_ENDPOINT_URL*, CA bundles, NODE_OPTIONS, PYTHONPATH, …). Repeatable.")(func)
 
 
 def source_option(func):
@@ -889,7 +889,7 @@ def export_command(ctx, target, fmt, output, reveal, source, allow_key) -> int:
     values = _values(ctx, target, source)
     if fmt not in ("dotenv", "json"):  # the others set environment variables: names only
         export_module.shell_safe_keys(values)
-        export_module.check_control_variables(values, allow_key, whole_job=fmt != "shell")
+        export_module.check_control_variables(values, allow_key, whole_job=fmt != "shell" or _in_ci())
     text = export_module.render(values, fmt)
     if fmt == export_module.GITHUB_ENV:
         return _append_github_env(values, text, output)
@@ -908,6 +908,12 @@ def export_command(ctx, target, fmt, output, reveal, source, allow_key) -> int:
         return EXIT_CLEAN
     click.echo(text, nl=False)
     return EXIT_CLEAN
+
+
+def _in_ci() -> bool:
+    from envsync import ci
+
+    return ci.provider() in (ci.GITHUB, ci.GITLAB)
 
 
 def _on_github() -> bool:
@@ -969,7 +975,7 @@ def run(ctx, source, no_override, allow_key, args) -> int:
     name, command = _split_run_args(args)
     values = _values(ctx, name, source)
     export_module.shell_safe_keys(values)
-    export_module.check_control_variables(values, allow_key, whole_job=False)
+    export_module.check_control_variables(values, allow_key, whole_job=_in_ci())
     CiRun("run").mask(values.values())
     env = dict(os.environ)
     for key, value in values.items():

@@ -29,18 +29,17 @@ def render(values: Mapping[str, str], fmt: str) -> str:
     raise InputError(f"unknown export format {fmt!r} — use one of {', '.join(FORMATS)}")
 
 
-# Variables that change what runs or where credentials go, not what an application reads:
-# a value of the store (which a teammate may write) must not set them in a process, or in
-# every later step of a CI job, unless the user names them (--allow-key).
-_CONTROL_VARIABLES = re.compile(
-    r"(ENVSYNC_|GITHUB_|ACTIONS_|RUNNER_|LD_|DYLD_|AWS_ENDPOINT_URL).*"
-    r"|BASH_ENV|ENV|SHELLOPTS|BASHOPTS|PROMPT_COMMAND|IFS|PATH"
-    r"|AWS_CA_BUNDLE|REQUESTS_CA_BUNDLE|SSL_CERT_FILE|SSL_CERT_DIR|CURL_CA_BUNDLE|AZURE_AUTHORITY_HOST"
-)
-# For a CI job's later steps (other actions, other tools) also the interpreters' start-up hooks.
+# Variables that change what runs, not what an application reads: a value of the store (which a
+# teammate may write) must not set them in a process unless the user names them (--allow-key).
+_CONTROL_VARIABLES = re.compile(r"(ENVSYNC_|LD_|DYLD_).*|BASH_ENV|ENV|SHELLOPTS|BASHOPTS|PROMPT_COMMAND|IFS|PATH")
+# In a CI job (its later steps, other actions, other tools, EnvSync run again) also where
+# credentials and tokens go, and the interpreters' start-up hooks. A developer's own process
+# may well take these from its .env (a local emulator's AWS_ENDPOINT_URL, NODE_OPTIONS).
 _JOB_CONTROL_VARIABLES = re.compile(
-    r"NODE_OPTIONS|NODE_EXTRA_CA_CERTS|PYTHON(PATH|STARTUP|HOME|INSPECT)|PERL5(OPT|LIB)|RUBYOPT|RUBYLIB"
-    r"|JAVA_TOOL_OPTIONS|_JAVA_OPTIONS|JDK_JAVA_OPTIONS|GIT_.*"
+    r"(GITHUB_|ACTIONS_|RUNNER_|AWS_ENDPOINT_URL|GIT_).*"
+    r"|AWS_CA_BUNDLE|REQUESTS_CA_BUNDLE|SSL_CERT_FILE|SSL_CERT_DIR|CURL_CA_BUNDLE|AZURE_AUTHORITY_HOST"
+    r"|NODE_OPTIONS|NODE_EXTRA_CA_CERTS|PYTHON(PATH|STARTUP|HOME|INSPECT)|PERL5(OPT|LIB)|RUBYOPT|RUBYLIB"
+    r"|JAVA_TOOL_OPTIONS|_JAVA_OPTIONS|JDK_JAVA_OPTIONS"
 )
 
 
@@ -51,7 +50,7 @@ def check_control_variables(values: Mapping[str, str], allowed: Iterable[str], *
         if key in allowed:
             continue
         if _CONTROL_VARIABLES.fullmatch(key) or (whole_job and _JOB_CONTROL_VARIABLES.fullmatch(key)):
-            where = "every later step of the job" if whole_job else "the process"
+            where = "the CI job" if whole_job else "the process"
             raise InputError(f"{key}: would set a variable that controls what runs or where credentials go, in "
                              f"{where} — nothing was handed on; pass --allow-key {key} if the target really "
                              "should set it")

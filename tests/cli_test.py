@@ -470,8 +470,13 @@ def test_a_store_cannot_set_control_variables(run_envsync, team, key, args):
     assert allowed.code == 0, allowed.output
 
 
-def test_node_options_is_fine_for_a_process_of_your_own(run_envsync, team):
+def test_a_process_of_your_own_takes_its_usual_settings_but_not_in_ci(run_envsync, team):
+    """NODE_OPTIONS, a local emulator's AWS_ENDPOINT_URL or a GITHUB_TOKEN in a developer's
+    .env are ordinary; in a CI job the same keys would steer the job's later tools and tokens."""
     folder = team[0]
-    (folder / ".env").write_text("NODE_OPTIONS=--max-old-space-size=4096\n")
+    (folder / ".env").write_text("NODE_OPTIONS=--max-old-space-size=4096\nAWS_ENDPOINT_URL=http://localhost:4566\n"
+                                 "GITHUB_TOKEN=dev-token-for-scripts\n")
     assert run_envsync("push", "--yes", cwd=folder).code == 0
     assert run_envsync("run", "--", "true", cwd=folder).code == 0
+    in_ci = run_envsync("run", "--", "true", cwd=folder, env={"GITLAB_CI": "true"})
+    assert in_ci.code == 2 and "AWS_ENDPOINT_URL: would set a variable" in in_ci.stderr, in_ci.output
