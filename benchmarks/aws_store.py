@@ -21,14 +21,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import socket
-import subprocess
 import urllib.request
 
 import boto3
 import botocore.client
 
 from envsync.cli import main as envsync
+from moto_process import start_moto  # benchmarks/moto_process.py, beside this script
 
 CALLS: collections.Counter[str] = collections.Counter()
 _original = botocore.client.BaseClient._make_api_call
@@ -60,23 +59,6 @@ def run_cli(folder: Path, *args: str) -> int:
             return envsync(list(args))
     finally:
         os.chdir(cwd)
-
-
-def start_moto() -> tuple[subprocess.Popen, str]:
-    """moto's server in its own process, so it does not share the client's GIL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen([str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    endpoint = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1)
-            return server, endpoint
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("moto_server did not start")
 
 
 def reset(endpoint: str) -> None:

@@ -26,7 +26,6 @@ import argparse
 import math
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,8 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+from moto_process import start_moto  # benchmarks/moto_process.py, beside this script
 
 ENVSYNC = str(Path(sys.executable).parent / "envsync")
 COMMANDS = ["push", "plan", "push --prune", "check", "pull --prune", "sync --prune"]
@@ -151,24 +152,6 @@ def report(title: str, results: dict[int, dict[str, Run]]) -> None:
     if all(v is not None for row in emulator for v in row):
         print("emulator CPU s (moto's own process, not EnvSync's): " + "; ".join(
             f"{n:,} keys " + " / ".join(f"{v:.1f}" for v in row) for n, row in zip(sizes, emulator)))
-
-
-def start_moto() -> tuple[subprocess.Popen, str]:
-    """moto's server in its own process, so it does not share the client's CPU accounting."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen([str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    endpoint = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1)
-            return server, endpoint
-        except OSError:
-            time.sleep(0.1)
-    server.terminate()
-    raise SystemExit("moto_server did not start")
 
 
 def reset_moto(endpoint: str) -> None:
