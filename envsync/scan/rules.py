@@ -126,7 +126,24 @@ class GitHubToken(Rule):
         return not looks_like_placeholder(secret.split("_", 1)[1] if secret.startswith("gh") else secret[11:])
 
 
-class GitLabToken(Rule):
+class _TwoForms(Rule):
+    """A token written in one of two forms: its pattern's `secret` group, or the group named
+    `other`; `body` is the part of it that must not look like a placeholder."""
+
+    other: ClassVar[str]
+
+    def body(self, group: str, secret: str) -> str:
+        raise NotImplementedError
+
+    def match(self, text: str, at: int) -> tuple[int, int] | None:
+        found = self.pattern.match(text, at, min(len(text), at + self.reach))
+        if found is None:
+            return None
+        group = "secret" if found.group("secret") else self.other
+        return None if looks_like_placeholder(self.body(group, found.group(group))) else found.span(group)
+
+
+class GitLabToken(_TwoForms):
     id = "gitlab-token"
     name = "GitLab token"
     keywords = ("glpat-", "gldt-", "glrt-", "glptt-", "glcbt-", "glft-", "glffct-", "glsoat-", "gloas-", "glimt-",
@@ -142,14 +159,10 @@ class GitLabToken(Rule):
     )
     help = "revoke it in GitLab (the token's settings page), then remove it"
 
-    def match(self, text: str, at: int) -> tuple[int, int] | None:
-        found = self.pattern.match(text, at, min(len(text), at + self.reach))
-        if found is None:
-            return None
-        group = "secret" if found.group("secret") else "cookie"
-        secret = found.group(group)
-        body = secret if group == "cookie" else secret[9:] if secret.startswith("GR1348941") else secret.split("-", 1)[1]
-        return None if looks_like_placeholder(body) else found.span(group)
+    other = "cookie"
+
+    def body(self, group: str, secret: str) -> str:
+        return secret if group == "cookie" else secret[9:] if secret.startswith("GR1348941") else secret.split("-", 1)[1]
 
 
 class SlackToken(Rule):
@@ -396,7 +409,7 @@ class DatabricksToken(_Prefixed):
     help = "revoke it in the Databricks workspace (User settings > Access tokens), then remove it"
 
 
-class MailgunKey(Rule):
+class MailgunKey(_TwoForms):
     id = "mailgun-api-key"
     name = "Mailgun API key"
     keywords = ("key-", "mailgun", "MAILGUN", "Mailgun")
@@ -407,12 +420,10 @@ class MailgunKey(Rule):
     )
     help = "rotate the key in Mailgun (API Security), then remove it"
 
-    def match(self, text: str, at: int) -> tuple[int, int] | None:
-        found = self.pattern.match(text, at, min(len(text), at + self.reach))
-        if found is None:
-            return None
-        group = "secret" if found.group("secret") else "new"
-        return None if looks_like_placeholder(found.group(group).split("-", 1)[-1]) else found.span(group)
+    other = "new"
+
+    def body(self, group: str, secret: str) -> str:
+        return secret.split("-", 1)[-1]
 
 
 class PostmanKey(_Prefixed):
@@ -469,7 +480,7 @@ class NotionToken(_Prefixed):
     help = "refresh the integration's secret at notion.so/my-integrations, then remove it"
 
 
-class SourcegraphToken(Rule):
+class SourcegraphToken(_TwoForms):
     id = "sourcegraph-token"
     name = "Sourcegraph access token"
     keywords = ("sgp_", "sourcegraph", "SOURCEGRAPH", "Sourcegraph")
@@ -480,13 +491,10 @@ class SourcegraphToken(Rule):
     )
     help = "delete the token in Sourcegraph (Settings > Access tokens), then remove it"
 
-    def match(self, text: str, at: int) -> tuple[int, int] | None:
-        found = self.pattern.match(text, at, min(len(text), at + self.reach))
-        if found is None:
-            return None
-        group = "secret" if found.group("secret") else "old"
-        secret = found.group(group)
-        return None if looks_like_placeholder(secret[4:] if group == "secret" else secret) else found.span(group)
+    other = "old"
+
+    def body(self, group: str, secret: str) -> str:
+        return secret[4:] if group == "secret" else secret
 
 
 class OnePasswordServiceToken(_Prefixed):
