@@ -17,13 +17,12 @@ from envsync.escaping import escape
 from envsync.stores import open_store
 
 
-def split_args(config: Config, args: tuple[str, ...], command: str) -> tuple[str | None, str]:
-    """[TARGET] KEY: with one argument, the KEY of the only target (config.select says if there are more)."""
+def split_args(args: tuple[str, ...], command: str) -> tuple[str | None, str]:
+    """[TARGET] KEY: with one argument, the KEY of the only target (config.select says if there are
+    more). The key is the caller's to check (`set` first cuts a `=VALUE` off it)."""
     if len(args) not in (1, 2):
         raise click.UsageError(f"{command} takes [TARGET] KEY")
-    name, key = (args[0], args[1]) if len(args) == 2 else (None, args[0])
-    check_key(key)
-    return name, key
+    return (args[0], args[1]) if len(args) == 2 else (None, args[0])
 
 
 def check_key(key: str) -> None:
@@ -35,7 +34,8 @@ def check_key(key: str) -> None:
 def run(config: Config, args: tuple[str, ...], *, reveal: bool, newline: bool) -> int:
     from envsync.cli import CiRun, _refuse_a_job_log, _stdout_is_a_file, progress, warn
 
-    name, key = split_args(config, args, "get")
+    name, key = split_args(args, "get")
+    check_key(key)
     target = config.select((name,) if name else (), hint=ONE_TARGET)[0]
     # Refused before the store is read: nothing is fetched that cannot be shown.
     if sys.stdout.isatty() and not reveal:

@@ -21,7 +21,7 @@ from envsync.errors import EXIT_CLEAN, EXIT_DRIFT, EnvSyncError, InputError
 from envsync.plan import Mode, Plan
 from envsync.stores.base import Change, StoreOptions, applied
 
-from envsync.commands.get import check_key
+from envsync.commands.get import check_key, split_args
 
 
 @dataclass(frozen=True)
@@ -39,9 +39,7 @@ class Write:
 
 def parse_key(config: Config, args: tuple[str, ...], command: str) -> tuple[Target, str, str | None]:
     """[TARGET] KEY[=VALUE]: the target, the key, and a value given on the command line (warned about)."""
-    if len(args) not in (1, 2):
-        raise click.UsageError(f"{command} takes [TARGET] KEY")
-    name, key = (args[0], args[1]) if len(args) == 2 else (None, args[0])
+    name, key = split_args(args, command)
     given = None
     if "=" in key and command == "set":
         key, given = key.split("=", 1)
