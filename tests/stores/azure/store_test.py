@@ -7,24 +7,21 @@ Everything goes through the real SDK and azure-identity over TLS to the in-test 
 from __future__ import annotations
 
 import json
-import re
 import time
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from envsync.config import Target
 from envsync.errors import ApplyError, ConflictError, EnvSyncError, InputError, StoreError
 from envsync.model import Change, Snapshot
 from envsync.stores import open_store
-from envsync.stores.azure import VALUE_LIMIT, WORKERS, key_to_name, name_to_key
+from envsync.stores.azure.names import key_to_name
+from envsync.stores.azure.store import VALUE_LIMIT, WORKERS
 from envsync.stores.base import StoreOptions
 from tests.fakes.azure_fake import CLIENT_ID, TENANT, FakeAzure
 
 EMPTY = Snapshot(values={})
-KEYS = st.from_regex(r"[A-Za-z_][A-Za-z0-9_.\-]{0,40}", fullmatch=True)
 
 
 def open_azure(fake: FakeAzure, root: Path, prefix: str = "app", layout: str = "per-key",
@@ -40,35 +37,6 @@ def push(store, values: dict[str, str | None], expected: Snapshot | None = None)
 
 
 # -- key names -------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("key, name", [
-    ("DATABASE_URL", "DATABASE-URL"),
-    ("_LEADING", "-LEADING"),
-    ("lower_case", "lower-case"),
-    ("K", "K"),
-    ("dash-key", "0dash-dkey"),
-    ("dotted.key_name", "0dotted-pkey--name"),
-    ("A-", "0A-d"),
-])
-def test_key_names_map_to_what_key_vault_allows(key: str, name: str) -> None:
-    assert key_to_name(key) == name
-    assert name_to_key(name) == key
-    assert name_to_key(name.lower()) == key.lower()  # Key Vault may hand names back in another case
-
-
-@pytest.mark.parametrize("name", ["", "1shard-000", "9lives", "0", "0a-x", "0a-", "0abc", "a--b.c", "0-d-"])
-def test_names_envsync_would_not_write_map_to_no_key(name: str) -> None:
-    assert name_to_key(name) is None
-
-
-@settings(max_examples=300, deadline=None)
-@given(KEYS, KEYS)
-def test_mapping_round_trips_and_collides_only_by_case(a: str, b: str) -> None:
-    name = key_to_name(a)
-    assert re.fullmatch(r"[0-9A-Za-z-]+", name)
-    assert name_to_key(name) == a
-    assert (key_to_name(a).lower() == key_to_name(b).lower()) == (a.lower() == b.lower())
 
 
 def test_keys_round_trip_through_the_vault(azure_fake: FakeAzure, tmp_path: Path) -> None:
@@ -515,9 +483,9 @@ def test_doctor_asks_for_a_token_of_the_vaults_cloud(azure_fake: FakeAzure, tmp_
 
 def test_history_of_the_target_reads_only_the_newest_versions(azure_fake: FakeAzure, tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    from envsync.stores import azure
+    from envsync.stores.azure import store as azure_store
 
-    monkeypatch.setattr(azure, "HISTORY_DEPTH", 3)
+    monkeypatch.setattr(azure_store, "HISTORY_DEPTH", 3)
     store = open_azure(azure_fake, tmp_path, layout="bundle")
     written = EMPTY
     for i in range(6):

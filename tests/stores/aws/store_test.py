@@ -40,7 +40,7 @@ from tests.fakes.aws_server import (
 )
 
 EMPTY = Snapshot(values={})
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 class Aws:
