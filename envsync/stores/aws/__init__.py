@@ -1,5 +1,6 @@
-"""AWS Secrets Manager (`aws-sm://`): the store in `store.py`, its credentials (and the CI's
-OIDC federation into them) in `auth.py`, its error messages in `errors.py`.
+"""AWS Secrets Manager (`aws-sm://`): opened in `connect.py` (the URI, the client), the store
+in `store.py`, its credentials (and the CI's OIDC federation into them) in `auth.py`, its
+error messages in `errors.py`.
 
 This module is what EnvSync knows of the backend before boto3 is imported."""
 from __future__ import annotations
@@ -21,7 +22,7 @@ def _federation(target: Target) -> str | None:
 
 BACKEND = Backend(
     scheme="aws-sm",
-    module="envsync.stores.aws.store",
+    module="envsync.stores.aws.connect",
     extra="aws",
     auth_keys=frozenset({"aws_role_arn", "aws_role_session_name", "aws_role_duration", "aws_region"}),
     federation=_federation,

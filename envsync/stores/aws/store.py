@@ -1,9 +1,4 @@
-"""AWS Secrets Manager: `aws-sm://NAME_OR_PREFIX?region=&profile=&endpoint=&layout=`.
-
-`endpoint=` must be a Secrets Manager host of AWS (regional, FIPS, dual-stack or a VPC
-endpoint), loopback (http allowed there: emulators), or https to a host that
-ENVSYNC_ALLOW_ENDPOINTS allows (envsync.endpoints); AWS_ENDPOINT_URL is boto3's own,
-the environment's choice, and not checked.
+"""AWS Secrets Manager: the store of an `aws-sm://` target (opened by `connect.py`).
 
 bundle:  one secret NAME holding the target as a JSON object (sharded past 64 KiB).
 per-key: one secret PREFIX/KEY per key, tagged managed-by=envsync and envsync-key=KEY.
@@ -22,16 +17,14 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
-from urllib.parse import urlsplit
+from typing import Any, Mapping, Sequence
 
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from envsync import endpoints
 from envsync.errors import ConflictError, EnvSyncError, InputError, StoreError
 from envsync.model import KEY_PATTERN, Change, Snapshot, StoreInfo, VersionInfo
-from envsync.stores import bundle, resolve_layout
+from envsync.stores import bundle
 from envsync.stores.aws import auth
 from envsync.stores.aws.errors import Exists, InvalidRequest, Missing, StageMoved, error_from, translate
 from envsync.stores.base import (
@@ -47,10 +40,6 @@ from envsync.stores.base import (
     unreadable,
 )
 from envsync.stores.calls import bounded_pool, snake
-from envsync.stores.uri import StoreURI
-
-if TYPE_CHECKING:
-    from envsync.config import Target
 
 class _NoBodies(logging.Filter):
     """botocore logs whole request parameters and response bodies at DEBUG, and for
@@ -73,45 +62,8 @@ HISTORY_DEPTH = 100  # bundle versions read to tell when one key changed (AWS ke
 PENDING_STAGE = "ENVSYNC_PENDING"  # our own label: never disturbs a rotation's AWSPENDING
 MANAGED_TAG = {"Key": "managed-by", "Value": "envsync"}
 KEY_TAG = "envsync-key"
-OPTIONS = {"region", "profile", "endpoint", "layout", "recovery_days"}
 NAME_LIMIT = 512  # characters in a secret name
 _pool = bounded_pool(WORKERS)
-
-
-def open_store(uri: StoreURI, target: Target, options: StoreOptions) -> AwsStore:
-    uri.require_known_options(OPTIONS)
-    name = uri.location.strip("/")
-    if not name:
-        raise InputError(f"target {target.name}: aws-sm:// needs a secret name or prefix")
-    _check_endpoint_and_region(uri)
-    recovery = uri.option("recovery_days", "7") or "7"
-    if not recovery.isdigit() or not 7 <= int(recovery) <= 30:
-        raise InputError(f"store {uri.text!r}: recovery_days must be 7 to 30 (AWS's recovery window)")
-    config = Config(retries={"mode": "adaptive", "max_attempts": 8}, max_pool_connections=WORKERS * 2,
-                    connect_timeout=5, read_timeout=30, user_agent_extra="envsync")
-    session, client = auth.session(uri, target, config)
-    store = AwsStore(uri.text, name, resolve_layout(uri, target), client, options, int(recovery))
-    store.session, store.endpoint = session, uri.option("endpoint")
-    return store
-
-
-def _check_endpoint_and_region(uri: StoreURI) -> None:
-    endpoint, region = uri.option("endpoint"), uri.option("region")
-    if endpoint is not None:
-        parts = urlsplit(endpoint)
-        try:
-            port_ok = parts.port is None or parts.port > 0
-        except ValueError:
-            port_ok = False
-        if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
-            raise InputError(f"store {uri.text!r}: endpoint={endpoint!r} must be a URL like http://localhost:4566 "
-                             "(scheme, host and an optional port up to 65535)")
-        # Requests to it are signed with the run's keys, and a plaintext one also gets the
-        # OIDC token at STS (auth.sts_endpoint): AWS's own hosts, loopback or an allowance only.
-        endpoints.check_url(endpoint, where=f"store {uri.text!r}", setting="endpoint= in the store URI",
-                            trusted=lambda host: endpoints.aws_service_host(host, "secretsmanager"))
-    if region is not None and not auth.REGION.match(region):
-        raise InputError(f"store {uri.text!r}: region={region!r} is not an AWS region name (e.g. eu-west-1)")
 
 
 @dataclass

@@ -1,6 +1,7 @@
-"""Azure Key Vault (`azure-kv://`): the store in `store.py`, its credentials (and the CI's
-OIDC federation into them) in `auth.py`, secret names and tags in `names.py`, the version
-log tag that records deletions in `versionlog.py`, error messages in `errors.py`.
+"""Azure Key Vault (`azure-kv://`): opened in `connect.py` (the URI, the vault host, the
+client), the store in `store.py`, its credentials (and the CI's OIDC federation into them)
+in `auth.py`, secret names and tags in `names.py`, the version log tag that records
+deletions in `versionlog.py`, error messages in `errors.py`.
 
 This module is what EnvSync knows of the backend before the Azure SDK is imported."""
 from __future__ import annotations
@@ -34,7 +35,7 @@ def _offers_token(target: Target) -> bool:
 
 BACKEND = Backend(
     scheme="azure-kv",
-    module="envsync.stores.azure.store",
+    module="envsync.stores.azure.connect",
     extra="azure",
     auth_keys=frozenset({"azure_tenant_id", "azure_client_id"}),
     federation=_federation,

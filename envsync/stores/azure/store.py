@@ -1,14 +1,4 @@
-"""Azure Key Vault: `azure-kv://VAULT[/PREFIX]?layout=bundle|per-key&retries=N`.
-
-Where: a bare VAULT name means `https://VAULT.vault.azure.net`; a host with a dot or
-a port (`myvault.vault.azure.cn`, `myvault.privatelink.vaultcore.azure.net`) is used as
-is, over https, if it is an Azure cloud's vault host, loopback, or allowed by
-ENVSYNC_ALLOW_ENDPOINTS (envsync.endpoints). Tokens are only ever asked for the vault
-cloud's Key Vault scope, whatever the 401 challenge names (the SDK's own check of the
-challenge stays on for the clouds' vault hosts); the CA bundle comes from
-`REQUESTS_CA_BUNDLE`. `retries=N` sets the SDK's retry budget per call
-(default: the SDK's own, 10 with exponential backoff); tests pass `retries=0` so an
-injected failure costs no backoff.
+"""Azure Key Vault: the store of an `azure-kv://` target (opened by `connect.py`).
 
 Layouts:
 
@@ -66,8 +56,6 @@ bounded thread pool.
 """
 from __future__ import annotations
 
-import os
-import re
 import secrets
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -85,10 +73,10 @@ from azure.core.exceptions import (
 )
 from azure.keyvault.secrets import SecretClient
 
-from envsync import ci, endpoints
+from envsync import ci
 from envsync.errors import ConflictError, EnvSyncError, InputError, StoreError
 from envsync.model import KEY_PATTERN, Change, Snapshot, StoreInfo, VersionInfo
-from envsync.stores import bundle, resolve_layout
+from envsync.stores import bundle
 from envsync.stores.azure import auth
 from envsync.stores.azure.errors import DOING, Disabled, Missing, SoftDeleted, auth_error, details, first_line, http_error
 from envsync.stores.azure.names import (
@@ -123,12 +111,9 @@ from envsync.stores.base import (
     unreadable,
 )
 from envsync.stores.calls import bounded_pool
-from envsync.stores.uri import StoreURI
 
 if TYPE_CHECKING:
     from azure.keyvault.secrets import DeletedSecret, SecretProperties
-
-    from envsync.config import Target
 
 VALUE_LIMIT = 25_000  # bytes in one secret value ("25k bytes")
 SHARD_LIMIT = 24_000  # a bundle shard, with room to spare
@@ -136,57 +121,7 @@ PAGE = 25  # Key Vault's largest page
 HISTORY_DEPTH = 100  # newest bundle versions `history TARGET` reads to name their changes (as AWS)
 WORKERS = 8  # concurrent requests; within requests' pool of 10 connections per host
 DEFAULT_BUNDLE = "envsync"
-OPTIONS = {"layout", "retries"}
-VAULT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]\Z")
-HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?\Z")
-PREFIX = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\Z")
 _pool = bounded_pool(WORKERS)
-
-
-def open_store(uri: StoreURI, target: Target, options: StoreOptions) -> AzureStore:
-    uri.require_known_options(OPTIONS)
-    host, _, prefix = uri.location.partition("/")
-    prefix = prefix.strip("/")
-    if not HOST.match(host):
-        raise InputError(f"store {uri.text!r}: {host!r} is not a vault name or host — "
-                         "e.g. azure-kv://myvault/myapp or azure-kv://myvault.vault.azure.net/myapp")
-    if "." in host or ":" in host:
-        vault_url = f"https://{host}"
-    elif VAULT_NAME.match(host):
-        vault_url = f"https://{host}.vault.azure.net"
-    else:
-        raise InputError(f"store {uri.text!r}: {host!r} is not a valid vault name — 3 to 24 letters, digits "
-                         "and '-', starting with a letter")
-    if prefix and not PREFIX.match(prefix):
-        raise InputError(f"store {uri.text!r}: prefix {prefix!r} — Key Vault names take only letters, digits "
-                         "and '-' (e.g. myapp-prod)")
-    if len(prefix) > 100:
-        raise InputError(f"store {uri.text!r}: the prefix is over 100 characters; Key Vault names end at 127")
-    retries = uri.option("retries")
-    if retries is not None and not (retries.isdigit() and int(retries) <= 20):
-        raise InputError(f"store {uri.text!r}: retries={retries!r} must be a number from 0 to 20")
-    hostname, _, port = vault_url.removeprefix("https://").partition(":")
-    if port and not 1 <= int(port) <= 65535:  # HOST allows only digits here
-        raise InputError(f"store {uri.text!r}: port {port} — a port is a number from 1 to 65535")
-    endpoints.check_host(hostname, int(port) if port else None, where=f"store {uri.text!r}",
-                         setting="the vault host in the store URI",
-                         trusted=lambda name: endpoints.under(name, endpoints.AZURE_VAULT_SUFFIXES), tls=True)
-    auth.check_authority()
-    # The SDK's own check (the challenge's resource must be a parent domain of the vault's)
-    # cannot pass for a private-link name, a loopback fake or an allowed proxy; for those the
-    # token's scope is pinned by _VaultScopeOnly instead, so the server never picks it.
-    kwargs: dict[str, Any] = {"verify_challenge_resource": hostname.lower().endswith(auth.AZURE_VAULT_DOMAINS),
-                              "connection_timeout": 10, "read_timeout": 60}
-    if retries is not None:
-        kwargs["retry_total"] = int(retries)
-    ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE")
-    if ca_bundle:
-        kwargs["connection_verify"] = ca_bundle
-    credential = auth.credential(target)
-    client = SecretClient(vault_url, auth.VaultScopeOnly(credential, auth.vault_scope(host)), **kwargs)
-    store = AzureStore(uri.text, host, vault_url, prefix, resolve_layout(uri, target), client, options)
-    store.credential = credential
-    return store
 
 
 @dataclass

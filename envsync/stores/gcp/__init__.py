@@ -1,6 +1,7 @@
-"""GCP Secret Manager (`gcp-sm://`): the store in `store.py`, its credentials (and the CI's
-OIDC federation into them) in `auth.py`, payloads, labels and crc32c in `wire.py`, the
-etag lease that makes writes compare-and-swap in `lease.py`, error messages in `errors.py`.
+"""GCP Secret Manager (`gcp-sm://`): opened in `connect.py` (the URI, the project, the
+channel), the store in `store.py`, its credentials (and the CI's OIDC federation into
+them) in `auth.py`, payloads, labels and crc32c in `wire.py`, the etag lease that makes
+writes compare-and-swap in `lease.py`, error messages in `errors.py`.
 
 This module is what EnvSync knows of the backend before the Google SDK is imported."""
 from __future__ import annotations
@@ -21,7 +22,7 @@ def _federation(target: Target) -> str | None:
 
 BACKEND = Backend(
     scheme="gcp-sm",
-    module="envsync.stores.gcp.store",
+    module="envsync.stores.gcp.connect",
     extra="gcp",
     auth_keys=frozenset({"gcp_workload_identity_provider", "gcp_service_account"}),
     federation=_federation,

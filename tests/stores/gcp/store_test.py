@@ -359,36 +359,6 @@ def test_permission_denied_on_write_applies_nothing(gcp_fake, tmp_path):
     assert gcp_fake.secret_ids() == ["app_A"] and sorted(gcp_fake.secret("app_A").versions) == [1]
 
 
-# -- opening: URIs and the project --------------------------------------------------------------
-
-
-def test_project_from_google_cloud_project(gcp_fake, tmp_path, monkeypatch):
-    uri = f"gcp-sm:///app?endpoint={gcp_fake.endpoint}&insecure=true&layout=per-key"
-    with pytest.raises(InputError, match="no GCP project"):
-        open_at(tmp_path, uri)
-    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "other-project")
-    apply(open_at(tmp_path, uri), {"K": "v"}, EMPTY)
-    apply(open_at(tmp_path, uri.replace(":///", "://-/")), {"L": "w"}, EMPTY)
-    assert gcp_fake.secret_ids("other-project") == ["app_K", "app_L"] and gcp_fake.secret_ids() == []
-
-
-@pytest.mark.parametrize("uri, message", [
-    ("gcp-sm://p-roject?endpoint=h:1&insecure=true&region=x", "unknown option 'region'"),
-    ("gcp-sm://p-roject?insecure=true", "needs endpoint=HOST:PORT"),
-    ("gcp-sm://p-roject?endpoint=http://h:1&insecure=true", "must be HOST:PORT"),
-    ("gcp-sm://p-roject?endpoint=h:1&insecure=maybe", "must be true or false"),
-    ("gcp-sm://p-roject?endpoint=h:1&insecure=true&keep_versions=0", "keep_versions='0'"),
-    ("gcp-sm://p-roject?endpoint=h:1&insecure=true&timeout=never", "timeout='never'"),
-    ("gcp-sm://Bad_Project/app?endpoint=h:1&insecure=true", "not a GCP project id"),
-    ("gcp-sm://p-roject/my.app?endpoint=h:1&insecure=true", "PREFIX 'my.app'"),
-    ("gcp-sm://p-roject?endpoint=h:1&insecure=true&layout=flat", "must be bundle or per-key"),
-])
-def test_bad_uris_are_input_errors(tmp_path, uri, message):
-    with pytest.raises(InputError, match=message.replace(".", r"\.").replace("?", r"\?")) as caught:
-        open_at(tmp_path, uri)
-    assert caught.value.exit_code == 2
-
-
 # -- the bundle --------------------------------------------------------------------------------
 
 
