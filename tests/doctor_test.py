@@ -1,4 +1,4 @@
-"""`envsync doctor` on the file store (the cloud stores are in tests/ci_oidc_test.py, where
+"""`envsync doctor` on the file store (the cloud stores are in tests/stores/<cloud>/auth_test.py, where
 the identities are federated ones)."""
 from __future__ import annotations
 
