@@ -27,8 +27,10 @@ REGION = re.compile(r"[a-z]{2,4}(-[a-z]+)+-\d{1,2}\Z|local\Z")  # eu-west-1, us-
 _SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}\Z")
 
 
-def session(uri: StoreURI, target: Target, config: Config) -> tuple[Any, Any]:
+def session(uri: StoreURI, target: Target, connections: int) -> tuple[Any, Any]:
     """The boto3 session for a store, and its Secrets Manager client."""
+    config = Config(retries={"mode": "adaptive", "max_attempts": 8}, max_pool_connections=connections,
+                    connect_timeout=5, read_timeout=30, user_agent_extra="envsync")
     try:
         # botocore reads AWS_DEFAULT_REGION; many CI set-ups export only AWS_REGION.
         region = uri.option("region") or _auth_region(target) or os.environ.get("AWS_REGION") or None

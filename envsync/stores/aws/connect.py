@@ -10,8 +10,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from botocore.config import Config
-
 from envsync import endpoints
 from envsync.errors import InputError
 from envsync.stores import resolve_layout
@@ -35,9 +33,7 @@ def open_store(uri: StoreURI, target: Target, options: StoreOptions) -> AwsStore
     recovery = uri.option("recovery_days", "7") or "7"
     if not recovery.isdigit() or not 7 <= int(recovery) <= 30:
         raise InputError(f"store {uri.text!r}: recovery_days must be 7 to 30 (AWS's recovery window)")
-    config = Config(retries={"mode": "adaptive", "max_attempts": 8}, max_pool_connections=WORKERS * 2,
-                    connect_timeout=5, read_timeout=30, user_agent_extra="envsync")
-    session, client = auth.session(uri, target, config)
+    session, client = auth.session(uri, target, connections=WORKERS * 2)
     store = AwsStore(uri.text, name, resolve_layout(uri, target), client, options, int(recovery))
     store.session, store.endpoint = session, uri.option("endpoint")
     return store
