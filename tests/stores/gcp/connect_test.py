@@ -1,31 +1,19 @@
 """envsync/stores/gcp/connect.py: what a gcp-sm:// URI may say, and where the project comes from."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from envsync.config import Target
 from envsync.errors import InputError
-from envsync.model import Change, Snapshot
-from envsync.stores import open_store
-
-
-def open_uri(tmp_path: Path, uri: str):
-    return open_store(Target(name="dev", file=tmp_path / ".env", store=uri, root=tmp_path))
-
-
-def put(store, key: str, value: str) -> None:
-    store.apply([Change(key, value)], Snapshot(values={}))
+from tests.stores.gcp.secret_manager import EMPTY, apply, open_at
 
 
 def test_project_from_google_cloud_project(gcp_fake, tmp_path, monkeypatch):
     uri = f"gcp-sm:///app?endpoint={gcp_fake.endpoint}&insecure=true&layout=per-key"
     with pytest.raises(InputError, match="no GCP project"):
-        open_uri(tmp_path, uri)
+        open_at(tmp_path, uri)
     monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "other-project")
-    put(open_uri(tmp_path, uri), "K", "v")
-    put(open_uri(tmp_path, uri.replace(":///", "://-/")), "L", "w")
+    apply(open_at(tmp_path, uri), {"K": "v"}, EMPTY)
+    apply(open_at(tmp_path, uri.replace(":///", "://-/")), {"L": "w"}, EMPTY)
     assert gcp_fake.secret_ids("other-project") == ["app_K", "app_L"] and gcp_fake.secret_ids() == []
 
 
@@ -42,5 +30,5 @@ def test_project_from_google_cloud_project(gcp_fake, tmp_path, monkeypatch):
 ])
 def test_bad_uris_are_input_errors(tmp_path, uri, message):
     with pytest.raises(InputError, match=message.replace(".", r"\.").replace("?", r"\?")) as caught:
-        open_uri(tmp_path, uri)
+        open_at(tmp_path, uri)
     assert caught.value.exit_code == 2
