@@ -9,8 +9,9 @@ import pytest
 from envsync.stores.azure import auth
 from tests.ci_env import clean_ci_env, target  # noqa: F401 - clean_ci_env is a fixture
 from tests.conftest import without_masks
-from tests.fakes.azure_fake import FakeAzure
+from tests.fakes.azure_fake import CLIENT_ID, TENANT, FakeAzure
 from tests.fakes.oidc_fake import AZURE_AUDIENCE, GitHubOidcServer, check_azure_assertion, mint
+from tests.stores.azure.key_vault import EMPTY, open_azure, push
 from tests.stores.federation import assert_only_masks_hold_values, checks, doctor, project
 
 
@@ -31,6 +32,40 @@ def test_azure_on_an_aks_runner_keeps_its_workload_identity(tmp_path: Path, monk
     assert auth.federated_credential(target(tmp_path, **ids)) is None  # no CI token offered: the file serves
     monkeypatch.setenv("ENVSYNC_ID_TOKEN", mint("api://AzureADTokenExchange"))
     assert auth.federated_credential(target(tmp_path, **ids)) is not None  # the job's own token wins
+
+
+@pytest.mark.parametrize("source", ["auth-table", "environment"])
+def test_workload_identity_from_the_targets_ids(azure_fake: FakeAzure, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch, source: str) -> None:
+    """With the tenant and client ids configured and a federated token file at hand, the store
+    uses workload identity for that app (no AZURE_TENANT_ID / AZURE_CLIENT_ID needed)."""
+    monkeypatch.delenv("AZURE_TENANT_ID")
+    monkeypatch.delenv("AZURE_CLIENT_ID")
+    monkeypatch.setenv("AZURE_TOKEN_CREDENTIALS", "prod")
+    auth = {}
+    if source == "auth-table":
+        auth = {"azure_tenant_id": TENANT, "azure_client_id": CLIENT_ID}
+    else:
+        monkeypatch.setenv("ENVSYNC_AZURE_TENANT_ID", TENANT)
+        monkeypatch.setenv("ENVSYNC_AZURE_CLIENT_ID", CLIENT_ID)
+    store = open_azure(azure_fake, tmp_path, **auth)
+    push(store, {"A": "1"}, EMPTY)
+    assert azure_fake.token_requests[-1]["kind"] == "assertion"
+    assert azure_fake.token_requests[-1]["client_id"] == CLIENT_ID
+    assert azure_fake.token_requests[-1]["tenant"] == TENANT
+
+
+@pytest.mark.parametrize("vault, scope", [
+    ("myvault", "https://vault.azure.net/.default"),
+    ("myvault.vault.azure.cn", "https://vault.azure.cn/.default"),
+    ("myvault.vault.usgovcloudapi.net", "https://vault.usgovcloudapi.net/.default"),
+    ("127.0.0.1:8443", "https://vault.azure.net/.default"),
+])
+def test_doctor_asks_for_a_token_of_the_vaults_cloud(azure_fake: FakeAzure, tmp_path: Path, vault: str,
+                                                      scope: str) -> None:
+    store = open_azure(azure_fake, tmp_path)
+    store.vault = vault
+    assert store._token_scope() == scope
 
 
 # -- end to end ------------------------------------------------------------------------
