@@ -42,13 +42,13 @@ def test_workload_identity_from_the_targets_ids(azure_fake: FakeAzure, tmp_path:
     monkeypatch.delenv("AZURE_TENANT_ID")
     monkeypatch.delenv("AZURE_CLIENT_ID")
     monkeypatch.setenv("AZURE_TOKEN_CREDENTIALS", "prod")
-    auth = {}
+    settings = {}
     if source == "auth-table":
-        auth = {"azure_tenant_id": TENANT, "azure_client_id": CLIENT_ID}
+        settings = {"azure_tenant_id": TENANT, "azure_client_id": CLIENT_ID}
     else:
         monkeypatch.setenv("ENVSYNC_AZURE_TENANT_ID", TENANT)
         monkeypatch.setenv("ENVSYNC_AZURE_CLIENT_ID", CLIENT_ID)
-    store = open_azure(azure_fake, tmp_path, **auth)
+    store = open_azure(azure_fake, tmp_path, **settings)
     push(store, {"A": "1"}, EMPTY)
     assert azure_fake.token_requests[-1]["kind"] == "assertion"
     assert azure_fake.token_requests[-1]["client_id"] == CLIENT_ID
