@@ -36,7 +36,8 @@ def session(uri: StoreURI, target: Target, connections: int) -> tuple[Any, Any]:
         region = uri.option("region") or _auth_region(target) or os.environ.get("AWS_REGION") or None
         keys = federated_keys(target, region=region, endpoint=uri.option("endpoint")) or {}
         boto_session = boto3.session.Session(profile_name=uri.option("profile"), region_name=region, **keys)
-        return boto_session, boto_session.client("secretsmanager", endpoint_url=uri.option("endpoint"), config=config)
+        client = boto_session.client("secretsmanager", endpoint_url=uri.option("endpoint"), config=config)
+        return boto_session, client
     except ProfileNotFound:
         raise InputError(f"store {uri.text!r}: AWS profile {uri.option('profile')!r} is not in your AWS config") from None
     except NoRegionError:

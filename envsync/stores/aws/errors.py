@@ -2,7 +2,13 @@
 and the fix; the few codes callers act on are their own classes."""
 from __future__ import annotations
 
-from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError, NoRegionError, PartialCredentialsError
+from botocore.exceptions import (
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+)
 
 from envsync.errors import ConflictError, EnvSyncError, StoreError
 from envsync.stores.calls import one_line

@@ -78,7 +78,16 @@ from envsync.errors import ConflictError, EnvSyncError, InputError, StoreError
 from envsync.model import KEY_PATTERN, Change, Snapshot, StoreInfo, VersionInfo
 from envsync.stores import bundle
 from envsync.stores.azure import auth
-from envsync.stores.azure.errors import DOING, Disabled, Missing, SoftDeleted, auth_error, details, first_line, http_error
+from envsync.stores.azure.errors import (
+    DOING,
+    Disabled,
+    Missing,
+    SoftDeleted,
+    auth_error,
+    details,
+    first_line,
+    http_error,
+)
 from envsync.stores.azure.names import (
     KEY_TAG,
     LAYOUT_TAG,
