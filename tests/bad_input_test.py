@@ -140,7 +140,7 @@ def test_usage_errors_exit_2(run_envsync, project):
 
 def test_a_pasted_token_line_is_named_not_quoted(run_envsync, project, secret):
     """A token pasted on its own line (or `KEY:value`) reads as an invalid key; the error
-    names the file and line and shows none of it (DESIGN.md trust rule 5)."""
+    names the file and line and shows none of it (SECURITY.md, "What EnvSync defends against" 2)."""
     token = secret("pasted")
     for text in (f"GOOD=1\n{token}/+x==\n", f"GOOD=1\nAPI_KEY:{token}\n"):
         (project / ".env").write_text(text)
