@@ -3,6 +3,7 @@ look-alikes (placeholders, references, ids, names, paths) not."""
 from __future__ import annotations
 
 import base64
+import json
 import os
 import secrets
 import string
@@ -54,7 +55,23 @@ TOKENS: dict[str, tuple[str, Callable[[], str]]] = {
     "vendor-json": ("vendor-named-secret", lambda: f'{{"discord_token": "{_random(string.digits, 18)}"}}'),
     "twitter-bearer": ("vendor-named-secret",
                        lambda: f"TWITTER_BEARER_TOKEN={'A' * 22}{_random(ALNUM, 40)}%2B{_random(ALNUM, 40)}"),
+    # recall against detect-secrets' plugins: Artifactory, credentials in URLs, cut JWTs, more vendors
+    "artifactory-key": ("artifactory-token", lambda: "AKCp" + _random(ALNUM, 69)),
+    "artifactory-reference": ("artifactory-token", lambda: "cmVmdGtu" + _random(ALNUM, 56)),
+    "url-password": ("url-password", lambda: f"postgres://app:{_random(ALNUM + '!~', 20)}@db.internal:5432/app"),
+    "url-basic-auth": ("url-password", lambda: f'git clone "https://ci-bot:{_random(ALNUM, 16)}@git.internal/app.git"'),
+    "jwt-unsigned": ("jwt", lambda: f"{_b64url({'alg': 'HS256', 'typ': 'JWT'})}.{_b64url({'sub': _random(ALNUM, 12)})}"),
+    "jwt-unsecured": ("jwt", lambda: f"{_b64url({'alg': 'none'})}.{_b64url({'sub': _random(ALNUM, 12)})}."),
+    "slack-legacy-dashed": ("slack-token", lambda: "xoxa-2-{}-{}-{}-{}".format(
+        _random(string.digits, 9), _random(string.digits, 11), _random(string.digits, 13), _random(HEX, 18))),
+    "npmrc-blank": ("npmrc-auth-token", lambda: "//registry.npmjs.org/:_authToken= " + _random(ALNUM, 36)),
+    "vendor-twilio": ("vendor-named-secret", lambda: f'TWILIO_AUTH_TOKEN = "{_random(HEX, 32)}"'),
+    "vendor-cloudant": ("vendor-named-secret", lambda: f"cloudant_password: {_random(HEX, 64)}"),
 }
+
+
+def _b64url(claims: dict[str, str]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
 
 
 @pytest.mark.parametrize("kind", sorted(TOKENS))
@@ -80,6 +97,16 @@ def test_each_new_rule_finds_its_format_inside_text(kind):
     'hubspot_portal_key = "12345"', 'OKTA_CLIENT_SECRET = "changeme-please-now"',
     'sonar.projectKey=my-project-key', 'heroku_token = "heroku-review-app-token"',
     'SENTRY_KEY = "12345678-1234-1234-1234-123456789012"',
+    # Artifactory: placeholders
+    "AKCp" + "x" * 69, "cmVmdGtu" + "0" * 56,
+    # URLs: references, masks, words that stand for a password, the user's name again, ports
+    "DATABASE_URL=postgres://app:${DB_PASSWORD}@db:5432/app", "postgres://postgres:postgres@localhost/db",
+    "https://username:password@example.com", "amqp://guest:guest@rabbit:5672/", "redis://:***@cache:6379/0",
+    'url = "mysql://root:%s@%s/db" % (pw, host)', "https://user:<password>@host/", "https://{user}:{pw}@host",
+    "git+ssh://git@github.com:org/repo.git", "http://localhost:8080/@scope/pkg",
+    # JWT-shaped: a payload that is not JSON, a signature too short to be one
+    "eyJhbGciOiJIUzI1NiJ9.bm90X2pzb25fYXRfYWxs",
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2hvcnQ",
 ])
 def test_new_rules_lookalikes_do_not_fire(text):
     assert scan.scan_text("f.txt", text + "\n", scan.Matcher([])) == []

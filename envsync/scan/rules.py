@@ -169,9 +169,11 @@ class SlackToken(Rule):
     id = "slack-token"
     name = "Slack token"
     keywords = ("xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-", "xoxo-", "xoxe", "xapp-")
-    # `xoxa-2-…`/`xoxr-…`: legacy workspace tokens, a digit then 8-48 characters.
+    # `xoxa-2-…`/`xoxr-…`: legacy workspace tokens, a digit then 8-48 characters, or (`xoxa-2-` with
+    # ids) the dashed form whose random part is the last one.
     pattern = re.compile(
-        r"(?<![A-Za-z0-9])(?:xox[abposr]-[0-9]{4,}-[A-Za-z0-9-]{8,}|xox[ar]-(?:\d-)?[A-Za-z0-9]{8,48}(?![A-Za-z0-9])"
+        r"(?<![A-Za-z0-9])(?:xox[abposr]-(?:\d-)?[0-9]{4,}-[A-Za-z0-9-]{8,}"
+        r"|xox[ar]-(?:\d-)?[A-Za-z0-9]{8,48}(?![A-Za-z0-9])"
         r"|xoxe(?:\.xox[bp])?-\d-[A-Za-z0-9]{40,}"
         r"|xapp-\d-[A-Za-z0-9]{6,}-\d+-[A-Za-z0-9]{32,})"
     )
@@ -268,17 +270,17 @@ class JsonWebToken(Rule):
     id = "jwt"
     name = "JSON Web Token"
     keywords = ("eyJ",)
-    pattern = re.compile(
-        r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}={0,2}\.[A-Za-z0-9_-]{8,}={0,2}\.[A-Za-z0-9_-]{16,}(?![A-Za-z0-9_-])"
-    )
+    # The signature is optional: a token cut before it still carries its claims, and an unsecured
+    # JWT (RFC 7519, `"alg": "none"`) ends in a bare dot. Greedy classes end each part at its end.
+    pattern = re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}={0,2}\.[A-Za-z0-9_-]{8,}={0,2}(?:\.[A-Za-z0-9_-]*)?")
     reach = 8192
     help = "revoke the session or key it was issued for, then remove it"
     # The sample token jwt.io shows (signed with "your-256-bit-secret") is in countless docs and tests.
     KNOWN_EXAMPLES = frozenset({"SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"})
 
     def verify(self, secret: str, text: str) -> bool:
-        header, payload, signature = secret.split(".", 2)
-        if signature in self.KNOWN_EXAMPLES:
+        header, payload, signature = (secret.split(".", 2) + [""])[:3]
+        if signature in self.KNOWN_EXAMPLES or 0 < len(signature) < 16:
             return False
         decoded = _json_segment(header)
         return isinstance(decoded, dict) and "alg" in decoded and isinstance(_json_segment(payload), dict)
@@ -307,7 +309,7 @@ class NpmrcAuthToken(Rule):
     name = "registry token in .npmrc"
     keywords = ("_authToken=", ":_auth=", ":_password=")
     # `//registry.npmjs.org/:_authToken=…`; `${NPM_TOKEN}` (read from the environment) is not a secret.
-    pattern = re.compile(r":?_(?:authToken|auth|password)=[\"']?(?P<secret>[^\s\"'$]{16,})")
+    pattern = re.compile(r":?_(?:authToken|auth|password)=[ \t]*[\"']?(?P<secret>[^\s\"'$]{16,})")
     help = "revoke the token with its registry, read it from the environment (${NPM_TOKEN}), then remove it"
 
 
@@ -576,11 +578,52 @@ class DiscordBotToken(_Prefixed):
     help = "reset the token in the Discord Developer Portal (Bot), then remove it"
 
 
+class ArtifactoryToken(Rule):
+    id = "artifactory-token"
+    name = "JFrog Artifactory API key or reference token"
+    keywords = ("AKCp", "cmVmdGtu")
+    # API keys are AKCp + 69; reference tokens are base64 of "reftkn:…", 64 characters.
+    pattern = re.compile(r"(?<![A-Za-z0-9])(?:AKCp[A-Za-z0-9]{69}|cmVmdGtu[A-Za-z0-9]{56})(?![A-Za-z0-9])")
+    help = "revoke it in Artifactory (User profile > API key / Access tokens), then remove it"
+
+    def verify(self, secret: str, text: str) -> bool:
+        return not looks_like_placeholder(secret[4:] if secret.startswith("AKCp") else secret[8:])
+
+
+# What stands in for a password in a URL written for a reader: a reference, a mask, a word.
+_URL_PASSWORD_STAND_INS = ("password", "passwd", "pass", "pwd", "secret", "token", "pw")
+
+
+class UrlPassword(Rule):
+    """`scheme://user:password@host` — the password part of a URL's credentials (basic auth, database
+    and broker URLs). References (`${DB_PASSWORD}`, `%s`, `<password>`), masks (`***`), words that
+    stand for a password, and a password equal to the user (`postgres:postgres`) do not fire."""
+
+    id = "url-password"
+    name = "password in a URL"
+    keywords = ("://",)
+    pattern = re.compile(r"://(?P<user>[^\s/:@\"'`<>]{0,64}):(?P<secret>[^\s/@\"'`<>]{1,128})@(?=[A-Za-z0-9\[])")
+    reach = 200
+    help = "change the password, read the URL (or its password) from the environment, then remove it"
+
+    def match(self, text: str, at: int) -> tuple[int, int] | None:
+        found = self.pattern.match(text, at, min(len(text), at + self.reach))
+        if found is None:
+            return None
+        user, secret = found.group("user", "secret")
+        if secret == user or secret.lower().strip("_-0123456789") in _URL_PASSWORD_STAND_INS:
+            return None
+        if any(mark in secret for mark in ("$", "{", "}", "%s", "%(", "*")) or looks_like_placeholder(secret):
+            return None
+        return found.span("secret")
+
+
 # Vendors whose keys have no prefix of their own (UUIDs, digits, short alphanumerics), so only the
 # name they are assigned to says what they are; after gitleaks' rules for the same vendors (MIT).
 _VENDORS = ("asana", "discord", "dropbox", "heroku", "hubspot", "kucoin", "linkedin", "sendbird", "snyk", "sonar",
             "squarespace", "sumo", "twitter", "mapbox", "netlify", "okta", "pagerduty", "zendesk", "algolia",
-            "contentful", "bitbucket", "cloudflare", "newrelic", "datadog", "sentry", "segment", "mixpanel")
+            "contentful", "bitbucket", "cloudflare", "newrelic", "datadog", "sentry", "segment", "mixpanel",
+            "twilio", "softlayer", "cloudant", "artifactory", "jfrog")
 
 
 class VendorNamedSecret(Rule):
@@ -695,5 +738,6 @@ RULES: tuple[Rule, ...] = (
     HuggingFaceToken(), DigitalOceanToken(), ShopifyToken(), AtlassianToken(), DatabricksToken(), MailgunKey(),
     PostmanKey(), TelegramBotToken(), MailchimpKey(), NotionToken(), SourcegraphToken(), OnePasswordServiceToken(),
     SquareToken(), SidekiqCredentials(), AdobeClientSecret(), AlibabaAccessKeyId(), DiscordBotToken(),
+    ArtifactoryToken(), UrlPassword(),
     VendorNamedSecret(), SecretAssignment(),
 )
