@@ -13,7 +13,7 @@ from envsync.scan.matcher import ENV_FILE, ENV_UNPARSED, ENV_VALUE, UNSCANNED
 from envsync.scan.rules import RULES
 
 if TYPE_CHECKING:
-    from envsync.scan import Result
+    from envsync.scan.run import Result
 
 
 FIX_HINT = ("take the value out (and rotate it if it was pushed anywhere); if it is not a secret, add "
