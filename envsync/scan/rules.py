@@ -660,7 +660,7 @@ class VendorNamedSecret(Rule):
         # Twitter's app-only bearer tokens open with a run of 21 or more A's by format.
         body = secret.lstrip("A") if secret.startswith("A" * 21) else secret
         # Entropy says little about digits (a third of random 16-digit strings score under 2.8 bits).
-        if looks_like_placeholder(body) or (not body.isdigit() and _entropy(body) < 2.8) \
+        if looks_like_placeholder(body) or (not body.isdigit() and shannon_entropy(body) < 2.8) \
                 or body.startswith(("/", "~")) or "..." in body:
             return False
         if _UUID.fullmatch(body):
@@ -714,7 +714,7 @@ def looks_random(value: str) -> bool:
     from envsync.scan.words import is_word
 
     classes = sum(bool(re.search(p, value)) for p in (r"[a-z]", r"[A-Z]", r"[0-9]"))
-    if classes < 2 or looks_like_placeholder(value) or _entropy(value) < 3.0:
+    if classes < 2 or looks_like_placeholder(value) or shannon_entropy(value) < 3.0:
         return False
     if _UUID.fullmatch(value) or (_HEX.fullmatch(value) and len(value) < 32) or value.startswith(("/", "~")) \
             or "..." in value:
@@ -730,7 +730,8 @@ _HEX = re.compile(r"[0-9a-fA-F]+")
 _WORD_SPLIT = re.compile(r"[-_./~+=]+|(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[A-Za-z])(?=[0-9]{3,})|(?<=[0-9])(?=[A-Z][a-z])")
 
 
-def _entropy(value: str) -> float:
+def shannon_entropy(value: str) -> float:
+    """Bits per character of `value` (the one entropy measure: rules and gitleaks rules share it)."""
     import math
 
     counts = {c: value.count(c) for c in set(value)}

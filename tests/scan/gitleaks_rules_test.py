@@ -81,4 +81,4 @@ def test_gitleaks_rule_id_is_limited(run_envsync, tmp_path):
 
 
 def test_one_entropy_function():
-    assert gitleaks_rules._entropy is rules._entropy
+    assert gitleaks_rules.shannon_entropy is rules.shannon_entropy
