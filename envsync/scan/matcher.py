@@ -3,7 +3,6 @@ rule keyword, overlap resolution, line numbers, the `envsync: allow` pragma, and
 fingerprint (computed over the line with the secret masked). Pure: no I/O."""
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator, NamedTuple, Sequence
@@ -309,5 +308,7 @@ def mask_line(text: str, line_start: int, line_end: int, spans: list[tuple[int, 
 
 def fingerprint(file: str, rule: str, key: str | None, context: str) -> str:
     """A stable id for a finding: sha256 of file, rule, key and the masked line — no value goes in."""
+    from hashlib import sha256  # ~3 ms of import (OpenSSL): only when something is found
+
     material = "\0".join(["envsync-baseline-v1", file, rule, key or "", context])
-    return hashlib.sha256(material.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    return sha256(material.encode("utf-8", "surrogateescape")).hexdigest()[:32]

@@ -541,8 +541,8 @@ class SidekiqCredentials(Rule):
     name = "Sidekiq Enterprise/Pro gem credentials"
     keywords = ("BUNDLE_ENTERPRISE__CONTRIBSYS__COM", "BUNDLE_GEMS__CONTRIBSYS__COM", "@gems.contribsys.com",
                 "@enterprise.contribsys.com")
-    # `BUNDLE_GEMS__CONTRIBSYS__COM=abcd1234:ef567890` (Bundler's env setting) or the gem source URL
-    # `https://abcd1234:ef567890@gems.contribsys.com/`, matched backwards from the host.
+    # `BUNDLE_GEMS__CONTRIBSYS__COM=<8 hex>:<8 hex>` (Bundler's env setting) or the gem source URL
+    # `https://<8 hex>:<8 hex>@gems.contribsys.com/`, matched backwards from the host.
     pattern = _compiled_on_use(r"BUNDLE_(?:ENTERPRISE|GEMS)__CONTRIBSYS__COM[\w.-]{0,10}?[\"'`]?\s*(?:=|:=|:|=>)\s*[\"'`]?"
                          r"(?P<secret>[a-f0-9]{8}:[a-f0-9]{8})(?![A-Za-z0-9])")
     url = _compiled_on_use(r"(?i:https?)://([a-f0-9]{8}:[a-f0-9]{8})$")

@@ -162,14 +162,14 @@ def _with_config(settings: Settings, config) -> Settings:
 def _extra_rules(config, base: Path, warnings: list[str]) -> tuple[list[Rule], list[re.Pattern[str]]]:
     """The rules of `.gitleaks.toml` at the repo root (unless `[scan] gitleaks = false`) and of the files
     `[scan] rules` names (relative to envsync.toml); and the global allowlist's paths."""
-    from envsync.scan.gitleaks_rules import load_rule_files
-
     table = config.scan if config is not None else {}
     files = [config.path.parent / p for p in table.get("rules", ())] if config is not None else []
     if table.get("gitleaks", True) and (base / ".gitleaks.toml").is_file():
         files.insert(0, base / ".gitleaks.toml")
     if not files:
         return [], []
+    from envsync.scan.gitleaks_rules import load_rule_files
+
     rules, paths = load_rule_files(files, "", warnings)
     return list(rules), paths
 
