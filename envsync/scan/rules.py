@@ -51,16 +51,19 @@ def _has_sequence(token: str, length: int) -> bool:
 
 class _compiled_on_use:
     """A rule's regex, compiled the first time it is used: a hook run on a few files meets few rules'
-    keywords, and compiling every pattern up front was the largest part of importing the rules."""
+    keywords, and compiling every pattern up front was the largest part of importing the rules.
+    The compiled pattern then replaces this on the class, so later uses are plain attribute reads."""
 
     def __init__(self, source: str) -> None:
         self.source = source
-        self.compiled: re.Pattern[str] | None = None
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.owner, self.name = owner, name
 
     def __get__(self, instance: object, owner: type) -> re.Pattern[str]:
-        if self.compiled is None:
-            self.compiled = re.compile(self.source)
-        return self.compiled
+        compiled = re.compile(self.source)
+        setattr(self.owner, self.name, compiled)
+        return compiled
 
 
 class Rule:
@@ -621,7 +624,10 @@ class UrlPassword(Rule):
     help = "change the password, read the URL (or its password) from the environment, then remove it"
 
     def match(self, text: str, at: int) -> tuple[int, int] | None:
-        found = self.pattern.match(text, at, min(len(text), at + self.reach))
+        end = min(len(text), at + self.reach)
+        if text.find("@", at, end) < 0:  # most URLs carry no credentials: skip the regex
+            return None
+        found = self.pattern.match(text, at, end)
         if found is None:
             return None
         user, secret = found.group("user", "secret")
