@@ -20,11 +20,11 @@ from envsync import ci_report
 from envsync.errors import EXIT_CLEAN, EXIT_DRIFT, EnvSyncError, InputError
 from envsync.escaping import escape, rich
 from envsync.fsutil import atomic_write
-from envsync.plan import Item, Mode, Plan
+from envsync.model import Mode, OnConflict
+from envsync.plan import Item, Plan
 from envsync.stores import open_store
 from envsync.stores.base import Progress, StoreOptions, no_progress
 
-STRATEGIES = ("fail", "ask", "local", "remote", "merge")
 GITIGNORE_LINES = [".env*", "!.env.example", "!.env.sample", "!.env.template", ".envsync/"]
 
 # -- output ------------------------------------------------------------------
@@ -204,7 +204,8 @@ def _ensure_gitignore(path: Path) -> list[str]:
 
 
 def sync_options(func):
-    func = click.option("--on-conflict", type=click.Choice(STRATEGIES), default="fail", show_default=True,
+    func = click.option("--on-conflict", type=click.Choice([c.value for c in OnConflict]), default="fail",
+                        show_default=True, callback=lambda ctx, param, value: OnConflict(value),
                         help="fail: stop; ask: prompt per key; local/remote: that side wins; "
                              "merge: three-way text merge where edits do not overlap.")(func)
     func = click.option("--prune", is_flag=True, help="Propagate deletions (never done without it).")(func)
@@ -325,14 +326,14 @@ def _sync(ctx, mode: Mode, names, all_targets, *, on_conflict, prune, force, ver
     schemas = _schemas(targets) if request and request.from_schema else {}
     if request:  # the given values are what the store must hold
         prune, force = request.prune(prune), True
-    if on_conflict == "ask" and not sys.stdin.isatty():
+    if on_conflict is OnConflict.ASK and not sys.stdin.isatty():
         raise InputError("--on-conflict ask needs a terminal to ask on — use fail, local, remote or merge")
     results, exit_code = [], EXIT_CLEAN
     # Every target is read (once) and masked before anything of any target is printed: on
     # GitHub, a plan printed for the first target must not come before the masks of the next.
     contexts = [_prepare(target, mode, request, schemas, options, ci_run) for target in targets]
     plans: dict[str, Plan] = {}
-    if on_conflict != "ask":  # asking prompts per key: then each target is planned as it is shown
+    if on_conflict is not OnConflict.ASK:  # asking prompts per key: then each target is planned as it is shown
         for context in contexts:
             plans[context.target.name] = _plan(context, mode, prune, force, on_conflict)
             ci_run.mask_merged(plans[context.target.name])
@@ -400,9 +401,9 @@ def _prepare(target: config_module.Target, mode: Mode, request: schema_push.Requ
     return context
 
 
-def _plan(context: engine.Context, mode: Mode, prune: bool, force: bool, on_conflict: str) -> Plan:
+def _plan(context: engine.Context, mode: Mode, prune: bool, force: bool, on_conflict: OnConflict) -> Plan:
     return engine.plan(context, mode, prune=prune, force=force, on_conflict=on_conflict,
-                       choose=_ask if on_conflict == "ask" else None)
+                       choose=_ask if on_conflict is OnConflict.ASK else None)
 
 
 def _note_skipped(out: Output, name: str, plan: Plan) -> None:
