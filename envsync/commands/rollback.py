@@ -17,6 +17,7 @@ from envsync.commands.store_write import show_and_apply
 from envsync.config import ONE_TARGET, Config
 from envsync.errors import InputError, StoreError
 from envsync.escaping import escape
+from envsync.output import CiRun, progress, warn
 from envsync.plan import Mode
 from envsync.stores.base import Store, StoreOptions, VersionInfo
 
@@ -91,7 +92,6 @@ def values_then(store: Store, current: list[str], to: str) -> tuple[str, dict[st
 
 def run(config: Config, name: str | None, to: str, *, dry_run: bool, yes: bool, as_json: bool,
         options: StoreOptions) -> int:
-    from envsync.cli import CiRun, progress, warn
 
     target = config.select((name,) if name else (), hint=ONE_TARGET)[0]
     ci_run = CiRun("rollback")
