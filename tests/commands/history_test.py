@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.commands.helpers import fill, write_config
+from tests.commands.helpers import fill, write_config, write_dev_config
 
 
 def test_bundle_versions_name_the_keys_they_changed(run_envsync, tmp_path: Path, secret):
@@ -39,3 +39,15 @@ def test_per_key_entries_are_unchanged(run_envsync, tmp_path: Path, secret):
     fill(run_envsync, tmp_path, "dev", {"A": secret("a")})
     versions = json.loads(run_envsync("history", "dev", "--json", cwd=tmp_path).stdout)["versions"]
     assert [(v["key"], v["action"], v["changes"]) for v in versions] == [("A", "added", None)]
+
+
+def test_history_lists_versions_without_values(run_envsync, tmp_path, secret):
+    write_dev_config(tmp_path, tmp_path / "store")
+    (tmp_path / ".env").write_text(f"K={secret('1')}\n")
+    run_envsync("push", "-y")
+    (tmp_path / ".env").write_text(f"K={secret('2')}\n")
+    run_envsync("push", "-y")
+    result = run_envsync("history", "dev", "K", "--json")
+    assert result.code == 0
+    assert [v["action"] for v in json.loads(result.stdout)["versions"]] == ["changed", "added"]
+    assert "added" in run_envsync("history", "K").stdout
