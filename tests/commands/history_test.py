@@ -1,10 +1,16 @@
-"""`envsync history TARGET`: a bundle version names the keys it changed (names only, never a
-value), in both renderings and --json; per-key entries are one key each, as before."""
+"""`envsync history [TARGET] [KEY]`: versions without values; a bundle version names the keys it
+changed (names only), in both renderings and --json; per-key entries are one key each; one
+argument is a target only when a target has that name."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import click
+import pytest
+
+from envsync.commands.history import split_args
+from envsync.config import load
 from tests.commands.helpers import fill, write_config, write_dev_config
 
 
@@ -51,3 +57,14 @@ def test_history_lists_versions_without_values(run_envsync, tmp_path, secret):
     assert result.code == 0
     assert [v["action"] for v in json.loads(result.stdout)["versions"]] == ["changed", "added"]
     assert "added" in run_envsync("history", "K").stdout
+
+
+def test_split_args_takes_one_word_as_a_target_only_when_one_has_that_name(tmp_path: Path):
+    write_config(tmp_path, {"dev": "file://s/dev", "prod": "file://s/prod"})
+    config = load(tmp_path / "envsync.toml")
+    assert split_args(config, ()) == ((), None)
+    assert split_args(config, ("prod",)) == (("prod",), None)
+    assert split_args(config, ("API_TOKEN",)) == ((), "API_TOKEN")
+    assert split_args(config, ("prod", "API_TOKEN")) == (("prod",), "API_TOKEN")
+    with pytest.raises(click.UsageError, match="at most TARGET and KEY"):
+        split_args(config, ("prod", "A", "B"))

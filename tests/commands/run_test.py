@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import sys
 
+import click
+import pytest
+
+from envsync.commands.run import environment, split_args
 from tests.commands.helpers import LOCAL, github, masks_on_stderr, team, write_dev_config
 
 
@@ -42,3 +46,31 @@ def test_run_masks_before_the_command_starts(run_envsync, tmp_path, secret, leak
     assert masks_on_stderr(leak_watch, result) == [value]
     quiet = run_envsync("run", "--", sys.executable, "-c", "print('child output')", env=LOCAL)
     assert quiet.stdout == "child output\n"
+
+
+@pytest.mark.parametrize("args, expected", [
+    (("--", "npm", "start"), (None, ["npm", "start"])),
+    (("prod", "--", "./manage.py", "--", "x"), ("prod", ["./manage.py", "--", "x"])),
+    (("npm", "start"), (None, ["npm", "start"])),
+])
+def test_split_args(args, expected):
+    assert split_args(args) == expected
+
+
+@pytest.mark.parametrize("args, message", [
+    (("a", "b", "--", "true"), "at most one TARGET"),
+    (("prod", "--"), "no command to run"),
+    ((), "no command to run"),
+])
+def test_split_args_refuses(args, message):
+    with pytest.raises(click.UsageError, match=message):
+        split_args(args)
+
+
+def test_environment_overrides_unless_told_not_to():
+    base = {"KEEP": "mine", "PATH": "/bin"}
+    assert environment(base, {"KEEP": "theirs", "NEW": "1"}, no_override=False) == {
+        "KEEP": "theirs", "PATH": "/bin", "NEW": "1"}
+    assert environment(base, {"KEEP": "theirs", "NEW": "1"}, no_override=True) == {
+        "KEEP": "mine", "PATH": "/bin", "NEW": "1"}
+    assert base == {"KEEP": "mine", "PATH": "/bin"}
