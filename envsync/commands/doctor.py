@@ -27,13 +27,13 @@ def table(diagnosis):
     from rich.table import Table
 
     styles = {"ok": "green", "failed": "bold red", "skipped": "dim"}
-    table = Table(title=rich(f"{diagnosis.target}: {diagnosis.store}"),
-                  caption=rich(f"federation: {diagnosis.federation}"), title_justify="left", caption_justify="left")
+    grid = Table(title=rich(f"{diagnosis.target}: {diagnosis.store}"),
+                 caption=rich(f"federation: {diagnosis.federation}"), title_justify="left", caption_justify="left")
     for column in ("check", "status", "detail"):
-        table.add_column(column, overflow="fold")
+        grid.add_column(column, overflow="fold")
     for check in diagnosis.checks:
-        table.add_row(rich(check.name), f"[{styles[check.status]}]{check.status}[/]", rich(check.detail))
-    return table
+        grid.add_row(rich(check.name), f"[{styles[check.status]}]{check.status}[/]", rich(check.detail))
+    return grid
 
 
 def text(diagnosis) -> str:
