@@ -18,11 +18,10 @@ import click
 from envsync import __version__, config as config_module, export as export_module
 from envsync.errors import EXIT_CLEAN, EnvSyncError
 from envsync.escaping import escape
+from envsync.model import Mode, OnConflict
 from envsync.output import ReportFiles
-from envsync.plan import Mode
 from envsync.stores.base import StoreOptions
 
-STRATEGIES = ("fail", "ask", "local", "remote", "merge")
 
 # -- shared options ----------------------------------------------------------
 
@@ -109,7 +108,8 @@ def init(name: str, file: str, store: str | None, force: bool) -> int:
 
 
 def sync_options(func):
-    func = click.option("--on-conflict", type=click.Choice(STRATEGIES), default="fail", show_default=True,
+    func = click.option("--on-conflict", type=click.Choice([c.value for c in OnConflict]), default="fail",
+                        show_default=True, callback=lambda ctx, param, value: OnConflict(value),
                         help="fail: stop; ask: prompt per key; local/remote: that side wins; "
                              "merge: three-way text merge where edits do not overlap.")(func)
     func = click.option("--prune", is_flag=True, help="Propagate deletions (never done without it).")(func)

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from envsync.dotenv_file import KEY_PATTERN
 from envsync.errors import InputError
 from envsync.escaping import UNSAFE
+from envsync.model import KEY_PATTERN
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -21,9 +21,9 @@ from dotenv import parser as dotenv_parser
 
 from envsync.errors import ConflictError, InputError
 from envsync.fsutil import atomic_write
+from envsync.model import KEY_PATTERN
 
 BOM = "\ufeff"
-KEY_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
 _LEADING_BLANK_LINES = re.compile(r"(?:[^\S\r\n]*(?:\r\n|\n|\r))*")
 # Unquoted, these mean the same to every reader EnvSync writes for (python-dotenv, Node's
 # dotenv, `node --env-file`, docker compose, bash `set -a; . .env`); any other value is quoted.

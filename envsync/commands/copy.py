@@ -14,8 +14,8 @@ from envsync import engine
 from envsync.commands.store_write import show_and_apply
 from envsync.config import Config
 from envsync.errors import InputError
+from envsync.model import Mode
 from envsync.output import CiRun, progress, warn
-from envsync.plan import Mode
 from envsync.stores.base import StoreOptions
 
 

@@ -11,9 +11,9 @@ import sys
 import click
 
 from envsync.config import ONE_TARGET, Config
-from envsync.dotenv_file import KEY_PATTERN
 from envsync.errors import EXIT_CLEAN, InputError
 from envsync.escaping import escape
+from envsync.model import KEY_PATTERN
 from envsync.output import CiRun, progress, refuse_a_job_log, stdout_is_a_file, warn
 from envsync.stores import open_store
 

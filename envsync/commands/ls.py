@@ -15,9 +15,9 @@ from typing import Any, Mapping, Sequence
 from envsync.config import ONE_TARGET, Config
 from envsync.errors import EXIT_CLEAN
 from envsync.escaping import escape
+from envsync.model import VersionInfo
 from envsync.output import CiRun, Output, progress, warn
 from envsync.stores import open_store
-from envsync.stores.base import VersionInfo
 
 
 @dataclass(frozen=True)

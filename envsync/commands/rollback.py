@@ -17,9 +17,9 @@ from envsync.commands.store_write import show_and_apply
 from envsync.config import ONE_TARGET, Config
 from envsync.errors import InputError, StoreError
 from envsync.escaping import escape
+from envsync.model import Mode, VersionInfo
 from envsync.output import CiRun, progress, warn
-from envsync.plan import Mode
-from envsync.stores.base import Store, StoreOptions, VersionInfo
+from envsync.stores.base import Store, StoreOptions
 
 TIME_EXAMPLE = "2026-12-01T09:30Z"
 

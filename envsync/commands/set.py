@@ -18,9 +18,10 @@ import click
 from envsync import dotenv_file, engine, report
 from envsync.config import ONE_TARGET, Config, Target
 from envsync.errors import EXIT_CLEAN, EXIT_DRIFT, EnvSyncError, InputError
+from envsync.model import Change, Mode
 from envsync.output import CiRun, Output, progress, warn
-from envsync.plan import Mode, Plan
-from envsync.stores.base import Change, StoreOptions, applied
+from envsync.plan import Plan
+from envsync.stores.base import StoreOptions, applied
 
 from envsync.commands.get import check_key, split_args
 

@@ -17,8 +17,9 @@ from envsync.commands.schema import read_schema
 from envsync.config import Target
 from envsync.errors import EXIT_CLEAN, EXIT_DRIFT, InputError
 from envsync.escaping import escape
+from envsync.model import Mode, OnConflict
 from envsync.output import CiRun, Output, ReportFiles, confirm, progress, warn
-from envsync.plan import Item, Mode, Plan
+from envsync.plan import Item, Plan
 from envsync.stores.base import Progress, StoreOptions
 
 
@@ -33,14 +34,14 @@ def run(config_path: Path | None, mode: Mode, names, all_targets, *, on_conflict
     schemas = _schemas(targets) if request and request.from_schema else {}
     if request:  # the given values are what the store must hold
         prune, force = request.prune(prune), True
-    if on_conflict == "ask" and not sys.stdin.isatty():
+    if on_conflict is OnConflict.ASK and not sys.stdin.isatty():
         raise InputError("--on-conflict ask needs a terminal to ask on — use fail, local, remote or merge")
     results, exit_code = [], EXIT_CLEAN
     # Every target is read (once) and masked before anything of any target is printed: on
     # GitHub, a plan printed for the first target must not come before the masks of the next.
     contexts = [_prepare(target, mode, request, schemas, options, ci_run) for target in targets]
     plans: dict[str, Plan] = {}
-    if on_conflict != "ask":  # asking prompts per key: then each target is planned as it is shown
+    if on_conflict is not OnConflict.ASK:  # asking prompts per key: then each target is planned as it is shown
         for context in contexts:
             plans[context.target.name] = _plan(context, mode, prune, force, on_conflict)
             ci_run.mask_merged(plans[context.target.name])
@@ -108,9 +109,9 @@ def _prepare(target: Target, mode: Mode, request: schema_push.Request | None,
     return context
 
 
-def _plan(context: engine.Context, mode: Mode, prune: bool, force: bool, on_conflict: str) -> Plan:
+def _plan(context: engine.Context, mode: Mode, prune: bool, force: bool, on_conflict: OnConflict) -> Plan:
     return engine.plan(context, mode, prune=prune, force=force, on_conflict=on_conflict,
-                       choose=_ask if on_conflict == "ask" else None)
+                       choose=_ask if on_conflict is OnConflict.ASK else None)
 
 
 def _note_skipped(out: Output, name: str, plan: Plan) -> None:

@@ -40,17 +40,13 @@ from botocore.exceptions import (
 )
 
 from envsync import ci, endpoints
-from envsync.dotenv_file import KEY_PATTERN
 from envsync.errors import ConflictError, EnvSyncError, InputError, StoreError
+from envsync.model import KEY_PATTERN, Change, Snapshot, StoreInfo, VersionInfo
 from envsync.stores import bundle, resolve_layout
 from envsync.stores.base import (
     LayoutWriter,
-    Change,
     Progress,
-    Snapshot,
-    StoreInfo,
     StoreOptions,
-    VersionInfo,
     Unreadable,
     applied,
     collect_per_key,

@@ -89,17 +89,13 @@ from azure.core.exceptions import (
 from azure.keyvault.secrets import SecretClient
 
 from envsync import ci, endpoints
-from envsync.dotenv_file import KEY_PATTERN
 from envsync.errors import ConflictError, EnvSyncError, InputError, StoreError
+from envsync.model import KEY_PATTERN, Change, Snapshot, StoreInfo, VersionInfo
 from envsync.stores import bundle, resolve_layout
 from envsync.stores.base import (
     LayoutWriter,
-    Change,
     Progress,
-    Snapshot,
-    StoreInfo,
     StoreOptions,
-    VersionInfo,
     Unreadable,
     applied,
     bundle_changes,

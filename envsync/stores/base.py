@@ -1,15 +1,14 @@
-"""The store protocol every backend implements, and the data it speaks."""
+"""The store protocol every backend implements, and what the backends share."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable, Iterator, Mapping, Protocol, Sequence
 
-from envsync.dotenv_file import KEY_PATTERN
 from envsync.errors import ApplyError, ConflictError, EnvSyncError, InputError, StoreError
 from envsync.escaping import escape
+from envsync.model import KEY_PATTERN, Change, Snapshot, StoreInfo, VersionInfo
 
 # Called with the number of items just done; lets the CLI draw a progress bar.
 Progress = Callable[[int], None]
@@ -17,32 +16,6 @@ Progress = Callable[[int], None]
 
 def no_progress(done: int) -> None:
     """The default progress callback: nothing to draw."""
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """The store's content at one moment.
-
-    `versions[key]` is the id of the version that holds the key's current value
-    (in the bundle layout, the bundle's version). `revision` is the store-wide
-    compare-and-swap token where the layout has one (bundle), else None.
-    """
-
-    values: Mapping[str, str]
-    versions: Mapping[str, str] = field(default_factory=dict)
-    revision: str | None = None
-
-
-@dataclass(frozen=True)
-class Change:
-    """Set `key` to `value`, or delete it when `value` is None."""
-
-    key: str
-    value: str | None
-
-    @property
-    def is_delete(self) -> bool:
-        return self.value is None
 
 
 def applied(values: Mapping[str, str], changes: Sequence[Change]) -> dict[str, str]:
@@ -92,21 +65,6 @@ def collect_per_key(expected: Snapshot,
         conflicts = [e for _, e in failed if isinstance(e, ConflictError)]
         raise ApplyError(conflicts[0] if conflicts else failed[0][1], applied, [k for k, _ in failed])
     return Snapshot(values=values, versions=versions)
-
-
-@dataclass(frozen=True)
-class VersionInfo:
-    """One entry of a key's (or the bundle's) history; never carries the value."""
-
-    version: str
-    created: datetime | None
-    author: str | None = None
-    action: str = "changed"  # added | changed | deleted
-    length: int | None = None
-    key: str | None = None  # set when one listing covers several keys (per-key layout)
-    # A bundle version's own changes, (key, added|changed|deleted) sorted by key; None where
-    # they are not known (a per-key entry, or a version or its predecessor that cannot be read).
-    changes: tuple[tuple[str, str], ...] | None = None
 
 
 def _diff(before: Mapping[str, str], after: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
@@ -186,15 +144,6 @@ class StoreOptions:
 
     force_delete: bool = False  # delete at once instead of after the backend's recovery window
     adopt: bool = False  # take over secrets that EnvSync did not create (no managed-by tag)
-
-
-@dataclass(frozen=True)
-class StoreInfo:
-    """What `plan --json` reports about cost and shape."""
-
-    uri: str
-    layout: str
-    secrets: int
 
 
 def check_key_names(keys: Iterable[str], where: str) -> None:

@@ -106,17 +106,13 @@ from google.cloud.secretmanager_v1.services.secret_manager_service.transports im
 )
 
 from envsync import ci, endpoints
-from envsync.dotenv_file import KEY_PATTERN
 from envsync.errors import ApplyError, ConflictError, EnvSyncError, InputError, StoreError
+from envsync.model import KEY_PATTERN, Change, Snapshot, StoreInfo, VersionInfo
 from envsync.stores import bundle, resolve_layout
 from envsync.stores.base import (
     LayoutWriter,
-    Change,
     Progress,
-    Snapshot,
-    StoreInfo,
     StoreOptions,
-    VersionInfo,
     Unreadable,
     applied,
     bundle_changes,

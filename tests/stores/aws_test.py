@@ -26,8 +26,9 @@ import pytest
 
 from envsync.config import Target
 from envsync.errors import ApplyError, ConflictError, EnvSyncError, InputError, StoreError
+from envsync.model import Change, Snapshot
 from envsync.stores import open_store
-from envsync.stores.base import Change, Snapshot, StoreOptions
+from envsync.stores.base import StoreOptions
 from tests.fakes.aws_server import (
     AwsErrorProxy,
     IamMotoServer,
@@ -553,8 +554,8 @@ KILL_SCRIPT = r"""
 import json, sys, threading
 from pathlib import Path
 from envsync.config import Target
+from envsync.model import Change
 from envsync.stores import open_store
-from envsync.stores.base import Change
 
 uri, changes_file, let_through = sys.argv[1], sys.argv[2], int(sys.argv[3])
 store = open_store(Target(name="kill", file=Path(".env"), store=uri, root=Path.cwd()))

@@ -17,9 +17,10 @@ from hypothesis import strategies as st
 
 from envsync.config import Target
 from envsync.errors import ApplyError, ConflictError, EnvSyncError, InputError, StoreError
+from envsync.model import Change, Snapshot
 from envsync.stores import open_store
 from envsync.stores.azure import VALUE_LIMIT, WORKERS, key_to_name, name_to_key
-from envsync.stores.base import Change, Snapshot, StoreOptions
+from envsync.stores.base import StoreOptions
 from tests.fakes.azure_fake import CLIENT_ID, TENANT, FakeAzure
 
 EMPTY = Snapshot(values={})

@@ -13,8 +13,9 @@ import pytest
 
 from envsync.config import Target
 from envsync.errors import ApplyError, ConflictError, EnvSyncError, InputError, StoreError
+from envsync.model import Change, Snapshot
 from envsync.stores import open_store
-from envsync.stores.base import Change, Snapshot, StoreOptions
+from envsync.stores.base import StoreOptions
 from envsync.stores.gcp import TOMBSTONE, crc32c, decode_value, encode_value
 from tests.fakes.gcp_fake import PROJECT, FakeSecretManager
 
