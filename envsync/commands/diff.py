@@ -135,7 +135,7 @@ def run(config: Config, names: tuple[str, str], *, keys_only: bool, verbose: boo
     first, second = config.select(names)
     out, ci_run = Output(as_json), CiRun("diff", reports)
     (a, notes_a), (b, notes_b) = read_side(first, progress), read_side(second, progress)
-    # Both targets' masks before any line of output (DESIGN.md trust rule 1).
+    # Both targets' masks before any line of output (SECURITY.md, "What EnvSync defends against" 2).
     ci_run.mask([*a.values.values(), *b.values.values()])
     for message in notes_a + notes_b:
         warn(message)

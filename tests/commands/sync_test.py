@@ -71,7 +71,7 @@ def test_push_leaves_store_side_changes_for_pull(run_envsync, team, secret):
 
 def _stale_checkout(run_envsync, team, secret) -> tuple[Path, Path, dict[str, str]]:
     """Alice published; Bob, with no sync state, holds a stale value, a key of his own, and
-    lacks one of hers: no base tells which side is stale (DESIGN.md trust rule 4)."""
+    lacks one of hers: no base tells which side is stale (SECURITY.md, "What EnvSync defends against" 5)."""
     alice, bob = team
     values = {name: secret(name) for name in ("team", "stale", "mine", "hers")}
     (alice / ".env").write_text(f"TOKEN={values['team']}\nHERS={values['hers']}\nSAME=1\n")
