@@ -2,7 +2,7 @@
 
 `base` is what both sides held at the last sync (None when there was no
 sync yet). With a base, each side's own changes are known and flow to the
-other side. Without one there is no guessing (DESIGN.md trust rule 4): a key
+other side. Without one there is no guessing (SECURITY.md, "What EnvSync defends against" 5): a key
 on one side only is an addition, and a value that differs is a conflict for
 push, pull and sync alike, unless `force` says the command's own side wins.
 """

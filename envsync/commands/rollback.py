@@ -18,6 +18,7 @@ from envsync.config import ONE_TARGET, Config
 from envsync.errors import InputError, StoreError
 from envsync.escaping import escape
 from envsync.model import Mode, VersionInfo
+from envsync.output import CiRun, progress, warn
 from envsync.stores.base import Store, StoreOptions
 
 TIME_EXAMPLE = "2026-12-01T09:30Z"
@@ -91,7 +92,6 @@ def values_then(store: Store, current: list[str], to: str) -> tuple[str, dict[st
 
 def run(config: Config, name: str | None, to: str, *, dry_run: bool, yes: bool, as_json: bool,
         options: StoreOptions) -> int:
-    from envsync.cli import CiRun, progress, warn
 
     target = config.select((name,) if name else (), hint=ONE_TARGET)[0]
     ci_run = CiRun("rollback")

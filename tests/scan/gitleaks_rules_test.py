@@ -1,12 +1,11 @@
-"""The leak guard's committed settings: envsync.toml's [scan] table and a team's .gitleaks.toml rules."""
+"""envsync.scan.gitleaks_rules: a team's .gitleaks.toml rules as extra rules."""
 from __future__ import annotations
 
-import secrets
-import string
+from envsync.scan import gitleaks_rules, rules
+from tests.scan.repos import FILE_STORE_CONFIG, findings_of, git, init_repo, scan_json
+from tests.scan.tokens import LOWER_ALNUM, random_text
 
-from tests.scan_test import findings_of, git, init_repo, scan_json
 
-CONFIG = '[targets.dev]\nfile = ".env"\nstore = "file://.envsync/store"\n'
 GITLEAKS = r"""
 title = "team rules"
 
@@ -29,38 +28,11 @@ paths = ['''^fixtures/''']
 """
 
 
-def _token() -> str:
-    return "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(24))
-
-
-def test_scan_table_allows_env_files_and_skips_paths(run_envsync, tmp_path):
-    repo = init_repo(tmp_path / "repo")
-    (repo / "envsync.toml").write_text(CONFIG + '\n[scan]\nallow_env_files = ["fixtures/*.env"]\nskip = ["vendor/*"]\n')
-    for name, text in (("fixtures/test.env", "FAKE=1\n"), ("vendor/lib/token.js", f"t = 'ghp_{_token()}{_token()[:12]}'\n"),
-                       ("other.env", "X=1\n")):
-        (repo / name).parent.mkdir(parents=True, exist_ok=True)
-        (repo / name).write_text(text)
-        git(repo, "add", "-f", name)
-    report = scan_json(run_envsync, repo, "--staged", code=1)
-    assert findings_of(report) == {("other.env", None, "env-file", None)}
-    assert report["scanned"] == 1  # the allowed fixtures/test.env; vendor/ is not read at all, other.env is refused
-
-
-def test_scan_table_is_validated(run_envsync, tmp_path):
-    repo = init_repo(tmp_path / "repo")
-    (repo / "envsync.toml").write_text(CONFIG + '\n[scan]\nskips = ["vendor/*"]\n')
-    result = run_envsync("scan", "--staged", cwd=repo)
-    assert result.code == 2 and "scan: unknown key 'skips' (did you mean 'skip'?)" in result.stderr
-    (repo / "envsync.toml").write_text(CONFIG + '\n[scan]\nrules = "team.toml"\n')
-    result = run_envsync("scan", "--staged", cwd=repo)
-    assert result.code == 2 and "scan.rules: must be a list" in result.stderr and "Traceback" not in result.output
-
-
 def test_gitleaks_rules_are_extra_rules(run_envsync, tmp_path):
     repo = init_repo(tmp_path / "repo")
     (repo / ".gitleaks.toml").write_text(GITLEAKS)
-    for name, text in (("app.py", f"TOKEN = 'itk_{_token()}'\n"), ("sandbox.py", "t = 'itk_sandbox0123456789abcdefg'\n"),
-                       ("docs/howto.md", f"itk_{_token()}\n"), ("fixtures/gh.txt", f"ghp_{_token()}{_token()[:12]}\n")):
+    for name, text in (("app.py", f"TOKEN = 'itk_{random_text(LOWER_ALNUM, 24)}'\n"), ("sandbox.py", "t = 'itk_sandbox0123456789abcdefg'\n"),
+                       ("docs/howto.md", f"itk_{random_text(LOWER_ALNUM, 24)}\n"), ("fixtures/gh.txt", f"ghp_{random_text(LOWER_ALNUM, 24)}{random_text(LOWER_ALNUM, 24)[:12]}\n")):
         (repo / name).parent.mkdir(parents=True, exist_ok=True)
         (repo / name).write_text(text)
         git(repo, "add", name)
@@ -80,8 +52,8 @@ def test_gitleaks_config_can_be_off_or_elsewhere(run_envsync, tmp_path):
     (repo / "ci").mkdir()
     (repo / "ci" / "team.toml").write_text(GITLEAKS)
     (repo / ".gitleaks.toml").write_text(GITLEAKS.replace("itk_", "otk_"))
-    (repo / "envsync.toml").write_text(CONFIG + '\n[scan]\nrules = ["ci/team.toml"]\ngitleaks = false\n')
-    (repo / "app.py").write_text(f"a = 'itk_{_token()}'\nb = 'otk_{_token()}'\n")
+    (repo / "envsync.toml").write_text(FILE_STORE_CONFIG + '\n[scan]\nrules = ["ci/team.toml"]\ngitleaks = false\n')
+    (repo / "app.py").write_text(f"a = 'itk_{random_text(LOWER_ALNUM, 24)}'\nb = 'otk_{random_text(LOWER_ALNUM, 24)}'\n")
     git(repo, "add", "app.py")
     assert findings_of(scan_json(run_envsync, repo, "--staged", code=1)) == {("app.py", 1, "internal-token", None)}
 
@@ -94,3 +66,19 @@ def test_unreadable_gitleaks_regex_is_an_input_error(run_envsync, tmp_path):
     result = run_envsync("scan", "--staged", cwd=repo)
     assert result.code == 2 and ".gitleaks.toml rules[0] (posix): regex not readable" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_gitleaks_rule_id_is_limited(run_envsync, tmp_path):
+    repo = init_repo(tmp_path / "repo")
+    (repo / ".gitleaks.toml").write_text('[[rules]]\nid = "evil\\u001b[31mRED\\n::error::spoofed"\n'
+                                         "regex = '''itk_[a-z]{8}'''\nkeywords = ['itk_']\n")
+    (repo / "a.txt").write_text("x\n")
+    git(repo, "add", "a.txt")
+    result = run_envsync("scan", "--staged", cwd=repo)
+    assert result.code == 2, result.output
+    assert ".gitleaks.toml rules[0]: rule id 'evil\\x1b[31mRED\\n::error::spoofed'" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "\x1b" not in result.output
+
+
+def test_one_entropy_function():
+    assert gitleaks_rules.shannon_entropy is rules.shannon_entropy

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-PROJECT = Path(__file__).resolve().parents[1]
+PROJECT = Path(__file__).resolve().parents[2]
 PRE_COMMIT = str(Path(sys.executable).parent / "pre-commit")
 BUILD_TIMEOUT = 300  # the first run builds the hook's virtualenv from the registry
 
