@@ -1,10 +1,9 @@
 """The store protocol every backend implements, and what the backends share."""
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Iterable, Iterator, Mapping, Protocol, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Protocol, Sequence
 
 from envsync.errors import ApplyError, ConflictError, EnvSyncError, InputError, StoreError
 from envsync.escaping import escape
@@ -32,15 +31,6 @@ def applied(values: Mapping[str, str], changes: Sequence[Change]) -> dict[str, s
 def without_noops(changes: Sequence[Change], expected: Snapshot) -> list[Change]:
     """Drop changes the store already holds: a re-run writes (and versions) nothing."""
     return [c for c in changes if expected.values.get(c.key) != c.value]
-
-
-def pool_map(func: Callable[[Any], Any], items: Iterable[Any], workers: int) -> list[Any]:
-    """`map` on a bounded thread pool (in order); inline for a single item."""
-    items = list(items)
-    if len(items) <= 1:
-        return [func(i) for i in items]
-    with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
-        return list(pool.map(func, items))
 
 
 def collect_per_key(expected: Snapshot,

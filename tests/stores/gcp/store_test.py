@@ -1,46 +1,18 @@
 """The GCP Secret Manager store beyond the contract: calls per read, the secret id mapping,
-managed-by protection, compare-and-swap races, checksums, version states, error messages,
-project discovery and sharding — the real client over a real socket to tests/fakes/gcp_fake.py,
+managed-by protection, checksums, version states, error messages and sharding (compare-and-
+swap is in lease_test.py, URIs and the project in connect_test.py) — the real client over a real socket to tests/fakes/gcp_fake.py,
 looked at from behind through the fake itself or a plain client."""
 from __future__ import annotations
 
-import threading
 import time
-from pathlib import Path
 
 import grpc
 import pytest
 
-from envsync.config import Target
-from envsync.errors import ApplyError, ConflictError, EnvSyncError, InputError, StoreError
-from envsync.model import Change, Snapshot
-from envsync.stores import open_store
-from envsync.stores.base import StoreOptions
-from envsync.stores.gcp import TOMBSTONE, crc32c, decode_value, encode_value
-from tests.fakes.gcp_fake import PROJECT, FakeSecretManager
-
-EMPTY = Snapshot(values={})
-LAYOUTS = ["bundle", "per-key"]
-
-
-def open_at(tmp_path: Path, uri: str, **options: bool):
-    target = Target(name="dev", file=tmp_path / ".env", store=uri, root=tmp_path)
-    return open_store(target, StoreOptions(**options))
-
-
-def apply(store, changes: dict[str, str | None], expected: Snapshot) -> Snapshot:
-    return store.apply([Change(k, v) for k, v in changes.items()], expected)
-
-
-def enabled_versions(fake: FakeSecretManager, secret_id: str) -> list[int]:
-    secret = fake.secret(secret_id)
-    assert secret is not None, secret_id
-    return [n for n, v in sorted(secret.versions.items()) if v.state.name == "ENABLED"]
-
-
-def is_conflict(exc: BaseException) -> bool:
-    cause = exc.cause if isinstance(exc, ApplyError) else exc
-    return isinstance(cause, ConflictError) and exc.exit_code == 1 and not getattr(exc, "applied", [])
+from envsync.errors import ApplyError, EnvSyncError, InputError, StoreError
+from envsync.stores.gcp.wire import TOMBSTONE
+from tests.fakes.gcp_fake import PROJECT
+from tests.stores.gcp.secret_manager import EMPTY, LAYOUTS, apply, open_at
 
 
 # -- reading: calls -------------------------------------------------------------------
@@ -140,14 +112,6 @@ def test_no_prefix_uses_bare_ids_and_only_labelled_secrets(gcp_fake, tmp_path):
     assert gcp_fake.secret("UNRELATED").versions[1].data == b"not ours"
 
 
-def test_value_codec_round_trips_and_refuses_nothing():
-    for value in ["", "\x00", "\x00\x00x", "plain", "é", "\x00envsync:deleted"]:
-        assert decode_value(encode_value(value)) == value
-    assert encode_value("") == b"\x00" and encode_value("v") == b"v"
-    assert decode_value(TOMBSTONE) is None
-    assert crc32c(b"123456789") == 0xE3069283  # the CRC-32C check value
-
-
 def test_empty_values_and_deletion_markers_on_the_wire(gcp_fake, tmp_path):
     store = open_at(tmp_path, gcp_fake.uri("app", "per-key"))
     first = apply(store, {"EMPTY": "", "GONE": "x"}, EMPTY)
@@ -221,87 +185,6 @@ def test_what_cannot_be_read_becomes_a_note(gcp_fake, tmp_path):
     assert len(store.notes) == 3, "notes are not repeated"
 
 
-# -- compare-and-swap -------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("layout", LAYOUTS)
-def test_racing_stores_one_wins(gcp_fake, tmp_path, layout):
-    uri = gcp_fake.uri("app", layout)
-    base = apply(open_at(tmp_path, uri), {"A": "base", "B": "b"}, EMPTY)
-    stores = [open_at(tmp_path, uri), open_at(tmp_path, uri)]
-    snapshots = [s.read() for s in stores]
-    gcp_fake.delay("UpdateSecret", 0.05)  # both list before either claims
-    barrier, results = threading.Barrier(2), [None, None]
-
-    def push(index: int) -> None:
-        barrier.wait()
-        try:
-            results[index] = apply(stores[index], {"A": f"writer-{index}"}, snapshots[index])
-        except EnvSyncError as exc:
-            results[index] = exc
-
-    threads = [threading.Thread(target=push, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    winners = [i for i, r in enumerate(results) if isinstance(r, Snapshot)]
-    losers = [r for r in results if isinstance(r, EnvSyncError)]
-    assert len(winners) == 1 and len(losers) == 1, results
-    assert is_conflict(losers[0]), losers[0]
-    secret_id = "app_A" if layout == "per-key" else "app"
-    assert len(enabled_versions(gcp_fake, secret_id)) == 2, "exactly one new version"
-    assert store_values(gcp_fake, tmp_path, uri) == {**base.values, "A": f"writer-{winners[0]}"}
-    assert all("envsync-lock" not in s.annotations for s in gcp_fake._secrets.values())
-
-
-def store_values(fake: FakeSecretManager, tmp_path: Path, uri: str) -> dict[str, str]:
-    return dict(open_at(tmp_path, uri).read().values)
-
-
-@pytest.mark.parametrize("layout", LAYOUTS)
-def test_a_version_added_by_another_tool_is_a_conflict(gcp_fake, tmp_path, layout):
-    store = open_at(tmp_path, gcp_fake.uri("app", layout))
-    stale = apply(store, {"A": "1"}, EMPTY)
-    secret_id = "app_A" if layout == "per-key" else "app"
-    payload = b"outside" if layout == "per-key" else b'{"A":"outside"}'
-    gcp_fake.client().add_secret_version(parent=f"projects/{PROJECT}/secrets/{secret_id}",
-                                         payload={"data": payload})
-    with pytest.raises(EnvSyncError) as caught:
-        apply(store, {"A": "2"}, stale)
-    assert is_conflict(caught.value)
-    assert dict(store.read().values) == {"A": "outside"}
-
-
-def test_a_live_lock_is_a_conflict_and_an_expired_one_is_taken_over(gcp_fake, tmp_path):
-    store = open_at(tmp_path, gcp_fake.uri("app", "per-key"))
-    first = apply(store, {"A": "1"}, EMPTY)
-    locked = gcp_fake.secret("app_A")
-    locked.annotations["envsync-lock"] = f"{int(time.time()) + 60} someone-else"
-    with pytest.raises(EnvSyncError, match="another EnvSync run is writing A") as caught:
-        apply(store, {"A": "2"}, first)
-    assert is_conflict(caught.value) and sorted(locked.versions) == [1]
-    locked.annotations["envsync-lock"] = f"{int(time.time()) - 1} crashed-run"
-    apply(store, {"A": "2"}, first)
-    assert dict(store.read().values) == {"A": "2"}
-    assert "envsync-lock" not in gcp_fake.secret("app_A").annotations
-
-
-def test_a_refused_batch_rolls_back_its_claims(gcp_fake, tmp_path):
-    store = open_at(tmp_path, gcp_fake.uri("app", "per-key"), adopt=True)
-    gcp_fake.put("app_FOREIGN", b"f", labels={"team": "x"})
-    stale = apply(store, {"A": "1", "B": "1"}, store.read())
-    apply(open_at(tmp_path, gcp_fake.uri("app", "per-key")), {"B": "theirs"}, stale)
-    before = {sid: (dict(s.labels), dict(s.annotations)) for sid, s in
-              ((sid, gcp_fake.secret(sid)) for sid in gcp_fake.secret_ids())}
-    with pytest.raises(ApplyError) as caught:
-        apply(store, {"NEW": "n", "FOREIGN": "ours", "A": "2", "B": "ours"}, stale)
-    assert is_conflict(caught.value)
-    after = {sid: (dict(s.labels), dict(s.annotations)) for sid, s in
-             ((sid, gcp_fake.secret(sid)) for sid in gcp_fake.secret_ids())}
-    assert after == before, "claims undone: no new secret, labels and annotations restored"
-
-
 # -- checksums, version states, errors --------------------------------------------------------
 
 
@@ -367,36 +250,6 @@ def test_permission_denied_on_write_applies_nothing(gcp_fake, tmp_path):
     assert gcp_fake.secret_ids() == ["app_A"] and sorted(gcp_fake.secret("app_A").versions) == [1]
 
 
-# -- opening: URIs and the project --------------------------------------------------------------
-
-
-def test_project_from_google_cloud_project(gcp_fake, tmp_path, monkeypatch):
-    uri = f"gcp-sm:///app?endpoint={gcp_fake.endpoint}&insecure=true&layout=per-key"
-    with pytest.raises(InputError, match="no GCP project"):
-        open_at(tmp_path, uri)
-    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "other-project")
-    apply(open_at(tmp_path, uri), {"K": "v"}, EMPTY)
-    apply(open_at(tmp_path, uri.replace(":///", "://-/")), {"L": "w"}, EMPTY)
-    assert gcp_fake.secret_ids("other-project") == ["app_K", "app_L"] and gcp_fake.secret_ids() == []
-
-
-@pytest.mark.parametrize("uri, message", [
-    ("gcp-sm://p-roject?endpoint=h:1&insecure=true&region=x", "unknown option 'region'"),
-    ("gcp-sm://p-roject?insecure=true", "needs endpoint=HOST:PORT"),
-    ("gcp-sm://p-roject?endpoint=http://h:1&insecure=true", "must be HOST:PORT"),
-    ("gcp-sm://p-roject?endpoint=h:1&insecure=maybe", "must be true or false"),
-    ("gcp-sm://p-roject?endpoint=h:1&insecure=true&keep_versions=0", "keep_versions='0'"),
-    ("gcp-sm://p-roject?endpoint=h:1&insecure=true&timeout=never", "timeout='never'"),
-    ("gcp-sm://Bad_Project/app?endpoint=h:1&insecure=true", "not a GCP project id"),
-    ("gcp-sm://p-roject/my.app?endpoint=h:1&insecure=true", "PREFIX 'my.app'"),
-    ("gcp-sm://p-roject?endpoint=h:1&insecure=true&layout=flat", "must be bundle or per-key"),
-])
-def test_bad_uris_are_input_errors(tmp_path, uri, message):
-    with pytest.raises(InputError, match=message.replace(".", r"\.").replace("?", r"\?")) as caught:
-        open_at(tmp_path, uri)
-    assert caught.value.exit_code == 2
-
-
 # -- the bundle --------------------------------------------------------------------------------
 
 
@@ -441,9 +294,9 @@ def test_keep_versions_never_destroys_what_the_live_manifest_names(gcp_fake, tmp
 
 
 def test_history_of_the_target_reads_only_the_newest_versions(gcp_fake, tmp_path, monkeypatch):
-    from envsync.stores import gcp
+    from envsync.stores.gcp import store as gcp_store
 
-    monkeypatch.setattr(gcp, "HISTORY_DEPTH", 3)
+    monkeypatch.setattr(gcp_store, "HISTORY_DEPTH", 3)
     store = open_at(tmp_path, gcp_fake.uri("app"))
     written = EMPTY
     for i in range(6):

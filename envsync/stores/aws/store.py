@@ -1,9 +1,4 @@
-"""AWS Secrets Manager: `aws-sm://NAME_OR_PREFIX?region=&profile=&endpoint=&layout=`.
-
-`endpoint=` must be a Secrets Manager host of AWS (regional, FIPS, dual-stack or a VPC
-endpoint), loopback (http allowed there: emulators), or https to a host that
-ENVSYNC_ALLOW_ENDPOINTS allows (envsync.endpoints); AWS_ENDPOINT_URL is boto3's own,
-the environment's choice, and not checked.
+"""AWS Secrets Manager: the store of an `aws-sm://` target (opened by `connect.py`).
 
 bundle:  one secret NAME holding the target as a JSON object (sharded past 64 KiB).
 per-key: one secret PREFIX/KEY per key, tagged managed-by=envsync and envsync-key=KEY.
@@ -20,46 +15,31 @@ re-run adds no version because unchanged keys are not written at all.
 from __future__ import annotations
 
 import logging
-import os
-import re
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
-from urllib.parse import urlsplit
+from typing import Any, Mapping, Sequence
 
-import boto3
 from botocore.config import Config
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    EndpointConnectionError,
-    NoCredentialsError,
-    NoRegionError,
-    PartialCredentialsError,
-    ProfileNotFound,
-)
+from botocore.exceptions import BotoCoreError, ClientError
 
-from envsync import ci, endpoints
 from envsync.errors import ConflictError, EnvSyncError, InputError, StoreError
 from envsync.model import KEY_PATTERN, Change, Snapshot, StoreInfo, VersionInfo
-from envsync.stores import bundle, resolve_layout
+from envsync.stores import bundle
+from envsync.stores.aws import auth
+from envsync.stores.aws.errors import Exists, InvalidRequest, Missing, StageMoved, error_from, translate
 from envsync.stores.base import (
     LayoutWriter,
     Progress,
     StoreOptions,
     Unreadable,
     applied,
-    collect_per_key,
     bundle_changes,
+    collect_per_key,
     key_changes,
     no_progress,
-    pool_map,
     unreadable,
 )
-from envsync.stores.uri import StoreURI
-
-if TYPE_CHECKING:
-    from envsync.config import Target
+from envsync.stores.calls import bounded_pool, snake
 
 class _NoBodies(logging.Filter):
     """botocore logs whole request parameters and response bodies at DEBUG, and for
@@ -82,68 +62,8 @@ HISTORY_DEPTH = 100  # bundle versions read to tell when one key changed (AWS ke
 PENDING_STAGE = "ENVSYNC_PENDING"  # our own label: never disturbs a rotation's AWSPENDING
 MANAGED_TAG = {"Key": "managed-by", "Value": "envsync"}
 KEY_TAG = "envsync-key"
-OPTIONS = {"region", "profile", "endpoint", "layout", "recovery_days"}
 NAME_LIMIT = 512  # characters in a secret name
-REGION = re.compile(r"[a-z]{2,4}(-[a-z]+)+-\d{1,2}\Z|local\Z")  # eu-west-1, us-gov-east-1, eusc-de-east-1
-
-
-def open_store(uri: StoreURI, target: Target, options: StoreOptions) -> AwsStore:
-    uri.require_known_options(OPTIONS)
-    name = uri.location.strip("/")
-    if not name:
-        raise InputError(f"target {target.name}: aws-sm:// needs a secret name or prefix")
-    _check_endpoint_and_region(uri)
-    recovery = uri.option("recovery_days", "7") or "7"
-    if not recovery.isdigit() or not 7 <= int(recovery) <= 30:
-        raise InputError(f"store {uri.text!r}: recovery_days must be 7 to 30 (AWS's recovery window)")
-    session, client = _client(uri, target)
-    store = AwsStore(uri.text, name, resolve_layout(uri, target), client, options, int(recovery))
-    store.session, store.endpoint = session, uri.option("endpoint")
-    return store
-
-
-def _check_endpoint_and_region(uri: StoreURI) -> None:
-    endpoint, region = uri.option("endpoint"), uri.option("region")
-    if endpoint is not None:
-        parts = urlsplit(endpoint)
-        try:
-            port_ok = parts.port is None or parts.port > 0
-        except ValueError:
-            port_ok = False
-        if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
-            raise InputError(f"store {uri.text!r}: endpoint={endpoint!r} must be a URL like http://localhost:4566 "
-                             "(scheme, host and an optional port up to 65535)")
-        # Requests to it are signed with the run's keys, and a plaintext one also gets the
-        # OIDC token at STS (ci.sts_endpoint): AWS's own hosts, loopback or an allowance only.
-        endpoints.check_url(endpoint, where=f"store {uri.text!r}", setting="endpoint= in the store URI",
-                            trusted=lambda host: endpoints.aws_service_host(host, "secretsmanager"))
-    if region is not None and not REGION.match(region):
-        raise InputError(f"store {uri.text!r}: region={region!r} is not an AWS region name (e.g. eu-west-1)")
-
-
-def _auth_region(target: Target) -> str | None:
-    """The auth table's aws_region: it names the hosts (sts.REGION..., secretsmanager.REGION...)."""
-    region = ci.setting(target, "aws_region")
-    if region is not None and not REGION.match(region):
-        raise InputError(f"target {target.name}: aws_region {region!r} is not an AWS region name (e.g. eu-west-1) "
-                         "— fix aws_region in the auth table or ENVSYNC_AWS_REGION")
-    return region
-
-
-def _client(uri: StoreURI, target: Target):
-    config = Config(retries={"mode": "adaptive", "max_attempts": 8}, max_pool_connections=WORKERS * 2,
-                    connect_timeout=5, read_timeout=30, user_agent_extra="envsync")
-    try:
-        # botocore reads AWS_DEFAULT_REGION; many CI set-ups export only AWS_REGION.
-        region = uri.option("region") or _auth_region(target) or os.environ.get("AWS_REGION") or None
-        keys = ci.aws_credentials(target, region=region, endpoint=uri.option("endpoint")) or {}
-        session = boto3.session.Session(profile_name=uri.option("profile"), region_name=region, **keys)
-        return session, session.client("secretsmanager", endpoint_url=uri.option("endpoint"), config=config)
-    except ProfileNotFound:
-        raise InputError(f"store {uri.text!r}: AWS profile {uri.option('profile')!r} is not in your AWS config") from None
-    except NoRegionError:
-        raise StoreError(f"{uri.text}: no AWS region — add ?region=eu-west-1 (for example) to the store URI, "
-                         "or set AWS_REGION or AWS_DEFAULT_REGION") from None
+_pool = bounded_pool(WORKERS)
 
 
 @dataclass
@@ -176,12 +96,12 @@ class AwsStore(LayoutWriter):
     # -- doctor ----------------------------------------------------------------
 
     def identity(self) -> str:
-        sts = self.session.client("sts", endpoint_url=ci.sts_endpoint(self.endpoint),
+        sts = self.session.client("sts", endpoint_url=auth.sts_endpoint(self.endpoint),
                                   config=Config(user_agent_extra="envsync"))
         try:
             return sts.get_caller_identity()["Arn"]
         except (ClientError, BotoCoreError) as exc:
-            raise _translate(exc, "GetCallerIdentity", "your identity") from None
+            raise translate(exc, "GetCallerIdentity", "your identity") from None
 
     def probe_write(self) -> str:
         """PutSecretValue on a name that does not exist: AWS authorises the call before it looks
@@ -190,7 +110,7 @@ class AwsStore(LayoutWriter):
         try:
             self._call("PutSecretValue", probe, SecretId=probe, SecretString="probe",
                        ClientRequestToken=str(uuid.uuid4()))
-        except _Missing:
+        except Missing:
             return "secretsmanager:PutSecretValue allowed (CreateSecret and tagging cannot be probed without writing)"
         raise StoreError(f"{probe} unexpectedly exists — delete it")  # pragma: no cover - a random name
 
@@ -207,9 +127,9 @@ class AwsStore(LayoutWriter):
     def _read_bundle(self) -> Snapshot:
         try:
             response = self._call("GetSecretValue", self.name, SecretId=self.name, VersionStage="AWSCURRENT")
-        except _Missing:
+        except Missing:
             return Snapshot(values={})
-        except _InvalidRequest as refused:
+        except InvalidRequest as refused:
             described = self._describe(self.name)
             if described is not None and described.get("DeletedDate"):
                 raise StoreError(f"{self.name} is scheduled for deletion — restore it with "
@@ -240,7 +160,7 @@ class AwsStore(LayoutWriter):
         try:
             response = self._call("GetSecretValue", self.name, SecretId=self.name, VersionId=version)
             return self._bundle_values(response, f"{self.name}@{version}")[0]
-        except (_Missing, _InvalidRequest, Unreadable):
+        except (Missing, InvalidRequest, Unreadable):
             return None
 
     def _list(self, include_deleted: bool) -> list[Listed]:
@@ -256,7 +176,7 @@ class AwsStore(LayoutWriter):
                     if listed is not None:
                         found.append(listed)
         except (ClientError, BotoCoreError) as exc:
-            raise _translate(exc, "ListSecrets", prefix + "*") from None
+            raise translate(exc, "ListSecrets", prefix + "*") from None
         return found
 
     def _listed(self, entry: Mapping[str, Any], prefix: str) -> Listed | None:
@@ -310,7 +230,7 @@ class AwsStore(LayoutWriter):
             response = self._call("BatchGetSecretValue", arns[0], **kwargs)
             for error in response.get("Errors", []):
                 if error.get("ErrorCode") != "ResourceNotFoundException":
-                    raise _error_from(error.get("ErrorCode", ""), error.get("Message", ""),
+                    raise error_from(error.get("ErrorCode", ""), error.get("Message", ""),
                                       "BatchGetSecretValue", error.get("SecretId", "?"))
             for secret in response.get("SecretValues", []):
                 if "SecretString" not in secret:
@@ -324,7 +244,7 @@ class AwsStore(LayoutWriter):
     def _get_current(self, secret: Listed) -> Mapping[str, Any] | None:
         try:
             return self._call("GetSecretValue", secret.name, SecretId=secret.arn, VersionStage="AWSCURRENT")
-        except _Missing:
+        except Missing:
             return None
 
     def read_versions(self, wanted: Mapping[str, str]) -> dict[str, str]:
@@ -343,7 +263,7 @@ class AwsStore(LayoutWriter):
     def _value_at(self, secret_id: str, version: str) -> str | None:
         try:
             response = self._call("GetSecretValue", secret_id, SecretId=secret_id, VersionId=version)
-        except (_Missing, StoreError):
+        except (Missing, StoreError):
             return None
         text = response.get("SecretString")
         return None if text is None else _from_aws(text)
@@ -405,7 +325,7 @@ class AwsStore(LayoutWriter):
                 try:
                     self._call("UpdateSecretVersionStage", shard.name, SecretId=shard.name, VersionStage="AWSCURRENT",
                                MoveToVersionId=shard.version, RemoveFromVersionId=previous)
-                except (_StageMoved, EnvSyncError):
+                except (StageMoved, EnvSyncError):
                     self.notes.append(f"{shard.name}: could not move AWSCURRENT to the version in use (harmless)")
 
         _pool(promote, shards)
@@ -499,7 +419,7 @@ class AwsStore(LayoutWriter):
         try:
             response = self._call("CreateSecret", name, Name=name, SecretString=value,
                                   ClientRequestToken=token, Tags=tags)
-        except _Exists:
+        except Exists:
             raise ConflictError(f"{self.uri}: {name} was created by someone else since it was read; run again to re-plan") from None
         return response["VersionId"]
 
@@ -508,13 +428,13 @@ class AwsStore(LayoutWriter):
         try:
             self._call("PutSecretValue", name, SecretId=secret_id, SecretString=value,
                        ClientRequestToken=token, VersionStages=[PENDING_STAGE])
-        except (_Exists, _Missing):
+        except (Exists, Missing):
             raise ConflictError(f"{self.uri}: {name} changed or was deleted since it was read; "
                                 "run again to re-plan") from None
         try:
             self._call("UpdateSecretVersionStage", name, SecretId=secret_id, VersionStage="AWSCURRENT",
                        MoveToVersionId=token, RemoveFromVersionId=expected)
-        except _StageMoved:
+        except StageMoved:
             # If the answer to our first attempt was lost, botocore's retry is refused because
             # AWSCURRENT already moved — to our own version. That is success, not a conflict.
             described = self._describe(secret_id)
@@ -531,13 +451,13 @@ class AwsStore(LayoutWriter):
             kwargs["RecoveryWindowInDays"] = self.recovery_days
         try:
             self._call("DeleteSecret", name, **kwargs)
-        except _Missing:
+        except Missing:
             pass
 
     def _describe(self, secret_id: str) -> Mapping[str, Any] | None:
         try:
             return self._call("DescribeSecret", secret_id, SecretId=secret_id)
-        except _Missing:
+        except Missing:
             return None
 
     def _check_writable(self, name: str, described: Mapping[str, Any]) -> None:
@@ -573,7 +493,7 @@ class AwsStore(LayoutWriter):
         while True:  # botocore has no paginator for ListSecretVersionIds
             try:
                 page = self._call("ListSecretVersionIds", secret_id, **kwargs)
-            except _Missing:
+            except Missing:
                 return []
             versions += page.get("Versions", [])
             if not page.get("NextToken"):
@@ -596,41 +516,25 @@ class AwsStore(LayoutWriter):
         return f"{self.name}/{key}"
 
     def _call(self, operation: str, secret_id: str, **kwargs: Any) -> Any:
-        method = getattr(self.client, _snake(operation))
+        method = getattr(self.client, snake(operation))
         try:
             return method(**kwargs)
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             message = exc.response.get("Error", {}).get("Message", "")
             if code == "ResourceNotFoundException":
-                raise _Missing(f"{secret_id} does not exist in AWS Secrets Manager (deleted meanwhile?) — "
+                raise Missing(f"{secret_id} does not exist in AWS Secrets Manager (deleted meanwhile?) — "
                                "run again to re-plan") from None
             if code == "ResourceExistsException":
-                raise _Exists(f"{secret_id} was created by someone else meanwhile — run again to re-plan") from None
+                raise Exists(f"{secret_id} was created by someone else meanwhile — run again to re-plan") from None
             if operation == "UpdateSecretVersionStage" and code == "InvalidParameterException":
-                raise _StageMoved(f"{secret_id} changed since it was read (another push won) — "
+                raise StageMoved(f"{secret_id} changed since it was read (another push won) — "
                                   "run again to re-plan") from None
             if operation == "GetSecretValue" and code == "InvalidRequestException":
-                raise _InvalidRequest(str(_error_from(code, message, operation, secret_id))) from None
-            raise _error_from(code, message, operation, secret_id) from None
+                raise InvalidRequest(str(error_from(code, message, operation, secret_id))) from None
+            raise error_from(code, message, operation, secret_id) from None
         except BotoCoreError as exc:
-            raise _translate(exc, operation, secret_id) from None
-
-
-class _Missing(StoreError):
-    """ResourceNotFoundException: callers that expect it handle it; elsewhere it is exit 3."""
-
-
-class _Exists(ConflictError):
-    """ResourceExistsException: someone created the secret (or that version) first."""
-
-
-class _StageMoved(ConflictError):
-    """AWSCURRENT is no longer on the version the plan was made against."""
-
-
-class _InvalidRequest(StoreError):
-    """GetSecretValue refused for the secret's state (e.g. scheduled for deletion)."""
+            raise translate(exc, operation, secret_id) from None
 
 
 def _token() -> str:
@@ -657,51 +561,6 @@ def _text(response: Mapping[str, Any], where: str) -> str:
 
 
 
-def _snake(operation: str) -> str:
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in operation).lstrip("_")
-
-
-def _error_from(code: str, message: str, operation: str, secret_id: str) -> EnvSyncError:
-    action = f"secretsmanager:{operation}"
-    message = _one_line(message)
-    if code in ("AccessDeniedException", "AccessDenied", "403"):
-        return StoreError(f"AWS denied {action} on {secret_id} — grant that action to the identity EnvSync "
-                          f"runs as ({message})")
-    if code in ("UnrecognizedClientException", "InvalidClientTokenId", "ExpiredTokenException",
-                "InvalidSignatureException"):
-        return StoreError(f"AWS rejected the credentials ({code}) — refresh them (`aws sso login`, "
-                          "a new OIDC token) and run again")
-    if code in ("ThrottlingException", "TooManyRequestsException", "LimitExceededException"):
-        return StoreError(f"AWS kept throttling {action} on {secret_id} after retries — run again later")
-    if code == "InvalidRequestException" and "deletion" in message.lower():
-        return StoreError(f"{secret_id} is scheduled for deletion — restore it with "
-                          f"`aws secretsmanager restore-secret --secret-id {secret_id}` and run again")
-    if code in ("DecryptionFailure", "KMSAccessDeniedException", "KMSDisabledException"):
-        return StoreError(f"AWS could not use the KMS key of {secret_id} ({code}) — grant kms:Decrypt/"
-                          f"kms:GenerateDataKey on it ({message})")
-    return StoreError(f"AWS {action} on {secret_id} failed: {code or 'error'} — {message}")
-
-
-def _translate(exc: Exception, operation: str, secret_id: str) -> EnvSyncError:
-    if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        return _error_from(error.get("Code", ""), error.get("Message", ""), operation, secret_id)
-    if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
-        return StoreError("no AWS credentials found — set AWS_PROFILE or run `aws sso login`; in CI, "
-                          "configure OIDC (aws_role_arn in the target's auth table)")
-    if isinstance(exc, NoRegionError):
-        return StoreError("no AWS region — add ?region=… to the store URI, or set AWS_REGION or AWS_DEFAULT_REGION")
-    if isinstance(exc, EndpointConnectionError):
-        return StoreError(f"cannot reach AWS Secrets Manager ({exc}) — check the network or the endpoint= option")
-    return StoreError(f"AWS {operation} on {secret_id} failed: {exc.__class__.__name__} — {_one_line(str(exc))}")
-
-
-def _one_line(text: str, limit: int = 300) -> str:
-    """Error bodies can be whole XML or HTML pages (proxies): keep one short line."""
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[:limit] + "…"
-
-
 # AWS refuses an empty SecretString. A .env value never holds NUL (the reader refuses it),
 # so a lone NUL stands for the empty value in the per-key layout.
 EMPTY_VALUE = "\0"
@@ -713,7 +572,3 @@ def _to_aws(value: str) -> str:
 
 def _from_aws(text: str) -> str:
     return "" if text == EMPTY_VALUE else text
-
-
-def _pool(func: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
-    return pool_map(func, items, WORKERS)

@@ -1,5 +1,6 @@
-"""The Azure Key Vault store beyond the shared contract: key-name mapping, soft delete,
-the managed-by tag, paging, concurrency, errors, sharding, credentials and URIs.
+"""The Azure Key Vault store beyond the shared contract: keys through the vault, soft
+delete, the managed-by tag, paging, concurrency, sharding and history (names, errors,
+credentials and URIs have their own files, as in the package).
 
 Everything goes through the real SDK and azure-identity over TLS to the in-test fake
 (`tests/fakes/azure_fake.py`); stores are opened the way the CLI opens them, from a target.
@@ -7,68 +8,20 @@ Everything goes through the real SDK and azure-identity over TLS to the in-test 
 from __future__ import annotations
 
 import json
-import re
 import time
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from envsync.config import Target
-from envsync.errors import ApplyError, ConflictError, EnvSyncError, InputError, StoreError
-from envsync.model import Change, Snapshot
-from envsync.stores import open_store
-from envsync.stores.azure import VALUE_LIMIT, WORKERS, key_to_name, name_to_key
+from envsync.errors import ConflictError, InputError, StoreError
+from envsync.stores.azure.names import key_to_name
+from envsync.stores.azure.store import VALUE_LIMIT, WORKERS
 from envsync.stores.base import StoreOptions
-from tests.fakes.azure_fake import CLIENT_ID, TENANT, FakeAzure
-
-EMPTY = Snapshot(values={})
-KEYS = st.from_regex(r"[A-Za-z_][A-Za-z0-9_.\-]{0,40}", fullmatch=True)
-
-
-def open_azure(fake: FakeAzure, root: Path, prefix: str = "app", layout: str = "per-key",
-               options: StoreOptions | None = None, uri: str | None = None, **auth: str):
-    target = Target(name="t", file=root / ".env", store=uri or fake.uri(prefix, layout, retries="0"), root=root,
-                    auth=auth)
-    return open_store(target, options)
-
-
-def push(store, values: dict[str, str | None], expected: Snapshot | None = None) -> Snapshot:
-    expected = store.read() if expected is None else expected
-    return store.apply([Change(k, v) for k, v in values.items()], expected)
+from tests.fakes.azure_fake import FakeAzure
+from tests.stores.azure.key_vault import EMPTY, open_azure, push
 
 
 # -- key names -------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("key, name", [
-    ("DATABASE_URL", "DATABASE-URL"),
-    ("_LEADING", "-LEADING"),
-    ("lower_case", "lower-case"),
-    ("K", "K"),
-    ("dash-key", "0dash-dkey"),
-    ("dotted.key_name", "0dotted-pkey--name"),
-    ("A-", "0A-d"),
-])
-def test_key_names_map_to_what_key_vault_allows(key: str, name: str) -> None:
-    assert key_to_name(key) == name
-    assert name_to_key(name) == key
-    assert name_to_key(name.lower()) == key.lower()  # Key Vault may hand names back in another case
-
-
-@pytest.mark.parametrize("name", ["", "1shard-000", "9lives", "0", "0a-x", "0a-", "0abc", "a--b.c", "0-d-"])
-def test_names_envsync_would_not_write_map_to_no_key(name: str) -> None:
-    assert name_to_key(name) is None
-
-
-@settings(max_examples=300, deadline=None)
-@given(KEYS, KEYS)
-def test_mapping_round_trips_and_collides_only_by_case(a: str, b: str) -> None:
-    name = key_to_name(a)
-    assert re.fullmatch(r"[0-9A-Za-z-]+", name)
-    assert name_to_key(name) == a
-    assert (key_to_name(a).lower() == key_to_name(b).lower()) == (a.lower() == b.lower())
 
 
 def test_keys_round_trip_through_the_vault(azure_fake: FakeAzure, tmp_path: Path) -> None:
@@ -306,82 +259,6 @@ def test_values_are_fetched_concurrently_on_a_bounded_pool(azure_fake: FakeAzure
     assert elapsed < 40 * 0.03 / 2, f"40 reads of 30 ms took {elapsed:.2f} s: not concurrent"
 
 
-# -- errors ----------------------------------------------------------------------------------
-
-
-def test_403_on_write_names_the_vault_and_the_role(azure_fake: FakeAzure, tmp_path: Path) -> None:
-    store = open_azure(azure_fake, tmp_path)
-    azure_fake.assign("Key Vault Secrets User")  # may read, may not write
-    assert dict(store.read().values) == {}
-    with pytest.raises(EnvSyncError) as caught:
-        push(store, {"A": "1"}, EMPTY)
-    error = caught.value.cause if isinstance(caught.value, ApplyError) else caught.value
-    assert isinstance(error, StoreError) and caught.value.exit_code == 3
-    message = str(caught.value)
-    assert f"127.0.0.1:{azure_fake.port}" in message
-    assert '"Key Vault Secrets Officer"' in message and "403" in message
-    assert azure_fake.names() == []
-
-
-def test_403_on_read_names_the_vault_and_the_role(azure_fake: FakeAzure, tmp_path: Path) -> None:
-    azure_fake.assign("none")
-    for layout in ("per-key", "bundle"):
-        with pytest.raises(StoreError) as caught:
-            open_azure(azure_fake, tmp_path, layout=layout).read()
-        assert caught.value.exit_code == 3
-        assert f"127.0.0.1:{azure_fake.port}" in str(caught.value)
-        assert '"Key Vault Secrets User"' in str(caught.value)
-
-
-def test_an_unreachable_vault_is_a_store_error(azure_fake: FakeAzure, tmp_path: Path) -> None:
-    import socket
-
-    with socket.socket() as probe:  # a port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    store = open_azure(azure_fake, tmp_path, uri=f"azure-kv://127.0.0.1:{port}/app?retries=0")
-    with pytest.raises(StoreError) as caught:
-        store.read()
-    assert caught.value.exit_code == 3 and "cannot reach" in str(caught.value)
-    assert f"127.0.0.1:{port}" in str(caught.value)
-
-
-def test_missing_credentials_name_the_vault_and_what_to_set(azure_fake: FakeAzure, tmp_path: Path,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AZURE_TOKEN_CREDENTIALS", "WorkloadIdentityCredential")  # no CLI, no IMDS probe
-    monkeypatch.setenv("AZURE_TENANT_ID", "00000000-0000-4000-8000-000000000bad")
-    with pytest.raises(StoreError) as caught:
-        open_azure(azure_fake, tmp_path).read()
-    message = str(caught.value)
-    assert caught.value.exit_code == 3
-    assert f"127.0.0.1:{azure_fake.port}" in message
-    assert "azure_tenant_id" in message and "AZURE_FEDERATED_TOKEN_FILE" in message
-
-
-# -- credentials -------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("source", ["auth-table", "environment"])
-def test_workload_identity_from_the_targets_ids(azure_fake: FakeAzure, tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch, source: str) -> None:
-    """With the tenant and client ids configured and a federated token file at hand, the store
-    uses workload identity for that app (no AZURE_TENANT_ID / AZURE_CLIENT_ID needed)."""
-    monkeypatch.delenv("AZURE_TENANT_ID")
-    monkeypatch.delenv("AZURE_CLIENT_ID")
-    monkeypatch.setenv("AZURE_TOKEN_CREDENTIALS", "prod")
-    auth = {}
-    if source == "auth-table":
-        auth = {"azure_tenant_id": TENANT, "azure_client_id": CLIENT_ID}
-    else:
-        monkeypatch.setenv("ENVSYNC_AZURE_TENANT_ID", TENANT)
-        monkeypatch.setenv("ENVSYNC_AZURE_CLIENT_ID", CLIENT_ID)
-    store = open_azure(azure_fake, tmp_path, **auth)
-    push(store, {"A": "1"}, EMPTY)
-    assert azure_fake.token_requests[-1]["kind"] == "assertion"
-    assert azure_fake.token_requests[-1]["client_id"] == CLIENT_ID
-    assert azure_fake.token_requests[-1]["tenant"] == TENANT
-
-
 # -- the bundle ----------------------------------------------------------------------------------
 
 
@@ -431,34 +308,6 @@ def test_a_bundle_changed_while_its_shards_were_written_is_refused(azure_fake: F
     assert azure_fake.value("app") == '{"A":"theirs"}'
 
 
-# -- URIs --------------------------------------------------------------------------------------
-
-
-def test_a_bare_vault_name_means_the_public_cloud(azure_fake: FakeAzure, tmp_path: Path) -> None:
-    store = open_azure(azure_fake, tmp_path, uri="azure-kv://my-vault/myapp?layout=per-key")
-    assert store.vault_url == "https://my-vault.vault.azure.net"
-    assert (store.prefix, store.layout, store.bundle_name) == ("myapp", "per-key", "myapp")
-    store = open_azure(azure_fake, tmp_path, uri="azure-kv://my-vault.vault.azure.cn")
-    assert store.vault_url == "https://my-vault.vault.azure.cn" and store.layout == "bundle"
-    assert store.bundle_name == "envsync"
-
-
-@pytest.mark.parametrize("uri, words", [
-    ("azure-kv://x/app", "vault name"),
-    ("azure-kv://my_vault/app", "vault name"),
-    ("azure-kv://myvault/my_app", "prefix"),
-    ("azure-kv://myvault/a/b", "prefix"),
-    ("azure-kv://myvault?region=x", "unknown option"),
-    ("azure-kv://myvault?retries=many", "retries"),
-    ("azure-kv://myvault?layout=flat", "layout"),
-    ("azure-kv://localhost:99999/app", "port 99999"),
-    ("azure-kv://localhost:0/app", "port 0"),
-])
-def test_bad_uris_are_input_errors(azure_fake: FakeAzure, tmp_path: Path, uri: str, words: str) -> None:
-    with pytest.raises(InputError, match=words):
-        open_azure(azure_fake, tmp_path, uri=uri)
-
-
 # -- the fake itself ------------------------------------------------------------------------------
 
 
@@ -500,24 +349,11 @@ def test_the_fake_answers_the_sdk_as_key_vault_does(azure_fake: FakeAzure) -> No
     assert azure_fake.calls["token"] == 1 and azure_fake.calls["challenge"] <= 1
 
 
-@pytest.mark.parametrize("vault, scope", [
-    ("myvault", "https://vault.azure.net/.default"),
-    ("myvault.vault.azure.cn", "https://vault.azure.cn/.default"),
-    ("myvault.vault.usgovcloudapi.net", "https://vault.usgovcloudapi.net/.default"),
-    ("127.0.0.1:8443", "https://vault.azure.net/.default"),
-])
-def test_doctor_asks_for_a_token_of_the_vaults_cloud(azure_fake: FakeAzure, tmp_path: Path, vault: str,
-                                                      scope: str) -> None:
-    store = open_azure(azure_fake, tmp_path)
-    store.vault = vault
-    assert store._token_scope() == scope
-
-
 def test_history_of_the_target_reads_only_the_newest_versions(azure_fake: FakeAzure, tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    from envsync.stores import azure
+    from envsync.stores.azure import store as azure_store
 
-    monkeypatch.setattr(azure, "HISTORY_DEPTH", 3)
+    monkeypatch.setattr(azure_store, "HISTORY_DEPTH", 3)
     store = open_azure(azure_fake, tmp_path, layout="bundle")
     written = EMPTY
     for i in range(6):

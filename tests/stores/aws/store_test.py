@@ -12,113 +12,20 @@ import json
 import math
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import botocore.retries.standard
 import pytest
 
-from envsync.config import Target
 from envsync.errors import ApplyError, ConflictError, EnvSyncError, InputError, StoreError
 from envsync.model import Change, Snapshot
-from envsync.stores import open_store
 from envsync.stores.base import StoreOptions
-from tests.fakes.aws_server import (
-    AwsErrorProxy,
-    IamMotoServer,
-    isolate_aws_env,
-    share_botocore_loader,
-    sm_client,
-    store_uri,
-    subprocess_env,
-)
-
-EMPTY = Snapshot(values={})
-ROOT = Path(__file__).resolve().parents[2]
-
-
-class Aws:
-    """The emulator as one test sees it: open stores on it, look at it directly."""
-
-    def __init__(self, endpoint: str, root: Path) -> None:
-        self.endpoint = endpoint
-        self.root = root
-        self.sm = sm_client(endpoint)
-
-    def uri(self, name: str, layout: str | None = None, **options: str) -> str:
-        return store_uri(self.endpoint, name, layout, **options)
-
-    def open(self, name: str = "app/prod", layout: str | None = None, *, options: StoreOptions | None = None,
-             uri: str | None = None, **uri_options: str):
-        target = Target(name="t", file=self.root / ".env", store=uri or self.uri(name, layout, **uri_options),
-                        root=self.root)
-        return open_store(target, options)
-
-    def versions(self, secret_id: str) -> list[dict[str, Any]]:
-        return self.sm.list_secret_version_ids(SecretId=secret_id, IncludeDeprecated=True)["Versions"]
-
-    def current(self, secret_id: str) -> str:
-        return self.sm.get_secret_value(SecretId=secret_id, VersionStage="AWSCURRENT")["SecretString"]
-
-    def tags(self, secret_id: str) -> dict[str, str]:
-        return {t["Key"]: t["Value"] for t in self.sm.describe_secret(SecretId=secret_id).get("Tags", [])}
-
-    def names(self, prefix: str = "", deleted: bool = True) -> list[str]:
-        pages = self.sm.get_paginator("list_secrets").paginate(IncludePlannedDeletion=deleted)
-        return sorted(s["Name"] for page in pages for s in page["SecretList"] if s["Name"].startswith(prefix))
-
-
-@pytest.fixture
-def aws(moto_server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Aws:
-    moto_server.reset()
-    isolate_aws_env(monkeypatch, tmp_path)
-    share_botocore_loader(monkeypatch)
-    return Aws(moto_server.endpoint, tmp_path)
-
-
-class CallLog:
-    """Every API call a client makes, with its parameters (botocore event hooks)."""
-
-    def __init__(self, client: Any) -> None:
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-        self.names: list[str] = []
-        self._lock = threading.Lock()
-        client.meta.events.register("before-parameter-build.secrets-manager", self._params)
-        client.meta.events.register("before-call.secrets-manager", self._call)
-
-    def _params(self, params: dict[str, Any], model: Any, **_: Any) -> None:
-        with self._lock:
-            self.calls.append((model.name, dict(params)))
-
-    def _call(self, model: Any, **_: Any) -> None:
-        with self._lock:
-            self.names.append(model.name)
-
-    def count(self, operation: str) -> int:
-        return self.names.count(operation)
-
-    def params(self, operation: str) -> list[dict[str, Any]]:
-        return [p for name, p in self.calls if name == operation]
-
-
-def one_line_store_error(exc: BaseException, leak_watch) -> str:
-    message = str(exc)
-    leak_watch.outputs.append(("store error", message))
-    assert isinstance(exc, StoreError), f"{type(exc).__name__}: {message}"
-    assert exc.exit_code == 3
-    assert "\n" not in message, f"not one line: {message!r}"
-    return message
-
-
-def apply(store, changes: dict[str, str | None], expected: Snapshot) -> Snapshot:
-    return store.apply([Change(k, v) for k, v in changes.items()], expected)
-
+from tests.fakes.aws_server import AwsErrorProxy, store_uri, subprocess_env
+from tests.stores.aws.emulator import EMPTY, ROOT, Aws, CallLog, apply, one_line_store_error
 
 # -- reads: ListSecrets 100 a page, BatchGetSecretValue 20 a call --------------------------
 
@@ -634,157 +541,6 @@ def test_push_killed_between_shard_writes_leaves_the_old_snapshot(aws: Aws, prev
         assert len(aws.versions(name)) <= shards_before.get(name, 0) + 2, f"{name} got more than one orphan"
         current = [v for v in aws.versions(name) if "AWSCURRENT" in v.get("VersionStages", [])]
         assert len(current) == 1
-
-
-# -- errors a user can act on --------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("layout", ["bundle", "per-key"])
-def test_missing_region(aws: Aws, layout: str, leak_watch) -> None:
-    with pytest.raises(EnvSyncError) as caught:
-        aws.open(layout=layout, uri=store_uri(aws.endpoint, "app/prod", layout, region=None)).read()
-    message = one_line_store_error(caught.value, leak_watch)
-    assert "region" in message and "AWS_REGION" in message and "?region=" in message
-
-
-@pytest.mark.parametrize("variable", ["AWS_REGION", "AWS_DEFAULT_REGION"])
-def test_region_from_the_environment(aws: Aws, monkeypatch: pytest.MonkeyPatch, variable: str) -> None:
-    monkeypatch.setenv(variable, "us-east-1")
-    store = aws.open(uri=store_uri(aws.endpoint, "app/prod", region=None))
-    apply(store, {"A": "1"}, EMPTY)
-    assert aws.current("app/prod") == '{"A":"1"}'  # same region as the URI-less write
-
-
-def test_endpoint_from_the_standard_variable(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
-    """`AWS_ENDPOINT_URL_SECRETS_MANAGER` (with the underscore; `..._SECRETSMANAGER` is
-    silently ignored by botocore) points a URI without endpoint= at the emulator."""
-    monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", aws.endpoint)
-    store = aws.open(uri="aws-sm://app/prod?region=us-east-1&layout=per-key")
-    log = CallLog(store.client)
-    apply(store, {"A": "1"}, store.read())
-    assert aws.current("app/prod/A") == "1"
-    assert store.client.meta.endpoint_url == aws.endpoint
-    assert log.count("CreateSecret") == 1
-
-
-@pytest.mark.parametrize("layout", ["bundle", "per-key"])
-def test_missing_credentials(aws: Aws, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, layout: str,
-                             leak_watch) -> None:
-    isolate_aws_env(monkeypatch, tmp_path, credentials=False)  # empty config files, no keys, no IMDS
-    started = time.monotonic()
-    with pytest.raises(EnvSyncError) as caught:
-        aws.open(layout=layout).read()
-    assert time.monotonic() - started < 5
-    message = one_line_store_error(caught.value, leak_watch)
-    assert "no AWS credentials" in message
-
-
-def test_unknown_profile(aws: Aws) -> None:
-    with pytest.raises(InputError, match="'nobody' is not in your AWS config"):
-        aws.open(profile="nobody")
-
-
-@pytest.mark.parametrize("layout", ["bundle", "per-key"])
-def test_unreachable_endpoint(aws: Aws, monkeypatch: pytest.MonkeyPatch, layout: str, leak_watch) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]  # closed again: nothing listens there
-    # the store retries connection errors with backoff; skip the sleeping, keep the retries
-    monkeypatch.setattr(botocore.retries.standard.ExponentialBackoff, "delay_amount", lambda self, context: 0)
-    store = aws.open(layout=layout, uri=store_uri(f"http://127.0.0.1:{port}", "app/prod", layout))
-    attempts: list[str] = []
-    store.client.meta.events.register("before-send.secrets-manager", lambda **kw: attempts.append("x"))
-    with pytest.raises(EnvSyncError) as caught:
-        store.read()
-    message = one_line_store_error(caught.value, leak_watch)
-    assert "cannot reach AWS Secrets Manager" in message and "endpoint=" in message
-    assert 1 < len(attempts) <= 10, f"{len(attempts)} attempts"
-
-
-# -- AccessDenied from a moto server that enforces IAM -------------------------------------------
-
-READER_POLICY = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Action": ["secretsmanager:ListSecrets", "secretsmanager:DescribeSecret"],
-                   "Resource": "*"}],
-}
-
-
-@pytest.fixture(scope="module")
-def iam_moto():
-    """A second moto server (own process) that enforces IAM after its 5 set-up requests:
-    a user `lister` who may list and describe secrets but not read them, one per-key secret
-    and one bundle. Yields (moto endpoint, proxy, the user's key pair)."""
-    server = IamMotoServer(free_requests=5)
-    proxy = None
-    try:
-        import boto3
-
-        root = {"region_name": "us-east-1", "endpoint_url": server.endpoint,
-                "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-        iam, sm = boto3.client("iam", **root), boto3.client("secretsmanager", **root)
-        iam.create_user(UserName="lister")  # 1
-        iam.put_user_policy(UserName="lister", PolicyName="list-only", PolicyDocument=json.dumps(READER_POLICY))  # 2
-        key = iam.create_access_key(UserName="lister")["AccessKey"]  # 3
-        sm.create_secret(Name="app/prod/API_KEY", SecretString="x",  # 4
-                         Tags=[{"Key": "managed-by", "Value": "envsync"}, {"Key": "envsync-key", "Value": "API_KEY"}])
-        sm.create_secret(Name="app/bundle", SecretString='{"A":"x"}',  # 5
-                         Tags=[{"Key": "managed-by", "Value": "envsync"}])
-        with pytest.raises(Exception, match="InvalidClientTokenId|security token"):
-            sm.list_secrets()  # the free requests are used up: unknown keys are refused now
-        proxy = AwsErrorProxy(server.endpoint)
-        yield server.endpoint, proxy, (key["AccessKeyId"], key["SecretAccessKey"])
-    finally:
-        if proxy is not None:
-            proxy.stop()
-        server.stop()
-
-
-@pytest.fixture
-def as_lister(iam_moto, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    endpoint, proxy, (key_id, key_secret) = iam_moto
-    isolate_aws_env(monkeypatch, tmp_path, credentials=False)
-    share_botocore_loader(monkeypatch)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key_id)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key_secret)
-
-    def open_at(endpoint_url: str, name: str, layout: str):
-        uri = store_uri(endpoint_url, name, layout)
-        return open_store(Target(name="t", file=tmp_path / ".env", store=uri, root=tmp_path))
-
-    return endpoint, proxy, open_at
-
-
-@pytest.mark.parametrize("layout, name, action", [
-    ("per-key", "app/prod", "secretsmanager:BatchGetSecretValue"),
-    ("bundle", "app/bundle", "secretsmanager:GetSecretValue"),
-])
-def test_access_denied_names_the_action_and_the_secret(as_lister, layout: str, name: str, action: str,
-                                                       leak_watch) -> None:
-    _, proxy, open_at = as_lister
-    rewritten = proxy.rewritten
-    store = open_at(proxy.endpoint, name, layout)
-    with pytest.raises(EnvSyncError) as caught:
-        store.read()
-    message = one_line_store_error(caught.value, leak_watch)
-    assert proxy.rewritten == rewritten + 1, "moto did not deny the call (or denied it twice)"
-    assert f"AWS denied {action} on " in message
-    assert name in message  # the secret (name or ARN)
-    assert "user/lister" in message  # AWS's own explanation, who was refused
-
-
-def test_listing_is_allowed_for_the_lister(as_lister) -> None:
-    _, proxy, open_at = as_lister
-    store = open_at(proxy.endpoint, "app/prod", "per-key")
-    assert [s.key for s in store._list(include_deleted=False)] == ["API_KEY"]
-
-
-def test_access_denied_in_a_non_json_body_is_still_one_line(as_lister, leak_watch) -> None:
-    endpoint, _, open_at = as_lister
-    with pytest.raises(EnvSyncError) as caught:
-        open_at(endpoint, "app/bundle", "bundle").read()
-    message = one_line_store_error(caught.value, leak_watch)
-    assert "denied" in message.lower() and "secretsmanager:GetSecretValue" in message
 
 
 # -- regressions from review ------------------------------------------------------------------

@@ -1,14 +1,4 @@
-"""Azure Key Vault: `azure-kv://VAULT[/PREFIX]?layout=bundle|per-key&retries=N`.
-
-Where: a bare VAULT name means `https://VAULT.vault.azure.net`; a host with a dot or
-a port (`myvault.vault.azure.cn`, `myvault.privatelink.vaultcore.azure.net`) is used as
-is, over https, if it is an Azure cloud's vault host, loopback, or allowed by
-ENVSYNC_ALLOW_ENDPOINTS (envsync.endpoints). Tokens are only ever asked for the vault
-cloud's Key Vault scope, whatever the 401 challenge names (the SDK's own check of the
-challenge stays on for the clouds' vault hosts); the CA bundle comes from
-`REQUESTS_CA_BUNDLE`. `retries=N` sets the SDK's retry budget per call
-(default: the SDK's own, 10 with exponential backoff); tests pass `retries=0` so an
-injected failure costs no backoff.
+"""Azure Key Vault: the store of an `azure-kv://` target (opened by `connect.py`).
 
 Layouts:
 
@@ -66,16 +56,11 @@ bounded thread pool.
 """
 from __future__ import annotations
 
-import json
-import logging
-import os
-import re
 import secrets
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from functools import cmp_to_key
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from azure.core.exceptions import (
@@ -88,10 +73,41 @@ from azure.core.exceptions import (
 )
 from azure.keyvault.secrets import SecretClient
 
-from envsync import ci, endpoints
+from envsync import ci
 from envsync.errors import ConflictError, EnvSyncError, InputError, StoreError
 from envsync.model import KEY_PATTERN, Change, Snapshot, StoreInfo, VersionInfo
-from envsync.stores import bundle, resolve_layout
+from envsync.stores import bundle
+from envsync.stores.azure import auth
+from envsync.stores.azure.errors import (
+    DOING,
+    Disabled,
+    Missing,
+    SoftDeleted,
+    auth_error,
+    details,
+    first_line,
+    http_error,
+)
+from envsync.stores.azure.names import (
+    KEY_TAG,
+    LAYOUT_TAG,
+    MANAGED_TAG,
+    MANAGED_VALUE,
+    NAME_LIMIT,
+    PREFIX_TAG,
+    VERSION_ID,
+    key_to_name,
+    name_to_key,
+)
+from envsync.stores.azure.versionlog import (
+    Event,
+    epoch,
+    events_of_deleted,
+    events_of_versions,
+    history_entries,
+    log_after,
+    tags_after,
+)
 from envsync.stores.base import (
     LayoutWriter,
     Progress,
@@ -101,350 +117,20 @@ from envsync.stores.base import (
     bundle_changes,
     collect_per_key,
     no_progress,
-    pool_map,
     unreadable,
 )
-from envsync.stores.uri import StoreURI
+from envsync.stores.calls import bounded_pool
 
 if TYPE_CHECKING:
     from azure.keyvault.secrets import DeletedSecret, SecretProperties
 
-    from envsync.config import Target
-
 VALUE_LIMIT = 25_000  # bytes in one secret value ("25k bytes")
 SHARD_LIMIT = 24_000  # a bundle shard, with room to spare
-NAME_LIMIT = 127
 PAGE = 25  # Key Vault's largest page
 HISTORY_DEPTH = 100  # newest bundle versions `history TARGET` reads to name their changes (as AWS)
 WORKERS = 8  # concurrent requests; within requests' pool of 10 connections per host
-TAG_LIMIT = 256  # characters in one tag value
-MANAGED_TAG, MANAGED_VALUE = "managed-by", "envsync"
-KEY_TAG = "envsync-key"
-PREFIX_TAG = "envsync-prefix"
-LAYOUT_TAG = "envsync-layout"
-LOG_TAG = "envsync-log"
 DEFAULT_BUNDLE = "envsync"
-DELETED = "(deleted)"  # the version column of a deletion event in history
-OPTIONS = {"layout", "retries"}
-# Vault hosts of the Azure clouds: the challenge's resource is checked against these.
-AZURE_VAULT_DOMAINS = (".vault.azure.net", ".vault.azure.cn", ".vault.usgovcloudapi.net",
-                       ".vault.microsoftazure.de", ".managedhsm.azure.net", ".managedhsm.azure.cn",
-                       ".managedhsm.usgovcloudapi.net")
-VAULT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]\Z")
-HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?\Z")
-PREFIX = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\Z")
-VERSION_ID = re.compile(r"[0-9A-Za-z]{1,64}\Z")
-READS = {"read", "list", "history"}
-# RBAC data roles and access-policy permissions each kind of call needs
-ROLE_FOR = {"read": "Key Vault Secrets User", "list": "Key Vault Secrets User", "history": "Key Vault Secrets User"}
-PERMISSION_FOR = {"read": "get", "list": "list", "history": "list", "write": "set", "delete": "delete",
-                  "purge": "purge", "recover": "recover", "deleted": "list and get (deleted secrets)"}
-DOING = {"read": "reading", "list": "listing", "history": "listing the versions of", "write": "writing",
-         "delete": "deleting", "purge": "purging", "recover": "recovering", "deleted": "looking up deleted"}
-
-
-def open_store(uri: StoreURI, target: Target, options: StoreOptions) -> AzureStore:
-    uri.require_known_options(OPTIONS)
-    host, _, prefix = uri.location.partition("/")
-    prefix = prefix.strip("/")
-    if not HOST.match(host):
-        raise InputError(f"store {uri.text!r}: {host!r} is not a vault name or host — "
-                         "e.g. azure-kv://myvault/myapp or azure-kv://myvault.vault.azure.net/myapp")
-    if "." in host or ":" in host:
-        vault_url = f"https://{host}"
-    elif VAULT_NAME.match(host):
-        vault_url = f"https://{host}.vault.azure.net"
-    else:
-        raise InputError(f"store {uri.text!r}: {host!r} is not a valid vault name — 3 to 24 letters, digits "
-                         "and '-', starting with a letter")
-    if prefix and not PREFIX.match(prefix):
-        raise InputError(f"store {uri.text!r}: prefix {prefix!r} — Key Vault names take only letters, digits "
-                         "and '-' (e.g. myapp-prod)")
-    if len(prefix) > 100:
-        raise InputError(f"store {uri.text!r}: the prefix is over 100 characters; Key Vault names end at 127")
-    retries = uri.option("retries")
-    if retries is not None and not (retries.isdigit() and int(retries) <= 20):
-        raise InputError(f"store {uri.text!r}: retries={retries!r} must be a number from 0 to 20")
-    hostname, _, port = vault_url.removeprefix("https://").partition(":")
-    if port and not 1 <= int(port) <= 65535:  # HOST allows only digits here
-        raise InputError(f"store {uri.text!r}: port {port} — a port is a number from 1 to 65535")
-    endpoints.check_host(hostname, int(port) if port else None, where=f"store {uri.text!r}",
-                         setting="the vault host in the store URI",
-                         trusted=lambda name: endpoints.under(name, endpoints.AZURE_VAULT_SUFFIXES), tls=True)
-    _check_authority()
-    # The SDK's own check (the challenge's resource must be a parent domain of the vault's)
-    # cannot pass for a private-link name, a loopback fake or an allowed proxy; for those the
-    # token's scope is pinned by _VaultScopeOnly instead, so the server never picks it.
-    kwargs: dict[str, Any] = {"verify_challenge_resource": hostname.lower().endswith(AZURE_VAULT_DOMAINS),
-                              "connection_timeout": 10, "read_timeout": 60}
-    if retries is not None:
-        kwargs["retry_total"] = int(retries)
-    ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE")
-    if ca_bundle:
-        kwargs["connection_verify"] = ca_bundle
-    credential = _credential(target)
-    client = SecretClient(vault_url, _VaultScopeOnly(credential, vault_scope(host)), **kwargs)
-    store = AzureStore(uri.text, host, vault_url, prefix, resolve_layout(uri, target), client, options)
-    store.credential = credential
-    return store
-
-
-def _check_authority() -> None:
-    """AZURE_AUTHORITY_HOST receives the client assertion (the CI's ID token): Entra's own
-    hosts, loopback or an allowance only, as for any endpoint."""
-    authority = os.environ.get("AZURE_AUTHORITY_HOST", "").strip()
-    if authority:
-        url = authority if "://" in authority else "https://" + authority  # azure-identity's default scheme
-        endpoints.check_url(url, where="AZURE_AUTHORITY_HOST", setting="AZURE_AUTHORITY_HOST",
-                            trusted=lambda host: host in endpoints.AZURE_AUTHORITY_HOSTS)
-
-
-def vault_scope(vault: str) -> str:
-    """The data-plane scope of a vault host's cloud (public, China, US Gov, Germany, Managed
-    HSM); a private-link name is its cloud's; anything else (loopback, a proxy) public."""
-    host = vault.split(":")[0].lower().replace(".privatelink.vaultcore.", ".vault.")
-    domain = next((d for d in AZURE_VAULT_DOMAINS if host.endswith(d)), ".vault.azure.net")
-    return f"https://{domain[1:]}/.default"
-
-
-class _VaultScopeOnly:
-    """A credential that gives out tokens for one Key Vault scope only. The scope otherwise
-    comes from the server's 401 challenge: a host that asked for another resource's scope
-    (management.azure.com, graph) would receive a token usable there."""
-
-    def __init__(self, credential: Any, scope: str) -> None:
-        self._credential = credential
-        self._scope = scope
-
-    def _check(self, scopes: tuple[str, ...]) -> None:
-        if any(_scope_resource(s) != _scope_resource(self._scope) for s in scopes):
-            raise StoreError(f"the Key Vault server asked for a token for {', '.join(map(repr, scopes))[:200]}, not "
-                             f"for {self._scope} — refused; check the vault host in the store URI")
-
-    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
-        self._check(scopes)
-        return self._credential.get_token(*scopes, **kwargs)
-
-    def get_token_info(self, *scopes: str, options: Any = None) -> Any:
-        self._check(scopes)
-        return self._credential.get_token_info(*scopes, options=options)
-
-    def close(self) -> None:
-        getattr(self._credential, "close", lambda: None)()
-
-
-def _scope_resource(scope: str) -> str:
-    return scope.lower().removesuffix("/.default").rstrip("/")
-
-
-def _credential(target: Target) -> Any:
-    """This CI's OIDC token when the target names the app and the run has one; else workload
-    identity when a federated token file is at hand (AKS); else DefaultAzureCredential,
-    steered by whatever ids the target gives."""
-    from azure.identity import DefaultAzureCredential, WorkloadIdentityCredential
-
-    # azure-identity logs each failed attempt at WARNING; with no logging set up, Python
-    # would print those to stderr beside EnvSync's own one-line error.
-    logging.getLogger("azure.identity").addHandler(logging.NullHandler())
-    federated = ci.azure_credential(target)
-    if federated is not None:
-        return federated
-    tenant = ci.setting(target, "azure_tenant_id")
-    client_id = ci.setting(target, "azure_client_id")
-    token_file = os.environ.get("AZURE_FEDERATED_TOKEN_FILE")
-    if tenant and client_id and token_file:
-        return WorkloadIdentityCredential(tenant_id=tenant, client_id=client_id, token_file_path=token_file)
-    kwargs: dict[str, str] = {}
-    if client_id:
-        kwargs.update(managed_identity_client_id=client_id, workload_identity_client_id=client_id)
-    if tenant:
-        kwargs.update(workload_identity_tenant_id=tenant, shared_cache_tenant_id=tenant,
-                      visual_studio_code_tenant_id=tenant)
-    return DefaultAzureCredential(**kwargs)
-
-
-def _claims(token: str) -> dict[str, Any]:
-    """An access token's claims, read without verifying (only to say who it names)."""
-    import base64
-
-    try:
-        part = token.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
-    except (IndexError, ValueError):
-        return {}
-    return claims if isinstance(claims, dict) else {}
-
-
-# -- key names ------------------------------------------------------------------
-
-_PLAIN_KEY = re.compile(r"[A-Za-z0-9_]+\Z")
-_ESCAPE = {"_": "--", "-": "-d", ".": "-p"}
-_UNESCAPE = {"-": "_", "d": "-", "p": "."}
-
-
-def key_to_name(key: str) -> str:
-    """The Key Vault name part for a .env key (see the module docstring)."""
-    if _PLAIN_KEY.match(key):
-        return key.replace("_", "-")
-    return "0" + "".join(_ESCAPE.get(c, c) for c in key)
-
-
-def name_to_key(part: str) -> str | None:
-    """The .env key a name part stands for, or None if it is not one EnvSync would write."""
-    if not part:
-        return None
-    if part[0] == "0":
-        out, i = [], 1
-        while i < len(part):
-            if part[i] == "-":
-                decoded = _UNESCAPE.get(part[i + 1:i + 2].lower())
-                if decoded is None:
-                    return None
-                out.append(decoded)
-                i += 2
-            else:
-                out.append(part[i])
-                i += 1
-        key = "".join(out)
-    elif part[0] in "123456789":
-        return None  # reserved for EnvSync's own secrets (bundle shards)
-    else:
-        key = part.replace("-", "_")
-    if not KEY_PATTERN.match(key) or key_to_name(key).lower() != part.lower():
-        return None
-    return key
-
-
-# -- the version log tag ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Event:
-    kind: str  # "v" a version, "d" a deletion
-    version: str
-    created: datetime | None
-
-
-def _parse_log(tags: Mapping[str, str] | None) -> tuple[list[_Event], bool]:
-    """Entries of a version's log tag (newest first) and whether older ones were dropped."""
-    text = (tags or {}).get(LOG_TAG, "")
-    events, truncated = [], False
-    for item in filter(None, text.split(",")):
-        if item == "+":
-            truncated = True
-            break
-        ident, _, when = item.partition(":")
-        if not when.isdigit():
-            continue
-        created = datetime.fromtimestamp(int(when), timezone.utc)
-        if ident == "deleted":
-            events.append(_Event("d", DELETED, created))
-        elif VERSION_ID.match(ident):
-            events.append(_Event("v", ident, created))
-    return events, truncated
-
-
-def _log_after(previous: SecretProperties | None, deleted_at: datetime | None) -> str | None:
-    """The log tag for a version written on top of `previous` (and a deletion, when the
-    secret was recovered to be written)."""
-    events: list[_Event] = []
-    truncated = False
-    if deleted_at is not None:
-        events.append(_Event("d", DELETED, deleted_at))
-    if previous is not None and previous.version:
-        events.append(_Event("v", previous.version, previous.created_on))
-        earlier, truncated = _parse_log(previous.tags)
-        events += earlier
-    parts: list[str] = []
-    for event in events:
-        when = int(event.created.timestamp()) if event.created else 0
-        item = f"deleted:{when}" if event.kind == "d" else f"{event.version}:{when}"
-        if len(",".join(parts + [item, "+"])) > TAG_LIMIT:
-            truncated = True
-            break
-        parts.append(item)
-    if truncated:
-        parts.append("+")
-    return ",".join(parts) or None
-
-
-def _tags_after(previous: SecretProperties | None, ours: Mapping[str, str], log: str | None) -> dict[str, str]:
-    """EnvSync's tags for a new version, plus the tags others put on the version it replaces
-    (a new version starts with no tags of its own), within Key Vault's 15."""
-    tags = dict(ours)
-    if log:
-        tags[LOG_TAG] = log
-    for name, value in ((previous.tags if previous is not None else None) or {}).items():
-        if len(tags) >= 15:
-            break
-        if name != MANAGED_TAG and not name.startswith("envsync-"):
-            tags.setdefault(name, value)
-    return tags
-
-
-def _ordered(versions: list[SecretProperties]) -> list[SecretProperties]:
-    """Oldest first. Key Vault lists versions in no order and times them to the second;
-    within a second, a version that names another in its log comes after it."""
-    logs = {v.version: {e.version for e in _parse_log(v.tags)[0]} for v in versions}
-
-    def compare(a: SecretProperties, b: SecretProperties) -> int:
-        ta, tb = _epoch(a.created_on), _epoch(b.created_on)
-        if ta != tb:
-            return -1 if ta < tb else 1
-        if a.version in logs[b.version]:
-            return -1
-        if b.version in logs[a.version]:
-            return 1
-        la, lb = len(logs[a.version]), len(logs[b.version])
-        if la != lb:
-            return -1 if la < lb else 1
-        return -1 if (a.version or "") < (b.version or "") else 1
-
-    return sorted(versions, key=cmp_to_key(compare))
-
-
-def _events_of_versions(versions: list[SecretProperties]) -> list[_Event]:
-    """Oldest first: each version, and the deletions the logs of later versions record."""
-    events: list[_Event] = []
-    for props in _ordered(versions):
-        for entry in _parse_log(props.tags)[0]:
-            if entry.kind != "d":
-                break
-            events.append(entry)  # the secret was deleted (and recovered) right before this version
-        events.append(_Event("v", props.version or "", props.created_on))
-    return events
-
-
-def _events_of_deleted(deleted: DeletedSecret) -> tuple[list[_Event], bool]:
-    """Oldest first, for a soft-deleted secret: its log, its last version, its deletion."""
-    props = deleted.properties
-    earlier, truncated = _parse_log(props.tags)
-    newest_first = [_Event("d", DELETED, deleted.deleted_date), _Event("v", props.version or "", props.created_on),
-                    *earlier]
-    return list(reversed(newest_first)), truncated
-
-
-def _infos(events: list[_Event], key: str | None, truncated: bool = False) -> list[VersionInfo]:
-    """History entries, newest first, for a secret's events (oldest first)."""
-    entries: list[VersionInfo] = []
-    after_deletion, first = False, True
-    for event in events:
-        if event.kind == "d":
-            if not first:
-                entries.append(VersionInfo(DELETED, event.created, None, "deleted", None, key=key))
-            after_deletion = True
-            continue
-        action = "added" if (first and not truncated) or after_deletion else "changed"
-        entries.append(VersionInfo(event.version, event.created, None, action, None, key=key))
-        after_deletion, first = False, False
-    return list(reversed(entries))
-
-
-def _epoch(when: datetime | None) -> float:
-    return when.timestamp() if when else 0.0
-
-
-# -- the store ----------------------------------------------------------------------
+_pool = bounded_pool(WORKERS)
 
 
 @dataclass
@@ -488,16 +174,16 @@ class AzureStore(LayoutWriter):
         try:
             token = self.credential.get_token(self._token_scope()).token
         except ClientAuthenticationError as exc:
-            raise self._auth_error(exc) from None
+            raise auth_error(self.vault, exc) from None
         kind = type(self.credential).__name__
-        claims = _claims(token)
+        claims = ci.claims(token)
         if not claims:
             return f"{kind} (signed in)"
         who = claims.get("upn") or claims.get("unique_name") or claims.get("appid") or claims.get("azp") or "?"
         return f"{kind}: {who} (object {claims.get('oid', '?')}, tenant {claims.get('tid', '?')})"
 
     def _token_scope(self) -> str:
-        return vault_scope(self.vault)
+        return auth.vault_scope(self.vault)
 
     def probe_write(self) -> str:
         """Update the properties of a name that does not exist: Key Vault checks the data action
@@ -507,7 +193,7 @@ class AzureStore(LayoutWriter):
         probe = "-".join(filter(None, [self.prefix, "9doctor", secrets.token_hex(8)]))
         try:
             self._call("write", probe, self.client.update_secret_properties, probe, enabled=True)
-        except _Missing:
+        except Missing:
             return "secrets/update allowed (set and delete cannot be probed without writing)"
         raise StoreError(f"{probe} unexpectedly exists in Key Vault {self.vault} — delete it")
 
@@ -520,7 +206,7 @@ class AzureStore(LayoutWriter):
         def fetch(item: _Listed) -> Any:
             try:
                 secret = self._call("read", item.name, self.client.get_secret, item.name)
-            except (_Missing, _Disabled):  # deleted or disabled since the listing
+            except (Missing, Disabled):  # deleted or disabled since the listing
                 secret = None
             progress(1)
             return secret
@@ -567,10 +253,10 @@ class AzureStore(LayoutWriter):
         name = self.bundle_name
         try:
             secret = self._call("read", name, self.client.get_secret, name)
-        except _Missing:
+        except Missing:
             self._shards = 0
             return Snapshot(values={})
-        except _Disabled:
+        except Disabled:
             raise StoreError(f"{name} is disabled in Key Vault {self.vault} — enable it (in the portal, or "
                              f"`az keyvault secret set-attributes --name {name} --enabled true`)") from None
         version = secret.properties.version or ""
@@ -591,7 +277,7 @@ class AzureStore(LayoutWriter):
         def piece(shard: bundle.Shard) -> str:
             try:
                 return self._call("read", shard.name, self.client.get_secret, shard.name, shard.version).value or ""
-            except (_Missing, _Disabled):
+            except (Missing, Disabled):
                 raise Unreadable(f"{where}: shard {shard.name} version {shard.version} is gone — the bundle "
                                  "cannot be read; push it again from a good copy") from None
 
@@ -625,7 +311,7 @@ class AzureStore(LayoutWriter):
             return None
         try:
             return self._call("read", name, self.client.get_secret, name, version).value or ""
-        except (_Missing, _Disabled):
+        except (Missing, Disabled):
             return None
 
     # -- writing -------------------------------------------------------------
@@ -763,14 +449,14 @@ class AzureStore(LayoutWriter):
         deadline = time.monotonic() + 60
         delay = 0.25
         while True:
-            full = _tags_after(previous, tags, _log_after(previous, deleted_at))
+            full = tags_after(previous, tags, log_after(previous, deleted_at))
             if content_type is None and previous is not None:
                 content_type = previous.content_type  # e.g. one set in the portal
             try:
                 secret = self._call("write", name, self.client.set_secret, name, value, tags=full,
                                     content_type=content_type)
                 return secret.properties.version or ""
-            except _SoftDeleted:
+            except SoftDeleted:
                 if not revived:
                     deleted = self._deleted(name)
                     if deleted is not None:
@@ -807,7 +493,7 @@ class AzureStore(LayoutWriter):
     def _delete(self, name: str, key: str) -> None:
         try:
             poller = self._call("delete", name, self.client.begin_delete_secret, name)
-        except _Missing:
+        except Missing:
             return
         deleted = poller.result()  # what the DELETE answered; does not wait
         if not self.options.force_delete or deleted.recovery_id is None:
@@ -827,16 +513,16 @@ class AzureStore(LayoutWriter):
         """The current version's properties, or None when the secret does not exist (or is soft-deleted)."""
         try:
             return self._call("read", name, self.client.get_secret, name).properties
-        except _Missing:
+        except Missing:
             return None
-        except _Disabled:
+        except Disabled:
             raise StoreError(f"{name} is disabled in Key Vault {self.vault}, so EnvSync cannot check it before "
                              "writing — enable it or delete it, then run again") from None
 
     def _deleted(self, name: str) -> DeletedSecret | None:
         try:
             return self._call("deleted", name, self.client.get_deleted_secret, name)
-        except _Missing:
+        except Missing:
             return None
 
     def _compare(self, current: SecretProperties | None, expected: str | None, message: str) -> None:
@@ -909,7 +595,7 @@ class AzureStore(LayoutWriter):
             if key is None and changes:
                 return self._bundle_version_history(events, truncated)
             if key is None:
-                return _infos(events, None, truncated)
+                return history_entries(events, None, truncated)
             return self._bundle_key_history(events, key)
         if key is not None:
             name = self._name(key, strict=False)
@@ -922,32 +608,32 @@ class AzureStore(LayoutWriter):
         histories = _pool(lambda pair: self._key_history(*pair), sorted(keys.items()))
         entries = [entry for history in histories for entry in history]
         # stable: within one key, equal times keep their newest-first order
-        return sorted(entries, key=lambda e: _epoch(e.created), reverse=True)
+        return sorted(entries, key=lambda e: epoch(e.created), reverse=True)
 
     def _key_history(self, key: str, name: str) -> list[VersionInfo]:
         events, truncated = self._events(name)
-        return _infos(events, key, truncated)
+        return history_entries(events, key, truncated)
 
-    def _events(self, name: str) -> tuple[list[_Event], bool]:
+    def _events(self, name: str) -> tuple[list[Event], bool]:
         try:
             versions = self._collect("history", name, lambda: self.client.list_properties_of_secret_versions(
                 name, max_page_size=PAGE))
-        except _Missing:
+        except Missing:
             deleted = self._deleted(name)
-            return _events_of_deleted(deleted) if deleted is not None else ([], False)
-        return _events_of_versions(versions), False
+            return events_of_deleted(deleted) if deleted is not None else ([], False)
+        return events_of_versions(versions), False
 
-    def _bundle_version_history(self, events: list[_Event], truncated: bool) -> list[VersionInfo]:
+    def _bundle_version_history(self, events: list[Event], truncated: bool) -> list[VersionInfo]:
         """Each bundle version with the keys it changed (a deletion: every key it held)."""
-        # _infos lists every event but a deletion before the first version it knows of.
+        # history_entries lists every event but a deletion before the first version it knows of.
         listed = [e for i, e in enumerate(events) if e.kind == "v" or any(x.kind == "v" for x in events[:i])]
         ids = [e.version for e in listed if e.kind == "v"][-HISTORY_DEPTH:]  # older ones show no changes
         documents = dict(zip(ids, _pool(self._bundle_at, ids)))
-        infos = list(reversed(_infos(events, None, truncated)))  # oldest first, one per listed event
+        infos = list(reversed(history_entries(events, None, truncated)))  # oldest first, one per listed event
         return bundle_changes([(info, None if e.kind == "d" else documents.get(e.version))
                                for info, e in zip(infos, listed)], self.notes)
 
-    def _bundle_key_history(self, events: list[_Event], key: str) -> list[VersionInfo]:
+    def _bundle_key_history(self, events: list[Event], key: str) -> list[VersionInfo]:
         ids = [e.version for e in events if e.kind == "v"]
         documents = dict(zip(ids, _pool(self._bundle_at, ids)))
         entries: list[VersionInfo] = []
@@ -993,88 +679,24 @@ class AzureStore(LayoutWriter):
         try:
             return func(*args, **kwargs)
         except ResourceNotFoundError:
-            raise _Missing(f"{what} is not in Key Vault {self.vault} (deleted meanwhile?) — run again to re-plan") from None
+            raise Missing(f"{what} is not in Key Vault {self.vault} (deleted meanwhile?) — run again to re-plan") from None
         except ClientAuthenticationError as exc:
-            raise self._auth_error(exc) from None
+            raise auth_error(self.vault, exc) from None
         except HttpResponseError as exc:
-            code, inner, message = _details(exc)
+            code, inner, message = details(exc)
             if exc.status_code == 409 and kind == "write":
-                raise _SoftDeleted(f"{what} is soft-deleted in Key Vault {self.vault} — run again to recover it") from None
+                raise SoftDeleted(f"{what} is soft-deleted in Key Vault {self.vault} — run again to recover it") from None
             if exc.status_code == 403 and inner == "SecretDisabled":
-                raise _Disabled(f"{what} is disabled in Key Vault {self.vault} — enable it, or delete it") from None
-            raise self._http_error(exc.status_code, code, message, kind, what) from None
+                raise Disabled(f"{what} is disabled in Key Vault {self.vault} — enable it, or delete it") from None
+            raise http_error(self.vault, exc.status_code, code, message, kind, what) from None
         except (ServiceRequestError, ServiceResponseError) as exc:
-            raise StoreError(f"cannot reach Azure Key Vault {self.vault} at {self.vault_url} ({_first_line(exc)}) — "
+            raise StoreError(f"cannot reach Azure Key Vault {self.vault} at {self.vault_url} ({first_line(exc)}) — "
                              "check the vault name and the network; for a private endpoint or a proxy that "
                              "re-signs TLS, point REQUESTS_CA_BUNDLE at its CA") from None
         except AzureError as exc:
             raise StoreError(f"Azure Key Vault {self.vault}: {DOING.get(kind, kind)} {what} failed: "
-                             f"{exc.__class__.__name__} — {_first_line(exc)}") from None
+                             f"{exc.__class__.__name__} — {first_line(exc)}") from None
 
-    def _http_error(self, status: int | None, code: str, message: str, kind: str, what: str) -> EnvSyncError:
-        doing = f"{DOING.get(kind, kind)} {what}"
-        if status == 403:
-            role = ROLE_FOR.get(kind, "Key Vault Secrets Officer")
-            need = "reads" if kind in READS else "writes"
-            return StoreError(
-                f"Azure Key Vault {self.vault} denied {doing} (403 {code or 'Forbidden'}) — the identity EnvSync "
-                f"runs as needs the RBAC role \"{role}\" on the vault for {need} (or, on a vault that uses access "
-                f"policies, the secret permission '{PERMISSION_FOR.get(kind, kind)}'). Azure said: {message}")
-        if status == 401:
-            return StoreError(f"Azure Key Vault {self.vault} refused the token while {doing} (401) — is the "
-                              f"identity in the vault's tenant? Azure said: {message}")
-        if status in (408, 429) or (status or 0) >= 500:
-            return StoreError(f"Azure Key Vault {self.vault} kept failing while {doing} ({status} {code}) after "
-                              f"retries — run again later. Azure said: {message}")
-        return StoreError(f"Azure Key Vault {self.vault}: {doing} failed ({status} {code}) — {message}")
-
-    def _auth_error(self, exc: ClientAuthenticationError) -> EnvSyncError:
-        summary = "; ".join(line.strip() for line in str(exc.message or exc).splitlines()
-                            if line.strip() and "troubleshoot" not in line)[:600]
-        if "ClientAssertionCredential" in summary:
-            return StoreError(
-                f"Entra refused this CI job's OIDC token for Key Vault {self.vault} ({summary}) — the app's federated "
-                f"credential must match the token's issuer, subject and audience ({ci.AZURE_AUDIENCE} unless "
-                "`audience` is set)")
-        return StoreError(
-            f"no usable Azure credential for Key Vault {self.vault} ({summary}) — sign in with `az login`, or set "
-            "AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET; in CI set azure_tenant_id and "
-            "azure_client_id in the target's auth table (or ENVSYNC_AZURE_TENANT_ID / ENVSYNC_AZURE_CLIENT_ID): "
-            "EnvSync then uses the job's OIDC token (on AKS, the AZURE_FEDERATED_TOKEN_FILE)")
-
-
-class _Missing(ConflictError):
-    """404: where a caller expects it, it is handled; elsewhere the name vanished since the read."""
-
-
-class _SoftDeleted(ConflictError):
-    """409 on a write: the name is soft-deleted (someone deleted it since the read)."""
-
-
-class _Disabled(StoreError):
-    """403 SecretDisabled."""
-
-
-def _details(exc: HttpResponseError) -> tuple[str, str, str]:
-    """(code, inner code, message) of a Key Vault error answer."""
-    code = inner = message = ""
-    try:
-        body = json.loads(exc.response.text()) if exc.response is not None else {}
-        error = body.get("error", {}) if isinstance(body, dict) else {}
-        code, message = str(error.get("code", "")), str(error.get("message", ""))
-        inner = str((error.get("innererror") or {}).get("code", ""))
-    except (ValueError, AttributeError, TypeError):
-        pass
-    if not message:
-        message = _first_line(exc)
-    lines = [line.strip() for line in message.splitlines() if line.strip()]
-    kept = lines[:1] + [line for line in lines[1:] if line.startswith("Action:")]
-    return code, inner, " ".join(kept)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "message", None) or exc)
-    return (text.strip().splitlines() or [exc.__class__.__name__])[0][:300]
 
 
 def _wait_for(probe: Callable[[], Any], seconds: float) -> Any:
@@ -1086,7 +708,3 @@ def _wait_for(probe: Callable[[], Any], seconds: float) -> Any:
             return found
         time.sleep(delay)
         delay = min(delay * 2, 2)
-
-
-def _pool(func: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
-    return pool_map(func, items, WORKERS)
