@@ -99,9 +99,8 @@ def run(config: Config, name: str | None, to: str, *, dry_run: bool, yes: bool, 
         store, remote = engine.read_store(target, progress=tick, options=options)
     label, wanted = values_then(store, list(remote.values), to)
     ci_run.mask([*remote.values.values(), *wanted.values()])  # both, before any output
-    if store.layout == "per-key" and store.uri.startswith("aws-sm:"):
-        warn("AWS keeps no history of a per-key secret while it waits out its recovery window: a key deleted "
-             "since then is not restored — `aws secretsmanager restore-secret` brings it back")
+    if store.rollback_caveat:
+        warn(store.rollback_caveat)
     context = engine.prepare_given(target, store, remote, wanted, f"{target.name}'s {label}")
     for message in context.warnings:
         warn(message)

@@ -160,6 +160,7 @@ class LayoutWriter:
 
     layout: str
     uri: str
+    rollback_caveat: str | None = None
 
     def read(self, progress: Progress = no_progress) -> Snapshot:
         snapshot = self._read(progress)
@@ -211,6 +212,7 @@ class Store(Protocol):
     uri: str
     layout: str
     notes: list[str]  # things worth telling the user (e.g. secrets ignored); never values
+    rollback_caveat: str | None  # what a rollback of this store cannot bring back, if anything
 
     def read(self, progress: Progress = no_progress) -> Snapshot:
         """The current content, in as few calls as the backend allows."""

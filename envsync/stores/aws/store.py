@@ -93,6 +93,13 @@ class AwsStore(LayoutWriter):
         self.session: Any = None  # the boto3 session the client came from (for `doctor`)
         self.endpoint: str | None = None
 
+    @property
+    def rollback_caveat(self) -> str | None:
+        if self.layout != "per-key":
+            return None
+        return ("AWS keeps no history of a per-key secret while it waits out its recovery window: a key deleted "
+                "since then is not restored — `aws secretsmanager restore-secret` brings it back")
+
     # -- doctor ----------------------------------------------------------------
 
     def identity(self) -> str:
