@@ -25,7 +25,7 @@ class Gap:
 PER_KEY = ("per-key",)
 
 KNOWN_GAPS: list[Gap] = [
-    # -- aws (moto server); see tests/stores/aws_test.py for the AWS-specific behaviour ------
+    # -- aws (moto server); see tests/stores/aws/ for the AWS-specific behaviour ------
     Gap("test_read_versions_returns_old_values", "aws", PER_KEY,
         "AWS refuses GetSecretValue on a secret scheduled for deletion, so a deleted key's old "
         "versions cannot be read back as a merge base until it is restored"),
