@@ -13,7 +13,7 @@ import pytest
 from envsync import config, dotenv_file
 from envsync.model import Change
 from envsync.stores import open_store
-from tests.aws_cli_test import Cloud
+from tests.stores.aws.cli_test import Cloud
 
 SCHEMA = "# reviewed in a merge request\nDEBUG=false\nDB_PASSWORD=\nAPI_URL=https://api.example.com\n"
 
