@@ -21,7 +21,7 @@ from envsync.errors import EXIT_CLEAN, EXIT_DRIFT, EnvSyncError, InputError
 from envsync.escaping import escape, rich
 from envsync.fsutil import atomic_write
 from envsync.plan import Item, Mode, Plan
-from envsync.stores import open_store
+from envsync.stores import EXTRAS, open_store
 from envsync.stores.base import Progress, StoreOptions, no_progress
 
 STRATEGIES = ("fail", "ask", "local", "remote", "merge")
@@ -1049,7 +1049,8 @@ def targets(ctx, as_json) -> int:
     """List the targets; --json gives a CI matrix (`include:` entries)."""
     config = load_config(ctx)
     rows = [{"target": t.name, "file": t.display_file(), "store": t.store,
-             "scheme": t.store.partition("://")[0], "schema": t.display_schema()} for t in config.targets.values()]
+             "scheme": t.store.partition("://")[0], "schema": t.display_schema(),
+             "extra": EXTRAS.get(t.store.partition("://")[0])} for t in config.targets.values()]
     out = Output(as_json)
     out.show("\n".join("\t".join(escape(r[column]) for column in ("target", "file", "store")) for r in rows))
     out.emit_json(rows)
