@@ -29,7 +29,7 @@ HOW_TO_INSTALL = {
     "git": "apt-get install git",
 }
 # Files of the project a user's `uses:` / `include:` would get.
-PROJECT_FILES = ("envsync", "pyproject.toml", "README.md", "LICENSE", "action.yml", "templates", "locks")
+PROJECT_FILES = ("envsync", "pyproject.toml", "README.md", "LICENSE", "action.yml", "templates")
 
 
 def tool(name: str) -> str:
