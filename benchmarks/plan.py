@@ -11,7 +11,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from _timing import best_and_median  # noqa: E402
 
-from envsync.plan import Mode, make_plan  # noqa: E402
+from envsync.model import Mode  # noqa: E402
+from envsync.plan import make_plan  # noqa: E402
 
 KEYS = 10_000
 

@@ -40,7 +40,11 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from envsync import scan  # noqa: E402
+import envsync  # noqa: E402
+from envsync.scan.content import decode  # noqa: E402
+from envsync.scan.matcher import Matcher, scan_text  # noqa: E402
+from envsync.scan.rules import RULES  # noqa: E402
+from envsync.scan.values import Value  # noqa: E402
 from envsync.dotenv_file import encode_value  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -82,7 +86,7 @@ def wall(args: list[str], cwd: Path, runs: int) -> tuple[float, float, int, floa
 
 def source_files(limit_bytes: int) -> list[tuple[str, bytes]]:
     """Real text to scan: the installed packages' own source files, in a fixed order."""
-    site = Path(scan.__file__).resolve().parents[2]
+    site = Path(envsync.__file__).resolve().parents[1]
     packages = Path(statistics.__file__).parent  # the standard library, always there
     found, total = [], 0
     for folder in (Path(sys.prefix) / "lib", packages, site):
@@ -168,7 +172,7 @@ def hook_latency(runs: int) -> None:
 def throughput(megabytes: int, runs: int) -> None:
     print(f"\n2. Throughput: 5,000 values over ~{megabytes} MB of source text")
     rng = random.Random(5000)
-    values = [scan.Value(f"KEY_{i:04d}", random_value(rng), ".env") for i in range(5000)]
+    values = [Value(f"KEY_{i:04d}", random_value(rng), ".env") for i in range(5000)]
     files = source_files(megabytes * 1_000_000)
     # Plant 200 occurrences (in assorted encodings) so the scan has real work to report.
     chosen = rng.sample(range(len(files)), min(200, len(files)))
@@ -181,19 +185,19 @@ def throughput(megabytes: int, runs: int) -> None:
     total = sum(len(d) for _, d in files)
 
     start = time.process_time()
-    matcher = scan.Matcher(values)
+    matcher = Matcher(values)
     build = time.process_time() - start
     best = None
     for _ in range(runs):
         start = time.process_time()
         found = 0
         for index, (name, data) in enumerate(files):
-            text, _ = scan.decode(data)
-            found += sum(1 for f in scan.scan_text(str(index), text, matcher) if f.rule == "env-value")
+            text, _ = decode(data)
+            found += sum(1 for f in scan_text(str(index), text, matcher) if f.rule == "env-value")
         elapsed = time.process_time() - start
         best = elapsed if best is None else min(best, elapsed)
     print(f"   {len(files)} files, {total / 1e6:.1f} MB; {matcher.needle_count} needles "
-          f"(~{matcher.needle_count / len(values):.1f} per value) + {sum(len(r.keywords) for r in scan.RULES)} rule keywords")
+          f"(~{matcher.needle_count / len(values):.1f} per value) + {sum(len(r.keywords) for r in RULES)} rule keywords")
     print(f"   automaton build (CPU)         {build * 1e3:7.0f} ms")
     print(f"   scan, in-process (CPU)       {best:6.2f} s  = {total / 1e6 / best:6.1f} MB/s "
           f"({(total / 1e6) / (best + build):.1f} MB/s counting the build); {found} value findings "
@@ -246,7 +250,7 @@ def throughput(megabytes: int, runs: int) -> None:
 
 def corpus_figures() -> None:
     print("\n3. Corpus (tests/corpus/scan): planted leaks found / look-alikes flagged")
-    from tests.scan_test import render_corpus
+    from tests.scan.corpus import render_corpus
 
     with tempfile.TemporaryDirectory() as folder:
         repo = Path(folder)
@@ -477,7 +481,7 @@ def detect_secrets_cases() -> list[tuple[str, bool, str]]:
 
 
 def _envsync_flags(text: str, matcher) -> bool:
-    return bool(scan.scan_text("case", text, matcher))
+    return bool(scan_text("case", text, matcher))
 
 
 def _detect_secrets_flags(text: str) -> bool:
@@ -504,7 +508,7 @@ def peer_cases() -> None:
         from detect_secrets.settings import default_settings
     except ImportError:
         default_settings = None
-    matcher = scan.Matcher([])
+    matcher = Matcher([])
     for label, cases in sources:
         positives = [t for t, secret, _ in cases if secret]
         # A case one plugin must not flag may be another's positive (a GitHub token in the GitLab tests): not an alarm.

@@ -1,5 +1,6 @@
-"""Where the run is (GitHub Actions, GitLab CI, local), the OIDC ID token of that CI,
-and the federation of that token into each cloud's credentials — no long-lived keys.
+"""Where the run is (GitHub Actions, GitLab CI, local) and the OIDC ID token of that CI;
+each backend trades the token for its cloud's credentials (`envsync/stores/<cloud>/auth.py`),
+so no long-lived keys are needed.
 
 Settings come from the target's `[targets.NAME.auth]` table, each overridden by the
 environment variable of the same name in capitals with the `ENVSYNC_` prefix
@@ -30,7 +31,6 @@ import urllib.parse
 import urllib.request
 from typing import TYPE_CHECKING, Any, Mapping
 
-from envsync import endpoints
 from envsync.errors import InputError, StoreError
 
 if TYPE_CHECKING:
@@ -38,12 +38,6 @@ if TYPE_CHECKING:
 
 GITHUB, GITLAB, LOCAL = "github", "gitlab", "local"
 DEFAULT_TOKEN_VARIABLE = "ENVSYNC_ID_TOKEN"
-AWS_AUDIENCE = "sts.amazonaws.com"  # what aws-actions/configure-aws-credentials asks for
-AZURE_AUDIENCE = "api://AzureADTokenExchange"  # what Entra's federated credentials expect
-GCP_STS_URL = "https://sts.googleapis.com/v1/token"
-GCP_IAM_CREDENTIALS_URL = "https://iamcredentials.googleapis.com"
-GCP_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
-_SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}\Z")
 _ATTEMPTS = 3
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}\Z")
 _CI_OWN_PREFIXES = ("CI_", "GITHUB_", "ACTIONS_", "RUNNER_")
@@ -178,175 +172,27 @@ def _fetch_value(request: urllib.request.Request) -> str:
     raise AssertionError("unreachable")
 
 
-def _expiry(token: str) -> float:
-    """The token's `exp` claim (read, not verified: only to know when to ask again)."""
+def claims(token: str) -> dict[str, Any]:
+    """A token's claims, read without verifying (only to say who it names or when it expires)."""
     try:
-        claims = token.split(".")[1]
-        return float(json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))["exp"])
-    except (ValueError, KeyError, IndexError, TypeError):
+        part = token.split(".")[1]
+        found = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    except (IndexError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _expiry(token: str) -> float:
+    """When to ask again: the token's `exp` claim."""
+    try:
+        return float(claims(token)["exp"])
+    except (ValueError, KeyError, TypeError):
         return time.time() + 120
 
 
 def clear_cache() -> None:
     with _cache_lock:
         _cache.clear()
-
-
-# -- AWS --------------------------------------------------------------------------------
-
-
-def aws_credentials(target: Target, *, region: str | None, endpoint: str | None) -> dict[str, str] | None:
-    """Temporary keys from AssumeRoleWithWebIdentity when `aws_role_arn` is set, else None
-    (boto3's own chain: profile, SSO, instance role...)."""
-    role = setting(target, "aws_role_arn")
-    if not role:
-        return None
-    session_name = setting(target, "aws_role_session_name") or _session_name()
-    if not _SESSION_NAME.match(session_name):
-        raise InputError(f"target {target.name}: aws_role_session_name {session_name!r} must be 2-64 characters "
-                         "of letters, digits and +=,.@_-")
-    duration = _duration(target)
-    token = id_token(target, AWS_AUDIENCE)
-    try:
-        answer = _sts_client(region, endpoint).assume_role_with_web_identity(
-            RoleArn=role, RoleSessionName=session_name, WebIdentityToken=token, DurationSeconds=duration)
-    except Exception as exc:  # botocore's ClientError and its connection errors
-        raise _aws_error(exc, role) from None
-    keys = answer["Credentials"]
-    return {"aws_access_key_id": keys["AccessKeyId"], "aws_secret_access_key": keys["SecretAccessKey"],
-            "aws_session_token": keys["SessionToken"]}
-
-
-def _sts_client(region: str | None, endpoint: str | None) -> Any:
-    import boto3
-    from botocore import UNSIGNED
-    from botocore.config import Config
-
-    # The call is signed by the ID token, not by keys: an unsigned client needs none.
-    config = Config(signature_version=UNSIGNED, retries={"mode": "standard", "max_attempts": 5},
-                    user_agent_extra="envsync")
-    session = boto3.session.Session()
-    return session.client("sts", region_name=region or session.region_name or "us-east-1",
-                          endpoint_url=sts_endpoint(endpoint), config=config)
-
-
-def sts_endpoint(store_endpoint: str | None) -> str | None:
-    """Where STS calls go. A plaintext `endpoint=` is an emulator (moto, LocalStack) that
-    serves every service, STS included; an https one is a private endpoint for Secrets
-    Manager only, so STS is left to boto3 (regional STS, or AWS_ENDPOINT_URL_STS). The
-    token is never sent in plaintext off this machine (the store already refused that)."""
-    parts = urllib.parse.urlsplit(store_endpoint or "")
-    if parts.scheme == "http" and parts.hostname and endpoints.is_loopback(parts.hostname):
-        return store_endpoint
-    return None
-
-
-def _session_name() -> str:
-    run = os.environ.get("GITHUB_RUN_ID") or os.environ.get("CI_JOB_ID") or str(int(time.time()))
-    return f"envsync-{run}"[:64]
-
-
-def _duration(target: Target) -> int:
-    raw = setting(target, "aws_role_duration") or "3600"
-    if not raw.isdigit() or not 900 <= int(raw) <= 43200:
-        raise InputError(f"target {target.name}: aws_role_duration {raw!r} must be seconds from 900 to 43200")
-    return int(raw)
-
-
-def _aws_error(exc: Exception, role: str) -> StoreError:
-    error = getattr(exc, "response", {}).get("Error", {})
-    code, message = error.get("Code", ""), error.get("Message", "") or str(exc)
-    if code == "InvalidIdentityToken":
-        return StoreError(f"AWS STS refused the OIDC token ({message}) — the IAM OIDC provider must list the "
-                          f"token's audience ({AWS_AUDIENCE} unless `audience` is set) and trust its issuer")
-    if code == "AccessDenied":
-        return StoreError(f"not allowed to assume {role} ({message}) — check the role's trust policy: its `sub` "
-                          "condition must match this repository and branch")
-    if code == "ExpiredTokenException":
-        return StoreError("the OIDC token expired before AWS STS saw it — run the job again")
-    detail = " ".join((message or exc.__class__.__name__).split())[:300]
-    return StoreError(f"AWS STS AssumeRoleWithWebIdentity for {role} failed: {code or 'error'} — {detail}")
-
-
-# -- GCP --------------------------------------------------------------------------------
-
-
-def gcp_credentials(target: Target) -> Any | None:
-    """`external_account` credentials for the workload identity provider when one is set
-    (with service-account impersonation if `gcp_service_account` is set), else None."""
-    provider_name = setting(target, "gcp_workload_identity_provider")
-    if not provider_name:
-        return None
-    provider_name = _gcp_provider(target, provider_name)
-    given_token(target)  # a bad token variable stops here, not inside the first gRPC call
-    token_url = _gcp_url("ENVSYNC_GCP_TOKEN_URL", GCP_STS_URL)
-    from google.auth import identity_pool
-
-    service_account = setting(target, "gcp_service_account")
-    impersonation = None
-    if service_account:
-        base = _gcp_url("ENVSYNC_GCP_IAM_CREDENTIALS_URL", GCP_IAM_CREDENTIALS_URL).rstrip("/")
-        impersonation = f"{base}/v1/projects/-/serviceAccounts/{service_account}:generateAccessToken"
-    # The token's audience: google-github-actions/auth's default, which is also the
-    # provider's default allowed audience.
-    token_audience = "https://iam.googleapis.com/" + provider_name
-    return identity_pool.Credentials(
-        audience="//iam.googleapis.com/" + provider_name,
-        subject_token_type="urn:ietf:params:oauth:token-type:jwt",
-        token_url=token_url,
-        subject_token_supplier=_GcpTokenSupplier(target, token_audience),
-        service_account_impersonation_url=impersonation,
-        scopes=[GCP_SCOPE],
-    )
-
-
-def _gcp_url(variable: str, default: str) -> str:
-    """A token-exchange URL override: the ID token goes there, so Google's hosts, loopback or
-    an allowance only, like any endpoint."""
-    url = os.environ.get(variable, "").strip() or default
-    endpoints.check_url(url, where=variable, setting=variable,
-                        trusted=lambda host: endpoints.under(host, endpoints.GCP_SUFFIXES))
-    return url
-
-
-def _gcp_provider(target: Target, value: str) -> str:
-    name = value.removeprefix("https:").removeprefix("//iam.googleapis.com/")
-    if not re.fullmatch(r"projects/[^/]+/locations/global/workloadIdentityPools/[^/]+/providers/[^/]+", name):
-        raise InputError(f"target {target.name}: gcp_workload_identity_provider {value!r} must be "
-                         "projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER")
-    return name
-
-
-class _GcpTokenSupplier:
-    """google-auth's SubjectTokenSupplier shape: the ID token, straight from memory."""
-
-    def __init__(self, target: Target, audience: str) -> None:
-        self._target = target
-        self._audience = audience
-
-    def get_subject_token(self, context: Any, request: Any) -> str:
-        return id_token(self._target, self._audience)
-
-
-# -- Azure ------------------------------------------------------------------------------
-
-
-def azure_credential(target: Target) -> Any | None:
-    """A ClientAssertionCredential on this CI's ID token when the target names the tenant
-    and the app (client) id and the run has an ID token to offer, else None."""
-    tenant = setting(target, "azure_tenant_id")
-    client_id = setting(target, "azure_client_id")
-    if not (tenant and client_id and has_id_token(target)):  # has_id_token refuses a non-JWT token
-        return None
-    if os.environ.get("AZURE_FEDERATED_TOKEN_FILE") and not _token_at_hand(target):
-        return None  # a runner on AKS with workload identity: its token file serves
-    from azure.identity import ClientAssertionCredential
-
-    return ClientAssertionCredential(tenant, client_id, lambda: id_token(target, AZURE_AUDIENCE))
-
-
-def _token_at_hand(target: Target) -> bool:
-    return bool(given_token(target) or os.environ.get("ACTIONS_ID_TOKEN_REQUEST_URL"))
 
 
 def has_id_token(target: Target) -> bool:

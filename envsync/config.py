@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from envsync.dotenv_file import KEY_PATTERN
+from envsync import stores
 from envsync.errors import InputError
 from envsync.escaping import UNSAFE
+from envsync.model import KEY_PATTERN
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -23,11 +24,7 @@ PYPROJECT = "pyproject.toml"
 TARGET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*\Z")
 LAYOUTS = ("bundle", "per-key")
 TARGET_KEYS = {"file", "store", "schema", "layout", "expand", "description", "auth", "shares_keys_with", "may_lack"}
-AUTH_KEYS = {
-    "aws_role_arn", "aws_role_session_name", "aws_role_duration", "aws_region",
-    "gcp_workload_identity_provider", "gcp_service_account",
-    "azure_tenant_id", "azure_client_id", "audience", "id_token_variable",
-}
+AUTH_KEYS = {"audience", "id_token_variable"} | stores.auth_keys()  # the ID token's (envsync.ci), each backend's
 TOP_KEYS = {"targets", "scan"}
 SCAN_KEYS = {"allow_env_files", "skip", "rules", "gitleaks"}  # the leak guard's committed settings
 MAX_CONFIG_BYTES = 1024 * 1024  # a config is a few targets; anything this big is the wrong file

@@ -9,7 +9,7 @@ from typing import Any, Callable
 from envsync import ci
 from envsync.config import Target
 from envsync.errors import EXIT_CLEAN, EnvSyncError
-from envsync.stores import open_store
+from envsync.stores import backend_for, open_store
 
 OK, FAILED, SKIPPED = "ok", "failed", "skipped"
 
@@ -57,23 +57,11 @@ def diagnose(target: Target) -> Diagnosis:
 
 def describe_federation(target: Target) -> str:
     """Which federation the settings ask for, in this run's CI (no call made)."""
-    where = ci.provider()
-    scheme = target.store.partition("://")[0]
-    if scheme == "aws-sm" and ci.setting(target, "aws_role_arn"):
-        return f"{where} OIDC -> AWS role {ci.setting(target, 'aws_role_arn')}"
-    if scheme == "gcp-sm" and ci.setting(target, "gcp_workload_identity_provider"):
-        return f"{where} OIDC -> GCP workload identity federation"
-    azure_ids = ci.setting(target, "azure_tenant_id") and ci.setting(target, "azure_client_id")
-    if scheme == "azure-kv" and azure_ids and _offers_token(target):
-        return f"{where} OIDC -> Azure app {ci.setting(target, 'azure_client_id')}"
-    return "none (ambient credentials)" if scheme != "file" else "none (local files)"
-
-
-def _offers_token(target: Target) -> bool:
-    try:
-        return ci.has_id_token(target)
-    except EnvSyncError:  # a token that is refused (not a JWT): opening the store says why
-        return True
+    backend = backend_for(target.store)
+    if backend is None:
+        return "none (ambient credentials)"
+    federation = backend.federation(target)
+    return f"{ci.provider()} OIDC -> {federation}" if federation else backend.ambient
 
 
 def _read(store: Any) -> str:

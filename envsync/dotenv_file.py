@@ -21,9 +21,9 @@ from dotenv import parser as dotenv_parser
 
 from envsync.errors import ConflictError, InputError
 from envsync.fsutil import atomic_write
+from envsync.model import KEY_PATTERN
 
 BOM = "\ufeff"
-KEY_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
 _LEADING_BLANK_LINES = re.compile(r"(?:[^\S\r\n]*(?:\r\n|\n|\r))*")
 # Unquoted, these mean the same to every reader EnvSync writes for (python-dotenv, Node's
 # dotenv, `node --env-file`, docker compose, bash `set -a; . .env`); any other value is quoted.
@@ -315,9 +315,10 @@ def _check_writable(path: Path, name: str) -> None:
 def encode_value(value: str, style: str = "", *, key: str = "value") -> str:
     """The source text for `value` that python-dotenv, Node's dotenv, `node --env-file`,
     compose and bash read back as `value` where one form can do it, and that runs nothing in
-    a shell (DESIGN.md trust rule 3). `style` ('', "'" or '"') is kept for a value that
-    needs no quoting. A value only double quotes can carry that holds a shell substitution
-    is an InputError naming `key`: no form is safe for bash and readable by python-dotenv."""
+    a shell (SECURITY.md, "What EnvSync defends against" 4). `style` ('', "'" or '"') is kept
+    for a value that needs no quoting. A value only double quotes can carry that holds a shell
+    substitution is an InputError naming `key`: no form is safe for bash and readable by
+    python-dotenv."""
     if _PLAIN.match(value):
         return f"{style}{value}{style}" if style in ("'", '"') else value
     if _single_quotable(value):
@@ -378,7 +379,7 @@ def _split_value(body: str) -> tuple[str, str, str]:
 def _check_key(name: str, key: str, line: int | None = None) -> None:
     if not KEY_PATTERN.match(key):
         # A line read from the file is named by its number only: what looks like its key may be
-        # a pasted token or `KEY:value` (DESIGN.md trust rule 5).
+        # a pasted token or `KEY:value` (SECURITY.md, "What EnvSync defends against" 2).
         where = f"{name} line {line}: invalid key name" if line else f"{name}: invalid key name {key!r}"
         raise InputError(
             f"{where} — keys are letters, digits, '_', '.' and '-', and must not start with a digit"

@@ -1,4 +1,4 @@
-"""Where credentials may go (DESIGN.md trust rule 2).
+"""Where credentials may go (SECURITY.md, "What EnvSync defends against" 3).
 
 A store URI, an auth table or a CI variable can name a host; EnvSync signs requests to
 it or hands it the job's OIDC token. So a host is accepted only if it is

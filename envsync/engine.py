@@ -17,9 +17,10 @@ from envsync.config import Target
 from envsync.dotenv_file import DotenvDocument
 from envsync.errors import ApplyError, EnvSyncError, InputError
 from envsync.merge import merge3
-from envsync.plan import UNKNOWN, UNWRITABLE, Action, Chooser, Item, Mode, Plan, Unknown, make_plan, resolve
+from envsync.model import Mode, OnConflict, Snapshot, StoreInfo
+from envsync.plan import UNKNOWN, UNWRITABLE, Action, Chooser, Item, Plan, Unknown, make_plan, resolve
 from envsync.stores import open_store
-from envsync.stores.base import Progress, Snapshot, Store, StoreInfo, StoreOptions, no_progress
+from envsync.stores.base import Progress, Store, StoreOptions, no_progress
 
 
 @dataclass
@@ -143,7 +144,7 @@ def read_base(store: Store, remote: Snapshot, versions: dict[str, str]) -> dict[
 
 
 def plan(context: Context, mode: Mode, *, prune: bool = False, force: bool = False,
-         on_conflict: str = "fail", choose: Chooser | None = None) -> Plan:
+         on_conflict: OnConflict = OnConflict.FAIL, choose: Chooser | None = None) -> Plan:
     """The plan for one target, conflicts resolved by `on_conflict` where they can be."""
     raw = make_plan(context.local.values, context.remote.values, context.base, mode, prune=prune, force=force)
     return skip_unwritable(resolve(raw, on_conflict, prune=prune, merger=merge3, choose=choose))

@@ -1,7 +1,8 @@
 """The one exception family users see; caught once in the CLI and printed as one line."""
 from __future__ import annotations
 
-# Exit codes (DESIGN.md): 0 clean, 1 drift/conflict/finding, 2 usage or input, 3 store/auth/network.
+# Exit codes (README.md, the end of "State"): 0 clean, 1 drift/conflict/finding, 2 usage or
+# input, 3 store/auth/network.
 EXIT_CLEAN = 0
 EXIT_DRIFT = 1
 EXIT_INPUT = 2

@@ -1,6 +1,6 @@
 """Text from a store or a config, made safe to show: one place for every renderer.
 
-Store content and config strings are data (DESIGN.md, trust rule 1): a key name,
+Store content and config strings are data (SECURITY.md, "What EnvSync defends against" 1): a key name,
 an author, a version id or a server's error text must not start a new log line,
 issue a GitHub workflow command, move the cursor, restyle a rich table or
 reorder what a reader sees. Values never come here: they are never shown.

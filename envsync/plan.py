@@ -2,7 +2,7 @@
 
 `base` is what both sides held at the last sync (None when there was no
 sync yet). With a base, each side's own changes are known and flow to the
-other side. Without one there is no guessing (DESIGN.md trust rule 4): a key
+other side. Without one there is no guessing (SECURITY.md, "What EnvSync defends against" 5): a key
 on one side only is an addition, and a value that differs is a conflict for
 push, pull and sync alike, unless `force` says the command's own side wins.
 """
@@ -12,7 +12,7 @@ import enum
 from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Mapping
 
-from envsync.stores.base import Change
+from envsync.model import Change, Mode, OnConflict
 
 
 class Action(str, enum.Enum):
@@ -26,12 +26,6 @@ class Action(str, enum.Enum):
     CONFLICT = "conflict"
     SKIP = "skip"  # a difference this command leaves alone, with the reason
     UNCHANGED = "unchanged"
-
-
-class Mode(str, enum.Enum):
-    PUSH = "push"
-    PULL = "pull"
-    SYNC = "sync"
 
 
 class Unknown:
@@ -208,20 +202,19 @@ def _both_moved(local: str | None, remote: str | None) -> str:
 
 # -- conflict resolution -------------------------------------------------------
 
-Strategy = str  # fail | ask | local | remote | merge
 Merger = Callable[[str, str, str], "str | None"]
 Chooser = Callable[[Item], str]  # returns local | remote | merge | skip
 
 
-def resolve(plan: Plan, strategy: Strategy, *, prune: bool, merger: Merger,
+def resolve(plan: Plan, strategy: OnConflict, *, prune: bool, merger: Merger,
             choose: Chooser | None = None) -> Plan:
     """Turn conflicts into actions by `strategy`; what cannot be resolved stays a conflict."""
-    if strategy == "fail" or not plan.conflicts:
+    if strategy is OnConflict.FAIL or not plan.conflicts:
         return plan
     items = []
     for item in plan.items:
         if item.action is Action.CONFLICT:
-            pick = choose(item) if strategy == "ask" and choose else strategy
+            pick = choose(item) if strategy is OnConflict.ASK and choose else strategy
             item = _resolve_one(item, pick, prune, merger, plan.mode)
         items.append(item)
     return Plan(mode=plan.mode, items=tuple(items))
@@ -229,15 +222,15 @@ def resolve(plan: Plan, strategy: Strategy, *, prune: bool, merger: Merger,
 
 def _resolve_one(item: Item, pick: str, prune: bool, merger: Merger, mode: Mode) -> Item:
     # A one-way command never writes the other side: keeping that side's own value is a skip.
-    if pick == "local" and mode is Mode.PULL:
+    if pick == OnConflict.LOCAL and mode is Mode.PULL:
         return replace(item, action=Action.SKIP, reason="kept the local value (pull never writes the store)")
-    if pick == "remote" and mode is Mode.PUSH:
+    if pick == OnConflict.REMOTE and mode is Mode.PUSH:
         return replace(item, action=Action.SKIP, reason="kept the store's value (push never writes the local file)")
-    if pick == "local":
+    if pick == OnConflict.LOCAL:
         return _toward_remote(item, prune)
-    if pick == "remote":
+    if pick == OnConflict.REMOTE:
         return _toward_local(item, prune)
-    if pick == "merge":
+    if pick == OnConflict.MERGE:
         if item.local is None or item.remote is None or not isinstance(item.base, str):
             return replace(item, reason=item.reason + "; no merge: one side deleted it or there is no base")
         merged = merger(item.base, item.local, item.remote)

@@ -10,8 +10,8 @@ from typing import Any, Iterable
 
 from envsync.drift import Finding
 from envsync.escaping import escape, rich
+from envsync.model import StoreInfo, VersionInfo
 from envsync.plan import Action, Item, Plan, Unknown
-from envsync.stores.base import StoreInfo, VersionInfo
 
 SYMBOLS = {
     Action.PUSH_ADD: "+", Action.PUSH_CHANGE: "~", Action.PUSH_DELETE: "-",

@@ -13,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from envsync.dotenv_file import KEY_PATTERN, DotenvDocument
+from envsync.dotenv_file import DotenvDocument
 from envsync.errors import InputError
+from envsync.model import KEY_PATTERN
 
 ALLOW_MISSING = "--allow-missing"
 

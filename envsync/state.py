@@ -15,7 +15,7 @@ from typing import Iterator, Mapping
 
 from envsync.errors import InputError
 from envsync.fsutil import atomic_write, make_private_dir
-from envsync.stores.base import Snapshot
+from envsync.model import Snapshot
 
 STATE_DIR = ".envsync"
 STATE_FILE = "state.json"

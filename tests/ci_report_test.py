@@ -12,7 +12,8 @@ import pytest
 from envsync import ci_report, drift, export
 from envsync.drift import Finding
 from envsync.errors import InputError
-from envsync.plan import Action, Item, Mode, Plan
+from envsync.model import Mode
+from envsync.plan import Action, Item, Plan
 
 
 def drift_findings(secret) -> list[Finding]:

@@ -9,26 +9,11 @@ from pathlib import Path
 import pytest
 
 from envsync import ci
-from envsync.config import Target
 from envsync.errors import InputError, StoreError
+from tests.ci_env import clean_ci_env, target  # noqa: F401 - clean_ci_env is a fixture
 from tests.fakes.oidc_fake import AWS_AUDIENCE, GitHubOidcServer, mint, verify
 
-CI_VARIABLES = ("ENVSYNC_CI", "AZURE_FEDERATED_TOKEN_FILE", "GITHUB_ACTIONS", "GITLAB_CI", "ACTIONS_ID_TOKEN_REQUEST_URL",
-                "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ENVSYNC_ID_TOKEN", "ENVSYNC_AUDIENCE", "ENVSYNC_ID_TOKEN_VARIABLE",
-                "ENVSYNC_AWS_ROLE_ARN", "ENVSYNC_AWS_ROLE_DURATION", "ENVSYNC_AWS_ROLE_SESSION_NAME",
-                "ENVSYNC_GCP_WORKLOAD_IDENTITY_PROVIDER", "GITHUB_RUN_ID", "CI_JOB_ID", "ENVSYNC_ALLOW_ENDPOINTS",
-                "ENVSYNC_GCP_TOKEN_URL", "ENVSYNC_GCP_IAM_CREDENTIALS_URL")
-
-
-@pytest.fixture(autouse=True)
-def clean_ci_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in CI_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    ci.clear_cache()
-
-
-def target(tmp_path: Path, **auth: str) -> Target:
-    return Target(name="prod", file=tmp_path / ".env", store="file://s", root=tmp_path, auth=auth)
+pytestmark = pytest.mark.usefixtures("clean_ci_env")
 
 
 @pytest.mark.parametrize("env, expected", [
@@ -111,67 +96,6 @@ def test_gitlab_token_comes_from_the_id_tokens_variable(tmp_path: Path, monkeypa
 def test_federation_outside_ci_explains_itself(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="not a CI job with an OIDC token"):
         ci.id_token(target(tmp_path), AWS_AUDIENCE)
-
-
-def test_no_role_means_ambient_aws_credentials(tmp_path: Path) -> None:
-    assert ci.aws_credentials(target(tmp_path), region="us-east-1", endpoint=None) is None
-
-
-@pytest.mark.parametrize("auth, message", [
-    ({"aws_role_duration": "60"}, "aws_role_duration '60' must be seconds from 900 to 43200"),
-    ({"aws_role_session_name": "has space"}, "aws_role_session_name 'has space' must be"),
-])
-def test_bad_aws_settings_are_input_errors(tmp_path: Path, auth: dict[str, str], message: str) -> None:
-    t = target(tmp_path, aws_role_arn="arn:aws:iam::123456789012:role/ci", **auth)
-    with pytest.raises(InputError, match=message):
-        ci.aws_credentials(t, region="us-east-1", endpoint=None)
-
-
-def test_session_name_names_the_ci_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GITHUB_RUN_ID", "4242")
-    assert ci._session_name() == "envsync-4242"
-
-
-@pytest.mark.parametrize("value", [
-    "projects/1/locations/global/workloadIdentityPools/p/providers/q",
-    "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/q",
-    "https://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/q",
-])
-def test_gcp_provider_accepts_its_usual_spellings(tmp_path: Path, value: str) -> None:
-    credentials = ci.gcp_credentials(target(tmp_path, gcp_workload_identity_provider=value))
-    assert credentials.info["audience"] == (
-        "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/q")
-
-
-def test_bad_gcp_provider_is_an_input_error(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="gcp_workload_identity_provider 'my-pool' must be projects/NUMBER"):
-        ci.gcp_credentials(target(tmp_path, gcp_workload_identity_provider="my-pool"))
-
-
-def test_azure_federation_needs_tenant_client_and_a_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    ids = {"azure_tenant_id": "t", "azure_client_id": "c"}
-    assert ci.azure_credential(target(tmp_path, **ids)) is None  # local, no token: ambient credentials
-    monkeypatch.setenv("GITHUB_ACTIONS", "true")
-    assert ci.azure_credential(target(tmp_path, azure_tenant_id="t")) is None
-    assert ci.azure_credential(target(tmp_path, **ids)) is not None
-
-
-@pytest.mark.parametrize("endpoint, expected", [
-    ("http://127.0.0.1:5000", "http://127.0.0.1:5000"),  # an emulator serves STS too
-    ("https://vpce-1a2b.secretsmanager.eu-west-1.vpce.amazonaws.com", None),  # a private endpoint: SM only
-    (None, None),
-])
-def test_sts_goes_to_an_emulator_but_not_to_a_private_secrets_manager_endpoint(endpoint, expected) -> None:
-    assert ci.sts_endpoint(endpoint) == expected
-
-
-def test_azure_on_an_aks_runner_keeps_its_workload_identity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    ids = {"azure_tenant_id": "t", "azure_client_id": "c"}
-    monkeypatch.setenv("GITLAB_CI", "true")
-    monkeypatch.setenv("AZURE_FEDERATED_TOKEN_FILE", str(tmp_path / "token"))
-    assert ci.azure_credential(target(tmp_path, **ids)) is None  # no CI token offered: the file serves
-    monkeypatch.setenv("ENVSYNC_ID_TOKEN", mint("api://AzureADTokenExchange"))
-    assert ci.azure_credential(target(tmp_path, **ids)) is not None  # the job's own token wins
 
 
 def test_a_token_that_is_not_a_jwt_is_never_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

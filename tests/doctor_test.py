@@ -1,5 +1,5 @@
-"""`envsync doctor` on the file store (the cloud stores are in tests/ci_oidc_test.py, where
-the identities are federated ones)."""
+"""`envsync doctor` on the file store (the cloud stores, whose identities are federated ones,
+are in tests/stores/<cloud>/auth_test.py)."""
 from __future__ import annotations
 
 import json

@@ -360,9 +360,10 @@ def test_unset_keeps_blank_lines_before_the_binding():
     assert document.render() == "A=1\n\nC=3\n"
 
 
-# What EnvSync writes for a value (DESIGN.md trust rule 3; tests/dotenv_readers_test.py reads
-# these back with the real readers): unquoted only when every reader agrees, single quotes
-# when they can carry the value, double quotes with escapes otherwise.
+# What EnvSync writes for a value (SECURITY.md, "What EnvSync defends against" 4;
+# tests/dotenv_readers_test.py reads these back with the real readers): unquoted only when
+# every reader agrees, single quotes when they can carry the value, double quotes with
+# escapes otherwise.
 @pytest.mark.parametrize(
     ("value", "style", "expected"),
     [

@@ -1,4 +1,4 @@
-"""What other `.env` readers see in the text EnvSync writes (DESIGN.md trust rule 3).
+"""What other `.env` readers see in the text EnvSync writes (SECURITY.md, "What EnvSync defends against" 4).
 
 Every value of a corpus of nasty values is written the three ways EnvSync writes a value
 (`export -f dotenv`, a new key pulled into a file, an existing line re-written), and the

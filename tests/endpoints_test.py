@@ -1,5 +1,5 @@
 """envsync/endpoints.py and the places it guards: credentials and ID tokens go only to the
-cloud's own hosts, loopback, or a host the environment allows (DESIGN.md trust rule 2).
+cloud's own hosts, loopback, or a host the environment allows (SECURITY.md, "What EnvSync defends against" 3).
 
 "Before any network call" is shown, not assumed: the hosts refused here are a listener on
 this machine's own non-loopback address that records every connection, and the fake

@@ -10,9 +10,8 @@ from dotenv.main import resolve_variables
 
 from envsync import config, engine, state
 from envsync.errors import ApplyError, ConflictError, InputError
-from envsync.plan import Mode
+from envsync.model import Change, Mode, OnConflict
 from envsync.stores import open_store
-from envsync.stores.base import Change
 
 
 def make_target(root: Path, layout: str = "bundle", expand: bool = False) -> config.Target:
@@ -89,13 +88,13 @@ def test_store_written_but_file_not_converges_on_the_next_run(tmp_path: Path, se
     store.apply([Change("URL", base.replace("pool=5", "pool=9"))], store.read())
     (tmp_path / ".env").write_text(f"URL={base.replace('5432', '6432')}\n")
     context = engine.prepare(target, must_exist=True)
-    plan = engine.plan(context, Mode.SYNC, on_conflict="merge")
+    plan = engine.plan(context, Mode.SYNC, on_conflict=OnConflict.MERGE)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("envsync.fsutil.os.replace", _disk_full)
         with pytest.raises(InputError, match="run `envsync pull dev` to finish"):
             engine.apply(context, plan)
     assert (tmp_path / ".env").read_text() == f"URL={base.replace('5432', '6432')}\n"
-    run(target, Mode.SYNC, on_conflict="merge")
+    run(target, Mode.SYNC, on_conflict=OnConflict.MERGE)
     merged = "postgres://app@db:6432/app?pool=9"
     assert dict(open_store(target).read().values) == {"URL": merged}
     assert (tmp_path / ".env").read_text() == f"URL='{merged}'\n"  # `?` is quoted: a shell may glob it

@@ -30,3 +30,22 @@ def test_check_on_file_store_imports_no_cloud_sdk(tmp_path: Path):
     (tmp_path / ".env").write_text("A=1\n")
     assert imported_by(tmp_path, "push", "-y") == []
     assert imported_by(tmp_path, "check") == []
+
+
+def test_targets_of_every_cloud_import_no_cloud_sdk(tmp_path: Path):
+    """The backends' declarations (scheme, extra, auth keys) are read without their SDKs."""
+    (tmp_path / "envsync.toml").write_text(
+        '[targets.a]\nfile = ".env"\nstore = "aws-sm://app"\n[targets.a.auth]\naws_role_arn = "arn:aws:iam::1:role/r"\n'
+        '[targets.g]\nfile = ".env"\nstore = "gcp-sm://my-project/app"\n'
+        '[targets.z]\nfile = ".env"\nstore = "azure-kv://my-vault/app"\n')
+    assert imported_by(tmp_path, "targets", "--json") == []
+
+
+def test_scan_loads_none_of_the_sync_engine(tmp_path: Path):
+    """The pre-commit hook starts often: cli.py imports each command's module inside its callback."""
+    probe = ("import sys; from envsync.cli import main; main(sys.argv[1:]); "
+             "print('LOADED', sorted(m for m in sys.modules if m in ('envsync.engine', 'envsync.state', "
+             "'envsync.commands.sync', 'envsync.commands.check')))")
+    proc = subprocess.run([sys.executable, "-c", probe, "scan", "--help"], cwd=tmp_path, capture_output=True,
+                          text=True, env={"NO_COLOR": "1", "PATH": "/usr/bin:/bin"})
+    assert "LOADED []" in proc.stdout, proc.stdout + proc.stderr

@@ -14,19 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from envsync.merge import merge3
-from envsync.plan import (
-    DELETES,
-    PULLS,
-    PUSHES,
-    UNKNOWN,
-    Action,
-    Item,
-    Mode,
-    Plan,
-    make_plan,
-    resolve,
-)
-from envsync.stores.base import Change
+from envsync.model import Change, Mode, OnConflict
+from envsync.plan import DELETES, PULLS, PUSHES, UNKNOWN, Action, Item, Plan, make_plan, resolve
 
 KEY = "API_KEY"
 B, L, R = "base-value", "local-value", "remote-value"
@@ -310,8 +299,11 @@ def conflict_plan(local, remote, base=B, mode: Mode = SYNC, prune: bool = False)
     return plan
 
 
-def resolved(plan: Plan, strategy: str, prune: bool = False, **kwargs) -> Item:
-    return only_item(resolve(plan, strategy, prune=prune, merger=merge3, **kwargs))
+def resolved(plan: Plan, pick: str, prune: bool = False) -> Item:
+    """The one item resolved by an --on-conflict value, or by "skip" (an answer only `ask` gets)."""
+    if pick == "skip":
+        return only_item(resolve(plan, OnConflict.ASK, prune=prune, merger=merge3, choose=lambda item: "skip"))
+    return only_item(resolve(plan, OnConflict(pick), prune=prune, merger=merge3))
 
 
 def side(strategy, local, remote, prune, action, reason=""):
@@ -339,14 +331,14 @@ def test_resolve_picks_a_side(strategy, local, remote, prune, action, reason):
 
 def test_fail_and_conflict_free_plans_come_back_untouched():
     conflicting = conflict_plan(L, R)
-    assert resolve(conflicting, "fail", prune=True, merger=merge3) is conflicting
+    assert resolve(conflicting, OnConflict.FAIL, prune=True, merger=merge3) is conflicting
     clean = plan_one(L, B, B, SYNC)
-    assert resolve(clean, "merge", prune=True, merger=merge3) is clean
+    assert resolve(clean, OnConflict.MERGE, prune=True, merger=merge3) is clean
 
 
 def test_resolution_leaves_non_conflicts_alone():
     plan = make_plan({"A": "l", "B": "new"}, {"A": "r"}, {"A": "b"}, SYNC)
-    result = resolve(plan, "remote", prune=False, merger=merge3)
+    result = resolve(plan, OnConflict.REMOTE, prune=False, merger=merge3)
     assert [(i.key, i.action) for i in result.items] == [("A", Action.PULL_CHANGE), ("B", Action.PUSH_ADD)]
 
 
@@ -374,7 +366,7 @@ def test_merge_of_overlapping_edits_is_refused():
 def test_merge_needs_both_sides_and_a_base(local, remote, base):
     calls = []
     plan = conflict_plan(local, remote, base)
-    item = only_item(resolve(plan, "merge", prune=True, merger=lambda *a: calls.append(a) or "x"))
+    item = only_item(resolve(plan, OnConflict.MERGE, prune=True, merger=lambda *a: calls.append(a) or "x"))
     assert item.action is Action.CONFLICT
     assert "no merge" in item.reason
     assert calls == []
@@ -386,7 +378,7 @@ def test_merge_needs_both_sides_and_a_base(local, remote, base):
     pytest.param(R, False, True, id="equals-remote"),
 ])
 def test_a_merge_writes_only_the_sides_that_differ(merged, to_store, to_local):
-    plan = resolve(conflict_plan(L, R), "merge", prune=False, merger=lambda b, l, r: merged)
+    plan = resolve(conflict_plan(L, R), OnConflict.MERGE, prune=False, merger=lambda b, l, r: merged)
     assert only_item(plan).action is Action.MERGE
     assert plan.remote_changes() == ([Change(KEY, merged)] if to_store else [])
     assert plan.local_changes() == ([Change(KEY, merged)] if to_local else [])
@@ -405,7 +397,7 @@ def test_ask_uses_the_choose_callback_per_conflict():
         asked.append(item)
         return picks[item.key]
 
-    plan = resolve(make_plan(local, remote, base, SYNC), "ask", prune=False, merger=merge3, choose=choose)
+    plan = resolve(make_plan(local, remote, base, SYNC), OnConflict.ASK, prune=False, merger=merge3, choose=choose)
     assert sorted(i.key for i in asked) == sorted(picks)
     assert all(i.action is Action.CONFLICT for i in asked)
     assert {i.key: i.action for i in plan.items} == {
@@ -425,7 +417,7 @@ def test_ask_without_a_callback_leaves_conflicts():
 
 
 
-@pytest.mark.parametrize("mode, strategy", [(PULL, "local"), (PUSH, "remote")], ids=["pull-local", "push-remote"])
+@pytest.mark.parametrize("mode, strategy", [(PULL, OnConflict.LOCAL), (PUSH, OnConflict.REMOTE)], ids=["pull-local", "push-remote"])
 def test_one_way_resolution_keeps_the_commands_direction(mode, strategy):
     plan = resolve(conflict_plan(L, R, mode=mode), strategy, prune=False, merger=merge3)
     writes_wrong_side = plan.remote_changes() if mode is PULL else plan.local_changes()
@@ -435,7 +427,7 @@ def test_one_way_resolution_keeps_the_commands_direction(mode, strategy):
 
 @pytest.mark.parametrize("mode, to_store, to_local", [(PUSH, True, False), (PULL, False, True), (SYNC, True, True)])
 def test_a_merge_in_a_one_way_command_writes_only_its_direction(mode, to_store, to_local):
-    plan = resolve(conflict_plan(L, R, mode=mode), "merge", prune=False, merger=lambda b, l, r: "merged")
+    plan = resolve(conflict_plan(L, R, mode=mode), OnConflict.MERGE, prune=False, merger=lambda b, l, r: "merged")
     assert plan.remote_changes() == ([Change(KEY, "merged")] if to_store else [])
     assert plan.local_changes() == ([Change(KEY, "merged")] if to_local else [])
 
@@ -461,7 +453,7 @@ def applied(values: dict[str, str], changes: list[Change]) -> dict[str, str]:
 
 @settings(max_examples=200, deadline=None)
 @given(local=snapshots, remote=snapshots, base=bases,
-       strategy=st.sampled_from(["fail", "local", "remote", "merge"]))
+       strategy=st.sampled_from([OnConflict.FAIL, OnConflict.LOCAL, OnConflict.REMOTE, OnConflict.MERGE]))
 def test_a_clean_pruning_sync_converges(local, remote, base, strategy):
     plan = resolve(make_plan(local, remote, base, SYNC, prune=True), strategy, prune=True, merger=merge3)
     if plan.conflicts or plan.of(Action.SKIP):

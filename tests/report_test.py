@@ -11,8 +11,8 @@ from rich.console import Console
 
 from envsync import report
 from envsync.drift import Finding, Side, compare
-from envsync.plan import UNKNOWN, Action, Item, Mode, Plan, make_plan, resolve
-from envsync.stores.base import StoreInfo
+from envsync.model import Mode, OnConflict, StoreInfo
+from envsync.plan import UNKNOWN, Action, Item, Plan, make_plan, resolve
 
 INFO = StoreInfo(uri="file://.envsync/store", layout="bundle", secrets=1)
 
@@ -69,7 +69,7 @@ def every_action_plan(secret) -> Plan:
     merged = s("merged")
     without_skip = {k: v for k, v in remote.items() if k != "SKIP"}
     pruned = make_plan(local, without_skip, base, Mode.SYNC, prune=True)
-    pruned = resolve(pruned, "ask", prune=True, merger=lambda b, l, r: merged,
+    pruned = resolve(pruned, OnConflict.ASK, prune=True, merger=lambda b, l, r: merged,
                      choose=lambda item: "merge" if item.key == "MERGE" else "none")
     skipped = make_plan({}, {"SKIP": old}, base, Mode.SYNC, prune=False)
     plan = Plan(Mode.SYNC, pruned.items + skipped.items)
@@ -201,7 +201,7 @@ HOSTILE = "K\n::stop-commands::x\x1b[2J\u202eY[link=https://evil.example]click[/
 def hostile_renderings() -> dict[str, str]:
     from datetime import datetime, timezone
 
-    from envsync.stores.base import VersionInfo
+    from envsync.model import VersionInfo
 
     plan = Plan(Mode.SYNC, (Item(HOSTILE, Action.CONFLICT, "l", "r", "b", reason=f"note {HOSTILE}"),))
     finding = Finding(HOSTILE, HOSTILE, "value-differs", HOSTILE, 3, f"{HOSTILE} differs")
@@ -238,7 +238,7 @@ def test_rich_table_does_not_apply_markup_from_a_key():
 def test_a_bundle_version_s_row_says_its_count_is_of_changed_keys() -> None:
     from datetime import datetime, timezone
 
-    from envsync.stores.base import VersionInfo
+    from envsync.model import VersionInfo
 
     when = datetime(2026, 1, 1, tzinfo=timezone.utc)
     entries = [VersionInfo("2", when, None, "changed", 5, changes=(("A", "added"), ("B", "deleted"))),

@@ -10,7 +10,7 @@ import pytest
 
 from envsync import state
 from envsync.errors import InputError
-from envsync.stores.base import Snapshot
+from envsync.model import Snapshot
 
 STORE = "file://.envsync/store"
 

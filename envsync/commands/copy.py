@@ -14,7 +14,8 @@ from envsync import engine
 from envsync.commands.store_write import show_and_apply
 from envsync.config import Config
 from envsync.errors import InputError
-from envsync.plan import Mode
+from envsync.model import Mode
+from envsync.output import CiRun, progress, warn
 from envsync.stores.base import StoreOptions
 
 
@@ -34,7 +35,6 @@ def wanted_values(source: dict[str, str], destination: dict[str, str], keys: tup
 
 def run(config: Config, names: tuple[str, ...], *, prune: bool, dry_run: bool, yes: bool, as_json: bool,
         options: StoreOptions) -> int:
-    from envsync.cli import CiRun, progress, warn
 
     if len(names) < 2:
         raise click.UsageError("copy takes A B [KEY]... — e.g. envsync copy staging prod API_URL")

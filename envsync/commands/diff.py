@@ -14,6 +14,7 @@ from envsync.config import Config, Target
 from envsync.drift import Finding
 from envsync.errors import EXIT_CLEAN, EXIT_DRIFT, InputError
 from envsync.escaping import escape
+from envsync.output import CiRun, Output, progress, warn
 from envsync.stores import open_store
 
 ONLY_IN_A, ONLY_IN_B, DIFFERENT, EQUAL = "only-in-a", "only-in-b", "different", "equal"
@@ -128,15 +129,13 @@ def read_side(target: Target, progress) -> tuple[Side, list[str]]:
 def run(config: Config, names: tuple[str, str], *, keys_only: bool, verbose: bool, as_json: bool,
         reports) -> int:
     """Read both stores (masking on GitHub), compare, print, write reports; exit 1 on drift."""
-    from envsync.cli import CiRun, Output, progress, warn  # the CLI's output helpers
-
     if names[0] == names[1]:
         raise InputError(f"diff compares two different targets, and both are {names[0]!r} — "
                          "e.g. `envsync diff staging prod`")
     first, second = config.select(names)
     out, ci_run = Output(as_json), CiRun("diff", reports)
     (a, notes_a), (b, notes_b) = read_side(first, progress), read_side(second, progress)
-    # Both targets' masks before any line of output (DESIGN.md trust rule 1).
+    # Both targets' masks before any line of output (SECURITY.md, "What EnvSync defends against" 2).
     ci_run.mask([*a.values.values(), *b.values.values()])
     for message in notes_a + notes_b:
         warn(message)

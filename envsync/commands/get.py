@@ -11,9 +11,10 @@ import sys
 import click
 
 from envsync.config import ONE_TARGET, Config
-from envsync.dotenv_file import KEY_PATTERN
 from envsync.errors import EXIT_CLEAN, InputError
 from envsync.escaping import escape
+from envsync.model import KEY_PATTERN
+from envsync.output import CiRun, progress, refuse_a_job_log, stdout_is_a_file, warn
 from envsync.stores import open_store
 
 
@@ -32,8 +33,6 @@ def check_key(key: str) -> None:
 
 
 def run(config: Config, args: tuple[str, ...], *, reveal: bool, newline: bool) -> int:
-    from envsync.cli import CiRun, _refuse_a_job_log, _stdout_is_a_file, progress, warn
-
     name, key = split_args(args, "get")
     check_key(key)
     target = config.select((name,) if name else (), hint=ONE_TARGET)[0]
@@ -41,8 +40,8 @@ def run(config: Config, args: tuple[str, ...], *, reveal: bool, newline: bool) -
     if sys.stdout.isatty() and not reveal:
         raise InputError("refusing to print a secret value to a terminal — redirect the output, "
                          "use it in $(...), or pass --reveal")
-    if not reveal and not _stdout_is_a_file():
-        _refuse_a_job_log("redirect to a file, or pass --reveal (`$(envsync get …)` in a job needs it: "
+    if not reveal and not stdout_is_a_file():
+        refuse_a_job_log("redirect to a file, or pass --reveal (`$(envsync get …)` in a job needs it: "
                           "stdout is then a pipe)")
     with progress(f"reading {target.name}") as tick:
         store = open_store(target)

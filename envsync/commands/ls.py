@@ -15,8 +15,9 @@ from typing import Any, Mapping, Sequence
 from envsync.config import ONE_TARGET, Config
 from envsync.errors import EXIT_CLEAN
 from envsync.escaping import escape
+from envsync.model import VersionInfo
+from envsync.output import CiRun, Output, progress, warn
 from envsync.stores import open_store
-from envsync.stores.base import VersionInfo
 
 
 @dataclass(frozen=True)
@@ -67,8 +68,6 @@ def payload(target: str, uri: str, layout: str, found: list[Row]) -> dict[str, A
 
 
 def run(config: Config, name: str | None, *, as_json: bool) -> int:
-    from envsync.cli import CiRun, Output, progress, warn
-
     target = config.select((name,) if name else (), hint=ONE_TARGET)[0]
     store = open_store(target)
     with progress(f"reading {target.name}") as tick:

@@ -142,7 +142,7 @@ def read_values(targets: Iterable, source: str, notes: list[str] | None = None) 
     """key -> value over the targets (a key in two targets with two values: both are redacted);
     the stores' notes are added to `notes`, to warn about once the values are masked."""
     from envsync import engine
-    from envsync.cli import progress
+    from envsync.output import progress
     from envsync.stores import open_store
 
     found: dict[str, str] = {}
@@ -167,7 +167,7 @@ def read_values(targets: Iterable, source: str, notes: list[str] | None = None) 
 
 def run(config, names: tuple[str, ...], all_targets: bool, *, source: str, min_length: int, stdin: BinaryIO,
         stdout: BinaryIO) -> int:
-    from envsync.cli import CiRun, warn
+    from envsync.output import CiRun, warn
     from envsync.errors import EXIT_CLEAN
 
     targets = config.select(names, all_targets)

@@ -17,8 +17,9 @@ from envsync.commands.store_write import show_and_apply
 from envsync.config import ONE_TARGET, Config
 from envsync.errors import InputError, StoreError
 from envsync.escaping import escape
-from envsync.plan import Mode
-from envsync.stores.base import Store, StoreOptions, VersionInfo
+from envsync.model import Mode, VersionInfo
+from envsync.output import CiRun, progress, warn
+from envsync.stores.base import Store, StoreOptions
 
 TIME_EXAMPLE = "2026-12-01T09:30Z"
 
@@ -91,7 +92,6 @@ def values_then(store: Store, current: list[str], to: str) -> tuple[str, dict[st
 
 def run(config: Config, name: str | None, to: str, *, dry_run: bool, yes: bool, as_json: bool,
         options: StoreOptions) -> int:
-    from envsync.cli import CiRun, progress, warn
 
     target = config.select((name,) if name else (), hint=ONE_TARGET)[0]
     ci_run = CiRun("rollback")
@@ -99,9 +99,8 @@ def run(config: Config, name: str | None, to: str, *, dry_run: bool, yes: bool, 
         store, remote = engine.read_store(target, progress=tick, options=options)
     label, wanted = values_then(store, list(remote.values), to)
     ci_run.mask([*remote.values.values(), *wanted.values()])  # both, before any output
-    if store.layout == "per-key" and store.uri.startswith("aws-sm:"):
-        warn("AWS keeps no history of a per-key secret while it waits out its recovery window: a key deleted "
-             "since then is not restored — `aws secretsmanager restore-secret` brings it back")
+    if store.rollback_caveat:
+        warn(store.rollback_caveat)
     context = engine.prepare_given(target, store, remote, wanted, f"{target.name}'s {label}")
     for message in context.warnings:
         warn(message)

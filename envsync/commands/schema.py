@@ -18,8 +18,9 @@ import re
 from dataclasses import dataclass, field
 
 from envsync import dotenv_file
-from envsync.config import ONE_TARGET
+from envsync.config import ONE_TARGET, Target
 from envsync.dotenv_file import DotenvDocument, Entry
+from envsync.errors import InputError
 
 EXAMPLE = ".env.example"
 DEFAULT_MARKER = re.compile(r"\s#\s*envsync:\s*default\s*\Z")
@@ -105,10 +106,19 @@ def render(env: DotenvDocument, existing: DotenvDocument | None) -> Result:
     return result
 
 
+def read_schema(target: Target) -> DotenvDocument:
+    """The target's schema file (`check` compares with it, `push --from-schema` takes its keys)."""
+    assert target.schema is not None
+    name = target.display_schema() or str(target.schema)
+    if not target.schema.exists():
+        raise InputError(f"{name}: schema file not found (targets.{target.name}.schema)")
+    return dotenv_file.load(target.schema, name)
+
+
 def run(config, name: str | None, *, check: bool) -> int:
-    from envsync.cli import warn
-    from envsync.errors import EXIT_CLEAN, EXIT_DRIFT, InputError
+    from envsync.errors import EXIT_CLEAN, EXIT_DRIFT
     from envsync.fsutil import atomic_write
+    from envsync.output import warn
 
     import click
 

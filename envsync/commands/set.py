@@ -18,8 +18,10 @@ import click
 from envsync import dotenv_file, engine, report
 from envsync.config import ONE_TARGET, Config, Target
 from envsync.errors import EXIT_CLEAN, EXIT_DRIFT, EnvSyncError, InputError
-from envsync.plan import Mode, Plan
-from envsync.stores.base import Change, StoreOptions, applied
+from envsync.model import Change, Mode
+from envsync.output import CiRun, Output, progress, warn
+from envsync.plan import Plan
+from envsync.stores.base import StoreOptions, applied
 
 from envsync.commands.get import check_key, split_args
 
@@ -75,8 +77,6 @@ def _strip_newline(text: str) -> str:
 
 
 def run_set(config: Config, args: tuple[str, ...], allow_empty: bool = False, **flags) -> int:
-    from envsync.cli import warn
-
     target, key, given = parse_key(config, args, "set")
     if given is not None:
         warn("a value given as KEY=VALUE stays in your shell history and the process list — "
@@ -89,8 +89,6 @@ def run_set(config: Config, args: tuple[str, ...], allow_empty: bool = False, **
 
 def write(target: Target, request: Write) -> int:
     """Plan the one change against the store as read, show it masked, confirm, apply."""
-    from envsync.cli import CiRun, Output, progress, warn
-
     out, ci_run = Output(request.as_json), CiRun("set" if request.value is not None else "unset")
     local = engine.read_local(target, must_exist=False) if request.local else None
     if local is not None:
@@ -118,7 +116,6 @@ def write(target: Target, request: Write) -> int:
 
 def _apply(target: Target, context: engine.Context, plan: Plan, local: engine.Local | None, request: Write,
            out, result: dict) -> int:
-    from envsync.cli import progress, warn
 
     file_changes = local is not None and local.document.render().encode() != (local.raw or b"")
     if request.dry_run:

@@ -7,6 +7,7 @@ from typing import Callable
 
 from envsync import engine, report
 from envsync.errors import EXIT_CLEAN, EXIT_DRIFT
+from envsync.output import Output, confirm, progress, warn
 from envsync.plan import Plan
 
 
@@ -14,8 +15,6 @@ def show_and_apply(context: engine.Context, plan: Plan, title: str, *, dry_run: 
                    applied: Callable[[int], str], unchanged: str | None = None) -> int:
     """Exit status 0 when applied or nothing to do, 1 for a dry run with changes or a refusal.
     `applied(n)` is the closing line after n writes; `unchanged`, the line when there are none."""
-    from envsync.cli import Output, _confirm, progress, warn
-
     target = context.target
     out = Output(as_json)
     out.show(report.plan_text(title, plan), lambda: report.plan_table(title, plan))
@@ -23,7 +22,7 @@ def show_and_apply(context: engine.Context, plan: Plan, title: str, *, dry_run: 
     status = EXIT_CLEAN
     if dry_run:
         status = EXIT_DRIFT if plan.has_changes else EXIT_CLEAN
-    elif plan.has_changes and not yes and not _confirm(target.name, plan):
+    elif plan.has_changes and not yes and not confirm(target.name, plan):
         out.note(f"{target.name}: nothing applied")
         status = EXIT_DRIFT
     elif plan.has_changes:

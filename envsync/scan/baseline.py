@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
 from envsync.errors import InputError
-from envsync.scan.matcher import UNSCANNED, Finding
+from envsync.scan.matcher import UNSCANNED, ScanFinding
 
 if TYPE_CHECKING:
-    from envsync.scan import Result
+    from envsync.scan.run import Result
 
 BASELINE_FILE = ".envsync-baseline.json"
 BASELINE_VERSION = 1
@@ -74,7 +74,7 @@ def render_baseline(entries: Iterable[BaselineEntry]) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
-def entry_for(finding: Finding) -> BaselineEntry:
+def entry_for(finding: ScanFinding) -> BaselineEntry:
     return BaselineEntry(finding.file, finding.line, finding.rule, finding.key, finding.fingerprint)
 
 

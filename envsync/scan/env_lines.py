@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 from dotenv import parser as dotenv_parser
 
-from envsync.dotenv_file import BOM, KEY_PATTERN
+from envsync.dotenv_file import BOM
+from envsync.model import KEY_PATTERN
 
 _ASSIGNMENT = re.compile(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.\-]*)\s*=\s*['\"]?(.*?)['\"]?\s*\Z", re.S)
 _LEAD = re.compile(r"(?:[^\S\r\n]*(?:\r\n|\n|\r))*")

@@ -15,7 +15,7 @@ from typing import Any
 
 from envsync.errors import InputError
 from envsync.escaping import escape
-from envsync.scan.rules import Rule, _entropy
+from envsync.scan.rules import Rule, shannon_entropy
 
 
 _RULE_ID = re.compile(r"[A-Za-z0-9_.-]+")
@@ -58,7 +58,7 @@ class TomlRule(Rule):
             if group > self.regex.groups or found.group(group) is None:
                 group = 0
             secret = found.group(group)
-            if self.entropy and _entropy(secret) < self.entropy:
+            if self.entropy and shannon_entropy(secret) < self.entropy:
                 continue
             if any(a.allows(secret, found.group(0), line) for a in self.allowlists):
                 continue

@@ -3,7 +3,6 @@ rule keyword, overlap resolution, line numbers, the `envsync: allow` pragma, and
 fingerprint (computed over the line with the secret masked). Pure: no I/O."""
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator, NamedTuple, Sequence
@@ -120,8 +119,10 @@ def _implementation(module: Any, count: int) -> Any:
 
 
 @dataclass
-class Finding:
-    """One leak: where, which rule, which `.env` key — never the value."""
+class ScanFinding:
+    """What the leak guard reports: a leaked value or token, or a file it refuses (`.env`) or could not
+    read — where, which rule, which `.env` key, never the value. Not drift.Finding: a key that
+    differs between schema, `.env` and store."""
 
     file: str
     line: int | None
@@ -181,7 +182,7 @@ class _Hit:
 
 
 def scan_text(name: str, text: str, matcher: Matcher, own: int | None = None, first_line: int = 1,
-              begin: int = 0) -> list[Finding]:
+              begin: int = 0) -> list[ScanFinding]:
     """Every finding in one file's text (pragma applied, baseline not yet). For a piece of a big file,
     only matches whose keyword or value starts in text[begin:own] count (what comes before `begin` is
     context for rules that read backwards), and its lines start at `first_line`."""
@@ -233,8 +234,8 @@ def _resolve_overlaps(values: list[_Hit], tokens: list[_Hit]) -> list[_Hit]:
     return sorted(result, key=lambda h: (h.start, h.end, h.rule))
 
 
-def _to_findings(name: str, text: str, hits: list[_Hit], first_line: int = 1) -> list[Finding]:
-    findings: dict[tuple[int, str, str | None], Finding] = {}
+def _to_findings(name: str, text: str, hits: list[_Hit], first_line: int = 1) -> list[ScanFinding]:
+    findings: dict[tuple[int, str, str | None], ScanFinding] = {}
     lines = _LineIndex(text, first_line)
     spans_by_line: dict[int, list[tuple[int, int]]] = {}
     located = []
@@ -249,11 +250,11 @@ def _to_findings(name: str, text: str, hits: list[_Hit], first_line: int = 1) ->
         if (line, hit.rule, key) in findings:
             continue
         first = min(hit.needles, key=lambda n: (n.value.key, n.value.source, n.encoding)) if hit.needles else None
-        finding = Finding(
+        finding = ScanFinding(
             file=name, line=line, column=hit.start - line_start + 1, rule=hit.rule, key=key,
             source=", ".join(sorted({n.value.source for n in hit.needles})) or None,
             encoding=first.encoding if first else None, part=first.value.part if first else None, also=hit.also,
-            fingerprint=fingerprint(name, hit.rule, key, _masked(text, line_start, line_end, spans_by_line[line])),
+            fingerprint=fingerprint(name, hit.rule, key, mask_line(text, line_start, line_end, spans_by_line[line])),
             allowed_by="pragma" if PRAGMA.search(line_text) else None,
             detail=f"{escape(hit.token_rule.name)} — {escape(hit.token_rule.help)}"
             if hit.token_rule is not None and hit.rule not in RULE_BY_ID else None,
@@ -288,7 +289,7 @@ class _LineIndex:
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9+/=_%.\\-]*")
 
 
-def _masked(text: str, line_start: int, line_end: int, spans: list[tuple[int, int]]) -> str:
+def mask_line(text: str, line_start: int, line_end: int, spans: list[tuple[int, int]]) -> str:
     """The line with every finding on it replaced by `\\0`, each widened to its whole token so that the
     base64 characters around a value (which carry a few of its bits) are masked too."""
     pieces, cursor = [], line_start
@@ -307,5 +308,7 @@ def _masked(text: str, line_start: int, line_end: int, spans: list[tuple[int, in
 
 def fingerprint(file: str, rule: str, key: str | None, context: str) -> str:
     """A stable id for a finding: sha256 of file, rule, key and the masked line — no value goes in."""
+    from hashlib import sha256  # ~3 ms of import (OpenSSL): only when something is found
+
     material = "\0".join(["envsync-baseline-v1", file, rule, key or "", context])
-    return hashlib.sha256(material.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    return sha256(material.encode("utf-8", "surrogateescape")).hexdigest()[:32]

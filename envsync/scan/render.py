@@ -2,7 +2,6 @@
 Returns text or JSON-ready data; the CLI prints."""
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -13,7 +12,7 @@ from envsync.scan.matcher import ENV_FILE, ENV_UNPARSED, ENV_VALUE, UNSCANNED
 from envsync.scan.rules import RULES
 
 if TYPE_CHECKING:
-    from envsync.scan import Result
+    from envsync.scan.run import Result
 
 
 FIX_HINT = ("take the value out (and rotate it if it was pushed anywhere); if it is not a secret, add "
@@ -140,11 +139,13 @@ def render_github(result: Result) -> str:
 
 def render_gitlab(result: Result) -> list[dict[str, Any]]:
     """GitLab code-quality report entries (fingerprints unique per entry, as GitLab requires)."""
+    from hashlib import sha256
+
     seen: dict[str, int] = {}
     issues = []
     for f in result.findings:
         seen[f.fingerprint] = seen.get(f.fingerprint, 0) + 1
-        unique = hashlib.sha256(f"{f.fingerprint}:{seen[f.fingerprint]}".encode()).hexdigest()[:32]
+        unique = sha256(f"{f.fingerprint}:{seen[f.fingerprint]}".encode()).hexdigest()[:32]
         issues.append({
             "type": "issue", "check_name": f.rule, "description": f"{f.rule}: {f.describe()}",
             "categories": ["Security"], "severity": "critical", "fingerprint": unique,

@@ -49,6 +49,23 @@ def _has_sequence(token: str, length: int) -> bool:
     return False
 
 
+class _compiled_on_use:
+    """A rule's regex, compiled the first time it is used: a hook run on a few files meets few rules'
+    keywords, and compiling every pattern up front was the largest part of importing the rules.
+    The compiled pattern then replaces this on the class, so later uses are plain attribute reads."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.owner, self.name = owner, name
+
+    def __get__(self, instance: object, owner: type) -> re.Pattern[str]:
+        compiled = re.compile(self.source)
+        setattr(self.owner, self.name, compiled)
+        return compiled
+
+
 class Rule:
     """A token format. `match` returns the secret's (start, end) for a keyword found at `at`, or None."""
 
@@ -81,7 +98,7 @@ class AwsAccessKeyId(Rule):
     id = "aws-access-key-id"
     name = "AWS access key ID"
     keywords = ("AKIA", "ASIA", "ABIA", "ACCA", "A3T")
-    pattern = re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}(?![A-Za-z0-9])")
+    pattern = _compiled_on_use(r"(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}(?![A-Za-z0-9])")
     help = "deactivate the key in IAM (it cannot be un-leaked), then remove it"
 
     def verify(self, secret: str, text: str) -> bool:
@@ -99,7 +116,7 @@ class AwsSecretAccessKey(Rule):
         aws + sep + word for aws, words in (("aws", ("secret", "key")), ("AWS", ("SECRET", "KEY")),
                                             ("Aws", ("Secret", "Key")), ("aws", ("Secret", "Key")))
         for sep in ("_", "", "-", ".") for word in words)
-    pattern = re.compile(
+    pattern = _compiled_on_use(
         r"(?:secret_access_key|SECRET_ACCESS_KEY|SecretAccessKey|secretAccessKey"
         r"|(?<![A-Za-z])(?i:aws)[_.-]?(?i:secret|key)[\w.-]{0,20}?)"
         r"[\"']?\s*(?::|=>?|,)\s*[\"']?"
@@ -117,7 +134,7 @@ class GitHubToken(Rule):
     id = "github-token"
     name = "GitHub token"
     keywords = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_")
-    pattern = re.compile(
+    pattern = _compiled_on_use(
         r"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{82,})(?![A-Za-z0-9_])"
     )
     help = "revoke it under GitHub Settings > Developer settings, then remove it"
@@ -151,7 +168,7 @@ class GitLabToken(_TwoForms):
     # Types with a fixed length (pipeline triggers: 40, agents: 50, incoming mail: 25, OAuth
     # secrets: 64) take exactly that; the others 20 or more, with the `.xxxxxxxxx` suffix that
     # routable tokens carry.
-    pattern = re.compile(
+    pattern = _compiled_on_use(
         r"(?<![A-Za-z0-9_-])(?:(?P<secret>glptt-[A-Za-z0-9_-]{40}|glagent-[A-Za-z0-9_-]{50}|glimt-[A-Za-z0-9_-]{25}"
         r"|gloas-[A-Za-z0-9_-]{64}|(?:gl(?:pat|dt|rt|cbt|ft|ffct|soat)-|GR1348941)[A-Za-z0-9_-]{20,300}"
         r"(?:\.[0-9a-z]{9})?)(?![A-Za-z0-9_-])"
@@ -169,9 +186,11 @@ class SlackToken(Rule):
     id = "slack-token"
     name = "Slack token"
     keywords = ("xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-", "xoxo-", "xoxe", "xapp-")
-    # `xoxa-2-…`/`xoxr-…`: legacy workspace tokens, a digit then 8-48 characters.
-    pattern = re.compile(
-        r"(?<![A-Za-z0-9])(?:xox[abposr]-[0-9]{4,}-[A-Za-z0-9-]{8,}|xox[ar]-(?:\d-)?[A-Za-z0-9]{8,48}(?![A-Za-z0-9])"
+    # `xoxa-2-…`/`xoxr-…`: legacy workspace tokens, a digit then 8-48 characters, or (`xoxa-2-` with
+    # ids) the dashed form whose random part is the last one.
+    pattern = _compiled_on_use(
+        r"(?<![A-Za-z0-9])(?:xox[abposr]-(?:\d-)?[0-9]{4,}-[A-Za-z0-9-]{8,}"
+        r"|xox[ar]-(?:\d-)?[A-Za-z0-9]{8,48}(?![A-Za-z0-9])"
         r"|xoxe(?:\.xox[bp])?-\d-[A-Za-z0-9]{40,}"
         r"|xapp-\d-[A-Za-z0-9]{6,}-\d+-[A-Za-z0-9]{32,})"
     )
@@ -185,7 +204,7 @@ class SlackWebhook(Rule):
     id = "slack-webhook"
     name = "Slack incoming-webhook URL"
     keywords = ("hooks.slack.com/",)
-    pattern = re.compile(
+    pattern = _compiled_on_use(
         r"hooks\.slack\.com/(?P<secret>(?:services|workflows|triggers)/T[A-Z0-9]{6,}/[A-Z0-9]{6,}/[A-Za-z0-9/_-]{16,})"
     )
     help = "regenerate the webhook in Slack, then remove it"
@@ -200,7 +219,7 @@ class StripeSecretKey(Rule):
     # Live secret (sk_) and restricted (rk_) keys; publishable pk_ keys are public and
     # test-mode keys reach no real money, as in detect-secrets' Stripe plugin.
     keywords = ("sk_live_", "rk_live_", "sk_prod_", "rk_prod_")
-    pattern = re.compile(r"(?<![A-Za-z0-9])[sr]k_(?:live|prod)_[0-9A-Za-z]{24,247}(?![A-Za-z0-9])")
+    pattern = _compiled_on_use(r"(?<![A-Za-z0-9])[sr]k_(?:live|prod)_[0-9A-Za-z]{24,247}(?![A-Za-z0-9])")
     help = "roll the key in the Stripe dashboard, then remove it"
 
     def verify(self, secret: str, text: str) -> bool:
@@ -211,7 +230,7 @@ class GoogleApiKey(Rule):
     id = "google-api-key"
     name = "Google API key"
     keywords = ("AIza",)
-    pattern = re.compile(r"(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])")
+    pattern = _compiled_on_use(r"(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])")
     help = "delete or restrict the key in the Google Cloud console, then remove it"
 
     def verify(self, secret: str, text: str) -> bool:
@@ -225,7 +244,7 @@ class PrivateKey(Rule):
     # The header must be followed by key material (a full 60+ character base64 line, possibly
     # after Proc-Type/Comment headers and JSON-escaped newlines): code that merely names the
     # header, such as a PEM parser, does not fire.
-    pattern = re.compile(
+    pattern = _compiled_on_use(
         r"(?P<secret>-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----)"
         r"(?:\\r|\\n|\s|[A-Za-z-]+: [^\r\n\\]*)*?[A-Za-z0-9+/]{60,}"
     )
@@ -240,7 +259,7 @@ class GcpServiceAccountKey(Rule):
     id = "gcp-service-account"
     name = "Google service-account key file"
     keywords = ('"private_key_id"', '\\"private_key_id\\"')
-    pattern = re.compile(r'\\?"private_key_id\\?"\s*:\s*\\?"(?P<secret>[0-9a-f]{40})\\?"')
+    pattern = _compiled_on_use(r'\\?"private_key_id\\?"\s*:\s*\\?"(?P<secret>[0-9a-f]{40})\\?"')
     help = "delete the key under IAM > Service accounts > Keys, then remove the file"
 
     def verify(self, secret: str, text: str) -> bool:
@@ -252,7 +271,7 @@ class AzureStorageKey(Rule):
     name = "Azure storage account key"
     keywords = ("AccountKey", "accountKey", "account_key", "ACCOUNT_KEY", "StorageKey", "storageKey", "storage_key",
                 "STORAGE_KEY")
-    pattern = re.compile(
+    pattern = _compiled_on_use(
         r"(?:AccountKey|accountKey|account_key|ACCOUNT_KEY|StorageKey|storageKey|storage_key|STORAGE_KEY)"
         r"[\"']?\s*[=:]\s*[\"']?(?P<secret>[A-Za-z0-9+/]{86}==)"
     )
@@ -268,17 +287,17 @@ class JsonWebToken(Rule):
     id = "jwt"
     name = "JSON Web Token"
     keywords = ("eyJ",)
-    pattern = re.compile(
-        r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}={0,2}\.[A-Za-z0-9_-]{8,}={0,2}\.[A-Za-z0-9_-]{16,}(?![A-Za-z0-9_-])"
-    )
+    # The signature is optional: a token cut before it still carries its claims, and an unsecured
+    # JWT (RFC 7519, `"alg": "none"`) ends in a bare dot. Greedy classes end each part at its end.
+    pattern = _compiled_on_use(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}={0,2}\.[A-Za-z0-9_-]{8,}={0,2}(?:\.[A-Za-z0-9_-]*)?")
     reach = 8192
     help = "revoke the session or key it was issued for, then remove it"
     # The sample token jwt.io shows (signed with "your-256-bit-secret") is in countless docs and tests.
     KNOWN_EXAMPLES = frozenset({"SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"})
 
     def verify(self, secret: str, text: str) -> bool:
-        header, payload, signature = secret.split(".", 2)
-        if signature in self.KNOWN_EXAMPLES:
+        header, payload, signature = (secret.split(".", 2) + [""])[:3]
+        if signature in self.KNOWN_EXAMPLES or 0 < len(signature) < 16:
             return False
         decoded = _json_segment(header)
         return isinstance(decoded, dict) and "alg" in decoded and isinstance(_json_segment(payload), dict)
@@ -297,7 +316,7 @@ class NpmToken(_Prefixed):
     id = "npm-token"
     name = "npm access token"
     keywords = ("npm_",)
-    pattern = re.compile(r"(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])")
+    pattern = _compiled_on_use(r"(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])")
     skip = 4
     help = "revoke it on npmjs.com (Access Tokens), then remove it"
 
@@ -307,7 +326,7 @@ class NpmrcAuthToken(Rule):
     name = "registry token in .npmrc"
     keywords = ("_authToken=", ":_auth=", ":_password=")
     # `//registry.npmjs.org/:_authToken=…`; `${NPM_TOKEN}` (read from the environment) is not a secret.
-    pattern = re.compile(r":?_(?:authToken|auth|password)=[\"']?(?P<secret>[^\s\"'$]{16,})")
+    pattern = _compiled_on_use(r":?_(?:authToken|auth|password)=[ \t]*[\"']?(?P<secret>[^\s\"'$]{16,})")
     help = "revoke the token with its registry, read it from the environment (${NPM_TOKEN}), then remove it"
 
 
@@ -315,7 +334,7 @@ class PypiToken(_Prefixed):
     id = "pypi-token"
     name = "PyPI upload token"
     keywords = ("pypi-AgEIcHlwaS5vcmc", "pypi-AgENdGVzdC5weXBpLm9yZw")
-    pattern = re.compile(r"pypi-Ag(?:EIcHlwaS5vcmc|ENdGVzdC5weXBpLm9yZw)[A-Za-z0-9_-]{50,1000}")
+    pattern = _compiled_on_use(r"pypi-Ag(?:EIcHlwaS5vcmc|ENdGVzdC5weXBpLm9yZw)[A-Za-z0-9_-]{50,1000}")
     skip = 24
     help = "remove the token on pypi.org (Account settings > API tokens), then remove it"
 
@@ -324,7 +343,7 @@ class TwilioApiKey(_Prefixed):
     id = "twilio-api-key"
     name = "Twilio API key"
     keywords = ("SK",)
-    pattern = re.compile(r"(?<![A-Za-z0-9])SK[0-9a-fA-F]{32}(?![A-Za-z0-9])")
+    pattern = _compiled_on_use(r"(?<![A-Za-z0-9])SK[0-9a-fA-F]{32}(?![A-Za-z0-9])")
     skip = 2
     help = "delete the key in the Twilio console, then remove it"
 
@@ -333,7 +352,7 @@ class SendGridKey(_Prefixed):
     id = "sendgrid-api-key"
     name = "SendGrid API key"
     keywords = ("SG.",)
-    pattern = re.compile(r"(?<![A-Za-z0-9])SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])")
+    pattern = _compiled_on_use(r"(?<![A-Za-z0-9])SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])")
     skip = 3
     help = "delete the key in SendGrid (Settings > API Keys), then remove it"
 
@@ -343,7 +362,7 @@ class OpenAiKey(_Prefixed):
     name = "OpenAI API key"
     keywords = ("sk-proj-", "sk-svcacct-", "sk-admin-", "sk-None-", "sk-")
     # Every OpenAI key holds `T3BlbkFJ` (base64 of "OpenAI") between two random halves.
-    pattern = re.compile(
+    pattern = _compiled_on_use(
         r"(?<![A-Za-z0-9_-])sk-(?:(?:proj|svcacct|admin|None)-[A-Za-z0-9_-]{16,74}T3BlbkFJ[A-Za-z0-9_-]{16,74}"
         r"|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})(?![A-Za-z0-9_-])"
     )
@@ -355,7 +374,7 @@ class AnthropicKey(_Prefixed):
     id = "anthropic-api-key"
     name = "Anthropic API key"
     keywords = ("sk-ant-",)
-    pattern = re.compile(r"(?<![A-Za-z0-9_-])sk-ant-(?:api|admin)\d\d-[A-Za-z0-9_-]{93}AA(?![A-Za-z0-9_-])")
+    pattern = _compiled_on_use(r"(?<![A-Za-z0-9_-])sk-ant-(?:api|admin)\d\d-[A-Za-z0-9_-]{93}AA(?![A-Za-z0-9_-])")
     skip = 14
     help = "revoke the key in the Anthropic Console (API keys), then remove it"
 
@@ -364,7 +383,7 @@ class HuggingFaceToken(_Prefixed):
     id = "huggingface-token"
     name = "Hugging Face token"
     keywords = ("hf_", "api_org_")
-    pattern = re.compile(r"(?<![A-Za-z0-9_])(?:hf_|api_org_)[A-Za-z]{34}(?![A-Za-z0-9_])")
+    pattern = _compiled_on_use(r"(?<![A-Za-z0-9_])(?:hf_|api_org_)[A-Za-z]{34}(?![A-Za-z0-9_])")
     skip = 3
     help = "invalidate the token at huggingface.co/settings/tokens, then remove it"
 
@@ -377,7 +396,7 @@ class DigitalOceanToken(_Prefixed):
     id = "digitalocean-token"
     name = "DigitalOcean token"
     keywords = ("dop_v1_", "doo_v1_", "dor_v1_")
-    pattern = re.compile(r"(?<![A-Za-z0-9_])do[opr]_v1_[a-f0-9]{64}(?![A-Za-z0-9])")
+    pattern = _compiled_on_use(r"(?<![A-Za-z0-9_])do[opr]_v1_[a-f0-9]{64}(?![A-Za-z0-9])")
     skip = 7
     help = "revoke it in the DigitalOcean control panel (API), then remove it"
 
@@ -386,7 +405,7 @@ class ShopifyToken(_Prefixed):
     id = "shopify-token"
     name = "Shopify access token or shared secret"
     keywords = ("shpat_", "shpca_", "shppa_", "shpss_")
-    pattern = re.compile(r"(?<![A-Za-z0-9_])shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}(?![A-Za-z0-9])")
+    pattern = _compiled_on_use(r"(?<![A-Za-z0-9_])shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}(?![A-Za-z0-9])")
     skip = 6
     help = "rotate it in the Shopify admin (Apps), then remove it"
 
@@ -395,7 +414,7 @@ class AtlassianToken(_Prefixed):
     id = "atlassian-api-token"
     name = "Atlassian API token"
     keywords = ("ATATT3",)
-    pattern = re.compile(r"(?<![A-Za-z0-9_-])ATATT3[A-Za-z0-9_=-]{186}(?![A-Za-z0-9_=-])")
+    pattern = _compiled_on_use(r"(?<![A-Za-z0-9_-])ATATT3[A-Za-z0-9_=-]{186}(?![A-Za-z0-9_=-])")
     skip = 6
     help = "revoke it at id.atlassian.com (Security > API tokens), then remove it"
 
@@ -404,7 +423,7 @@ class DatabricksToken(_Prefixed):
     id = "databricks-token"
     name = "Databricks token"
     keywords = ("dapi",)
-    pattern = re.compile(r"(?<![A-Za-z0-9_])dapi[a-f0-9]{32}(?:-\d)?(?![A-Za-z0-9])")
+    pattern = _compiled_on_use(r"(?<![A-Za-z0-9_])dapi[a-f0-9]{32}(?:-\d)?(?![A-Za-z0-9])")
     skip = 4
     help = "revoke it in the Databricks workspace (User settings > Access tokens), then remove it"
 
@@ -414,7 +433,7 @@ class MailgunKey(_TwoForms):
     name = "Mailgun API key"
     keywords = ("key-", "mailgun", "MAILGUN", "Mailgun")
     # Old keys are `key-` + 32 hex; newer private keys are 32-8-8 hex and need the name nearby.
-    pattern = re.compile(
+    pattern = _compiled_on_use(
         r"(?<![A-Za-z0-9_-])(?P<secret>key-[0-9a-f]{32})(?![A-Za-z0-9])"
         r"|(?i:mailgun)[\w.-]{0,30}?[\"']?\s*(?::|=>?)\s*[\"']?(?P<new>[0-9a-f]{32}-[0-9a-f]{8}-[0-9a-f]{8})(?![A-Za-z0-9])"
     )
@@ -430,7 +449,7 @@ class PostmanKey(_Prefixed):
     id = "postman-api-key"
     name = "Postman API key"
     keywords = ("PMAK-",)
-    pattern = re.compile(r"(?<![A-Za-z0-9_-])PMAK-[a-f0-9]{24}-[a-f0-9]{34}(?![A-Za-z0-9])")
+    pattern = _compiled_on_use(r"(?<![A-Za-z0-9_-])PMAK-[a-f0-9]{24}-[a-f0-9]{34}(?![A-Za-z0-9])")
     skip = 5
     help = "revoke it in Postman (Settings > API keys), then remove it"
 
@@ -457,8 +476,8 @@ class TelegramBotToken(_Suffixed):
     id = "telegram-bot-token"
     name = "Telegram bot token"
     keywords = (":AA",)
-    before = re.compile(r"(?<![0-9])[0-9]{8,10}\Z")
-    pattern = re.compile(r"[0-9]{8,10}:AA[A-Za-z0-9_-]{32,33}(?![A-Za-z0-9_-])")
+    before = _compiled_on_use(r"(?<![0-9])[0-9]{8,10}\Z")
+    pattern = _compiled_on_use(r"[0-9]{8,10}:AA[A-Za-z0-9_-]{32,33}(?![A-Za-z0-9_-])")
     help = "revoke it with @BotFather (/revoke), then remove it"
 
 
@@ -466,8 +485,8 @@ class MailchimpKey(_Suffixed):
     id = "mailchimp-api-key"
     name = "Mailchimp API key"
     keywords = ("-us",)
-    before = re.compile(r"(?<![A-Za-z0-9])[0-9a-f]{32}\Z")
-    pattern = re.compile(r"[0-9a-f]{32}-us[0-9]{1,2}(?![A-Za-z0-9])")
+    before = _compiled_on_use(r"(?<![A-Za-z0-9])[0-9a-f]{32}\Z")
+    pattern = _compiled_on_use(r"[0-9a-f]{32}-us[0-9]{1,2}(?![A-Za-z0-9])")
     help = "revoke the key in Mailchimp (Account > Extras > API keys), then remove it"
 
 
@@ -475,7 +494,7 @@ class NotionToken(_Prefixed):
     id = "notion-token"
     name = "Notion integration token"
     keywords = ("ntn_",)
-    pattern = re.compile(r"(?<![A-Za-z0-9_])ntn_[0-9]{11}[A-Za-z0-9]{35}(?![A-Za-z0-9])")
+    pattern = _compiled_on_use(r"(?<![A-Za-z0-9_])ntn_[0-9]{11}[A-Za-z0-9]{35}(?![A-Za-z0-9])")
     skip = 15
     help = "refresh the integration's secret at notion.so/my-integrations, then remove it"
 
@@ -485,7 +504,7 @@ class SourcegraphToken(_TwoForms):
     name = "Sourcegraph access token"
     keywords = ("sgp_", "sourcegraph", "SOURCEGRAPH", "Sourcegraph")
     # Old tokens are 40 hex characters without a prefix: only with the name in front of them.
-    pattern = re.compile(
+    pattern = _compiled_on_use(
         r"(?<![A-Za-z0-9_])(?P<secret>sgp_(?:(?:[a-fA-F0-9]{16}|local)_)?[a-fA-F0-9]{40})(?![A-Za-z0-9])"
         r"|(?i:sourcegraph)[\w.-]{0,20}?[\"'`]?\s*(?:=|:=|:|=>)\s*[\"'`]?(?P<old>[a-fA-F0-9]{40})(?![A-Za-z0-9])"
     )
@@ -501,7 +520,7 @@ class OnePasswordServiceToken(_Prefixed):
     id = "1password-service-token"
     name = "1Password service account token"
     keywords = ("ops_eyJ",)
-    pattern = re.compile(r"(?<![A-Za-z0-9_])ops_eyJ[A-Za-z0-9+/]{250,}={0,3}")
+    pattern = _compiled_on_use(r"(?<![A-Za-z0-9_])ops_eyJ[A-Za-z0-9+/]{250,}={0,3}")
     skip = 7
     help = "delete the service account's token in 1Password, then remove it"
 
@@ -511,7 +530,7 @@ class SquareToken(_Prefixed):
     name = "Square access token or application secret"
     keywords = ("sq0atp-", "sq0csp-", "EAAA")
     # Production access tokens start EAAA (64 characters in all), sandbox and old ones sq0atp-.
-    pattern = re.compile(r"(?<![A-Za-z0-9_-])(?:sq0atp-[A-Za-z0-9_-]{22,60}|sq0csp-[A-Za-z0-9_-]{43}"
+    pattern = _compiled_on_use(r"(?<![A-Za-z0-9_-])(?:sq0atp-[A-Za-z0-9_-]{22,60}|sq0csp-[A-Za-z0-9_-]{43}"
                          r"|EAAA[A-Za-z0-9_-]{60})(?![A-Za-z0-9_-])")
     help = "revoke it in the Square Developer Dashboard, then remove it"
 
@@ -525,11 +544,11 @@ class SidekiqCredentials(Rule):
     name = "Sidekiq Enterprise/Pro gem credentials"
     keywords = ("BUNDLE_ENTERPRISE__CONTRIBSYS__COM", "BUNDLE_GEMS__CONTRIBSYS__COM", "@gems.contribsys.com",
                 "@enterprise.contribsys.com")
-    # `BUNDLE_GEMS__CONTRIBSYS__COM=abcd1234:ef567890` (Bundler's env setting) or the gem source URL
-    # `https://abcd1234:ef567890@gems.contribsys.com/`, matched backwards from the host.
-    pattern = re.compile(r"BUNDLE_(?:ENTERPRISE|GEMS)__CONTRIBSYS__COM[\w.-]{0,10}?[\"'`]?\s*(?:=|:=|:|=>)\s*[\"'`]?"
+    # `BUNDLE_GEMS__CONTRIBSYS__COM=<8 hex>:<8 hex>` (Bundler's env setting) or the gem source URL
+    # `https://<8 hex>:<8 hex>@gems.contribsys.com/`, matched backwards from the host.
+    pattern = _compiled_on_use(r"BUNDLE_(?:ENTERPRISE|GEMS)__CONTRIBSYS__COM[\w.-]{0,10}?[\"'`]?\s*(?:=|:=|:|=>)\s*[\"'`]?"
                          r"(?P<secret>[a-f0-9]{8}:[a-f0-9]{8})(?![A-Za-z0-9])")
-    url = re.compile(r"(?i:https?)://([a-f0-9]{8}:[a-f0-9]{8})$")
+    url = _compiled_on_use(r"(?i:https?)://([a-f0-9]{8}:[a-f0-9]{8})$")
     back = 30
     help = "regenerate the credentials with Contributed Systems, read them from the environment, then remove them"
 
@@ -544,7 +563,7 @@ class AdobeClientSecret(_Prefixed):
     id = "adobe-client-secret"
     name = "Adobe client secret"
     keywords = ("p8e-",)
-    pattern = re.compile(r"(?<![A-Za-z0-9_-])p8e-[a-zA-Z0-9]{32}(?![A-Za-z0-9])")
+    pattern = _compiled_on_use(r"(?<![A-Za-z0-9_-])p8e-[a-zA-Z0-9]{32}(?![A-Za-z0-9])")
     skip = 4
     help = "rotate the secret in the Adobe Developer Console, then remove it"
 
@@ -553,7 +572,7 @@ class AlibabaAccessKeyId(_Prefixed):
     id = "alibaba-access-key-id"
     name = "Alibaba Cloud AccessKey ID"
     keywords = ("LTAI",)
-    pattern = re.compile(r"(?<![A-Za-z0-9])LTAI[a-zA-Z0-9]{20}(?![A-Za-z0-9])")
+    pattern = _compiled_on_use(r"(?<![A-Za-z0-9])LTAI[a-zA-Z0-9]{20}(?![A-Za-z0-9])")
     skip = 4
     help = "disable the AccessKey in the RAM console, then remove it"
 
@@ -571,16 +590,60 @@ class DiscordBotToken(_Prefixed):
     id = "discord-bot-token"
     name = "Discord bot token"
     keywords = _SNOWFLAKE_HEADS
-    pattern = re.compile(r"(?<![A-Za-z0-9_.-])[MNO][A-Za-z0-9_-]{23,25}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}"
+    pattern = _compiled_on_use(r"(?<![A-Za-z0-9_.-])[MNO][A-Za-z0-9_-]{23,25}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}"
                          r"(?![A-Za-z0-9_-])")
     help = "reset the token in the Discord Developer Portal (Bot), then remove it"
+
+
+class ArtifactoryToken(Rule):
+    id = "artifactory-token"
+    name = "JFrog Artifactory API key or reference token"
+    keywords = ("AKCp", "cmVmdGtu")
+    # API keys are AKCp + 69; reference tokens are base64 of "reftkn:…", 64 characters.
+    pattern = _compiled_on_use(r"(?<![A-Za-z0-9])(?:AKCp[A-Za-z0-9]{69}|cmVmdGtu[A-Za-z0-9]{56})(?![A-Za-z0-9])")
+    help = "revoke it in Artifactory (User profile > API key / Access tokens), then remove it"
+
+    def verify(self, secret: str, text: str) -> bool:
+        return not looks_like_placeholder(secret[4:] if secret.startswith("AKCp") else secret[8:])
+
+
+# What stands in for a password in a URL written for a reader: a reference, a mask, a word.
+_URL_PASSWORD_STAND_INS = ("password", "passwd", "pass", "pwd", "secret", "token", "pw")
+
+
+class UrlPassword(Rule):
+    """`scheme://user:password@host` — the password part of a URL's credentials (basic auth, database
+    and broker URLs). References (`${DB_PASSWORD}`, `%s`, `<password>`), masks (`***`), words that
+    stand for a password, and a password equal to the user (`postgres:postgres`) do not fire."""
+
+    id = "url-password"
+    name = "password in a URL"
+    keywords = ("://",)
+    pattern = _compiled_on_use(r"://(?P<user>[^\s/:@\"'`<>]{0,64}):(?P<secret>[^\s/@\"'`<>]{1,128})@(?=[A-Za-z0-9\[])")
+    reach = 200
+    help = "change the password, read the URL (or its password) from the environment, then remove it"
+
+    def match(self, text: str, at: int) -> tuple[int, int] | None:
+        end = min(len(text), at + self.reach)
+        if text.find("@", at, end) < 0:  # most URLs carry no credentials: skip the regex
+            return None
+        found = self.pattern.match(text, at, end)
+        if found is None:
+            return None
+        user, secret = found.group("user", "secret")
+        if secret == user or secret.lower().strip("_-0123456789") in _URL_PASSWORD_STAND_INS:
+            return None
+        if any(mark in secret for mark in ("$", "{", "}", "%s", "%(", "*")) or looks_like_placeholder(secret):
+            return None
+        return found.span("secret")
 
 
 # Vendors whose keys have no prefix of their own (UUIDs, digits, short alphanumerics), so only the
 # name they are assigned to says what they are; after gitleaks' rules for the same vendors (MIT).
 _VENDORS = ("asana", "discord", "dropbox", "heroku", "hubspot", "kucoin", "linkedin", "sendbird", "snyk", "sonar",
             "squarespace", "sumo", "twitter", "mapbox", "netlify", "okta", "pagerduty", "zendesk", "algolia",
-            "contentful", "bitbucket", "cloudflare", "newrelic", "datadog", "sentry", "segment", "mixpanel")
+            "contentful", "bitbucket", "cloudflare", "newrelic", "datadog", "sentry", "segment", "mixpanel",
+            "twilio", "softlayer", "cloudant", "artifactory", "jfrog")
 
 
 class VendorNamedSecret(Rule):
@@ -591,7 +654,7 @@ class VendorNamedSecret(Rule):
     id = "vendor-named-secret"
     name = "vendor key assigned to its name"
     keywords = tuple(form for vendor in _VENDORS for form in (vendor, vendor.upper(), vendor.capitalize()))
-    pattern = re.compile(
+    pattern = _compiled_on_use(
         r"(?i:" + "|".join(_VENDORS) + r")[A-Za-z0-9_.-]{0,20}?(?i:token|secret|api_?key|key|password|pat(?![A-Za-z]))"
         r"[A-Za-z0-9_.-]{0,10}?[\"'`]?\s*(?:=|:=|::?=|:|=>|\?=)\s*[\"'`]?"
         r"(?P<secret>[A-Za-z0-9+/=_.~%-]{14,200})(?=[\"'`;,)\s]|\\[nr]|$)"
@@ -603,7 +666,7 @@ class VendorNamedSecret(Rule):
         # Twitter's app-only bearer tokens open with a run of 21 or more A's by format.
         body = secret.lstrip("A") if secret.startswith("A" * 21) else secret
         # Entropy says little about digits (a third of random 16-digit strings score under 2.8 bits).
-        if looks_like_placeholder(body) or (not body.isdigit() and _entropy(body) < 2.8) \
+        if looks_like_placeholder(body) or (not body.isdigit() and shannon_entropy(body) < 2.8) \
                 or body.startswith(("/", "~")) or "..." in body:
             return False
         if _UUID.fullmatch(body):
@@ -633,7 +696,7 @@ class SecretAssignment(Rule):
                                           "access_key", "private_key", "auth_key", "client_secret")
                              for form in (base, base.upper(), base.capitalize(), base.title().replace("_", ""))
                              for after in ("=", " ", ":", '"', "'", "`", "_")}))
-    pattern = re.compile(
+    pattern = _compiled_on_use(
         r"(?i:token|secret|password|passwd|api_?key|api-key|access_?key|private_?key|auth_?key|client_?secret)"
         r"[A-Za-z0-9_.-]{0,20}?[\"'`]?\s*(?:=|:=|::?=|:|=>|\?=)\s*[\"'`]?"
         r"(?P<secret>[A-Za-z0-9+/=_.~-]{16,200})(?=[\"'`;,)\s]|\\[nr]|$)"
@@ -657,7 +720,7 @@ def looks_random(value: str) -> bool:
     from envsync.scan.words import is_word
 
     classes = sum(bool(re.search(p, value)) for p in (r"[a-z]", r"[A-Z]", r"[0-9]"))
-    if classes < 2 or looks_like_placeholder(value) or _entropy(value) < 3.0:
+    if classes < 2 or looks_like_placeholder(value) or shannon_entropy(value) < 3.0:
         return False
     if _UUID.fullmatch(value) or (_HEX.fullmatch(value) and len(value) < 32) or value.startswith(("/", "~")) \
             or "..." in value:
@@ -673,7 +736,8 @@ _HEX = re.compile(r"[0-9a-fA-F]+")
 _WORD_SPLIT = re.compile(r"[-_./~+=]+|(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[A-Za-z])(?=[0-9]{3,})|(?<=[0-9])(?=[A-Z][a-z])")
 
 
-def _entropy(value: str) -> float:
+def shannon_entropy(value: str) -> float:
+    """Bits per character of `value` (the one entropy measure: rules and gitleaks rules share it)."""
     import math
 
     counts = {c: value.count(c) for c in set(value)}
@@ -695,5 +759,6 @@ RULES: tuple[Rule, ...] = (
     HuggingFaceToken(), DigitalOceanToken(), ShopifyToken(), AtlassianToken(), DatabricksToken(), MailgunKey(),
     PostmanKey(), TelegramBotToken(), MailchimpKey(), NotionToken(), SourcegraphToken(), OnePasswordServiceToken(),
     SquareToken(), SidekiqCredentials(), AdobeClientSecret(), AlibabaAccessKeyId(), DiscordBotToken(),
+    ArtifactoryToken(), UrlPassword(),
     VendorNamedSecret(), SecretAssignment(),
 )

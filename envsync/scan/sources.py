@@ -18,7 +18,7 @@ from envsync.scan.settings import Settings
 from envsync.scan.values import Values
 
 if TYPE_CHECKING:
-    from envsync.scan import Request, Result
+    from envsync.scan.run import Request, Result
 
 ENV_FILE_PATTERNS = (".env", ".env.*", "*.env")
 STORE_DIR = ".envsync"  # the file store's default home (and the sync state): every file in it holds values

@@ -5,7 +5,7 @@ A value like `inventory-service` or `PRODUCTION_MODE` is made of words; `QZXWVKJ
 apart the way a reader does: a word is short, has vowels, no long consonant run, and none of the
 letter pairs that English words (and the names developers use) almost never contain. On random
 single-case letters this takes a token for a word about 1 time in 9 at 8 letters, 1 in 30 at 12,
-1 in 100 at 16, never past 16 (measured in tests/scan_fail_closed_test.py). Pure: no I/O.
+1 in 100 at 16, never past 16 (measured in tests/scan/words_test.py). Pure: no I/O.
 """
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
-"""Store registry: URI scheme -> adapter module, imported only when its scheme is used.
+"""Store registry: one declaration per backend (`envsync.stores.backend.Backend`); a
+backend's adapter module, and with it its SDK, is imported only when its scheme is used.
 
 Each adapter module exposes `open_store(uri: StoreURI, target: Target, options: StoreOptions) -> Store`.
-Adding a backend means adding one module and one line here.
+Adding a backend means adding its package (or module) and one line in BACKENDS.
 """
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import importlib
 from typing import TYPE_CHECKING
 
 from envsync.errors import InputError
+from envsync.stores import aws, azure, gcp
+from envsync.stores.backend import Backend
 from envsync.stores.base import StoreOptions
 from envsync.stores.uri import StoreURI, parse_uri
 
@@ -16,31 +19,44 @@ if TYPE_CHECKING:
     from envsync.config import Target
     from envsync.stores.base import Store
 
-SCHEMES: dict[str, str] = {
-    "file": "envsync.stores.file",
-    "aws-sm": "envsync.stores.aws",
-    "gcp-sm": "envsync.stores.gcp",
-    "azure-kv": "envsync.stores.azure",
-}
-EXTRAS = {"aws-sm": "aws", "gcp-sm": "gcp", "azure-kv": "azure"}
+FILE = Backend(scheme="file", module="envsync.stores.file", ambient="none (local files)")
+BACKENDS: tuple[Backend, ...] = (FILE, aws.BACKEND, gcp.BACKEND, azure.BACKEND)
+SCHEMES: dict[str, Backend] = {backend.scheme: backend for backend in BACKENDS}
+EXTRAS: dict[str, str] = {backend.scheme: backend.extra for backend in BACKENDS if backend.extra}
+
+
+def backend_for(store: str) -> Backend | None:
+    """The backend of a store URI (by its scheme), or None for an unknown scheme."""
+    return SCHEMES.get(store.partition("://")[0])
+
+
+def extra_for(store: str) -> str | None:
+    """The pip extra a store URI needs (`aws` for aws-sm://...); None for the file store or
+    an unknown scheme."""
+    backend = backend_for(store)
+    return backend.extra if backend else None
+
+
+def auth_keys() -> frozenset[str]:
+    """Every backend's keys of `[targets.NAME.auth]`."""
+    return frozenset().union(*(backend.auth_keys for backend in BACKENDS))
 
 
 def open_store(target: Target, options: StoreOptions | None = None) -> Store:
     """The store a target points at, with its layout resolved."""
     uri = parse_uri(target.store)
-    module_name = SCHEMES.get(uri.scheme)
-    if module_name is None:
+    backend = SCHEMES.get(uri.scheme)
+    if backend is None:
         raise InputError(
             f"target {target.name}: unknown store scheme {uri.scheme!r} in {target.store!r} — "
             f"supported: {', '.join(s + '://' for s in SCHEMES)}"
         )
     try:
-        module = importlib.import_module(module_name)
+        module = importlib.import_module(backend.module)
     except ImportError as exc:
-        extra = EXTRAS.get(uri.scheme, "all")
         raise InputError(
             f"target {target.name}: the {uri.scheme}:// store needs its SDK ({exc.name} is not installed) — "
-            f"pip install 'envsync-secrets[{extra}]'"
+            f"pip install 'envsync-secrets[{backend.extra or 'all'}]'"
         ) from None
     return module.open_store(uri, target, options or StoreOptions())
 

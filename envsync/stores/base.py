@@ -1,15 +1,13 @@
-"""The store protocol every backend implements, and the data it speaks."""
+"""The store protocol every backend implements, and what the backends share."""
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
-from datetime import datetime
-from typing import Any, Callable, Iterable, Iterator, Mapping, Protocol, Sequence
+from dataclasses import dataclass, replace
+from typing import Callable, Iterable, Iterator, Mapping, Protocol, Sequence
 
-from envsync.dotenv_file import KEY_PATTERN
 from envsync.errors import ApplyError, ConflictError, EnvSyncError, InputError, StoreError
 from envsync.escaping import escape
+from envsync.model import KEY_PATTERN, Change, Snapshot, StoreInfo, VersionInfo
 
 # Called with the number of items just done; lets the CLI draw a progress bar.
 Progress = Callable[[int], None]
@@ -17,32 +15,6 @@ Progress = Callable[[int], None]
 
 def no_progress(done: int) -> None:
     """The default progress callback: nothing to draw."""
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """The store's content at one moment.
-
-    `versions[key]` is the id of the version that holds the key's current value
-    (in the bundle layout, the bundle's version). `revision` is the store-wide
-    compare-and-swap token where the layout has one (bundle), else None.
-    """
-
-    values: Mapping[str, str]
-    versions: Mapping[str, str] = field(default_factory=dict)
-    revision: str | None = None
-
-
-@dataclass(frozen=True)
-class Change:
-    """Set `key` to `value`, or delete it when `value` is None."""
-
-    key: str
-    value: str | None
-
-    @property
-    def is_delete(self) -> bool:
-        return self.value is None
 
 
 def applied(values: Mapping[str, str], changes: Sequence[Change]) -> dict[str, str]:
@@ -59,15 +31,6 @@ def applied(values: Mapping[str, str], changes: Sequence[Change]) -> dict[str, s
 def without_noops(changes: Sequence[Change], expected: Snapshot) -> list[Change]:
     """Drop changes the store already holds: a re-run writes (and versions) nothing."""
     return [c for c in changes if expected.values.get(c.key) != c.value]
-
-
-def pool_map(func: Callable[[Any], Any], items: Iterable[Any], workers: int) -> list[Any]:
-    """`map` on a bounded thread pool (in order); inline for a single item."""
-    items = list(items)
-    if len(items) <= 1:
-        return [func(i) for i in items]
-    with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
-        return list(pool.map(func, items))
 
 
 def collect_per_key(expected: Snapshot,
@@ -92,21 +55,6 @@ def collect_per_key(expected: Snapshot,
         conflicts = [e for _, e in failed if isinstance(e, ConflictError)]
         raise ApplyError(conflicts[0] if conflicts else failed[0][1], applied, [k for k, _ in failed])
     return Snapshot(values=values, versions=versions)
-
-
-@dataclass(frozen=True)
-class VersionInfo:
-    """One entry of a key's (or the bundle's) history; never carries the value."""
-
-    version: str
-    created: datetime | None
-    author: str | None = None
-    action: str = "changed"  # added | changed | deleted
-    length: int | None = None
-    key: str | None = None  # set when one listing covers several keys (per-key layout)
-    # A bundle version's own changes, (key, added|changed|deleted) sorted by key; None where
-    # they are not known (a per-key entry, or a version or its predecessor that cannot be read).
-    changes: tuple[tuple[str, str], ...] | None = None
 
 
 def _diff(before: Mapping[str, str], after: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
@@ -188,15 +136,6 @@ class StoreOptions:
     adopt: bool = False  # take over secrets that EnvSync did not create (no managed-by tag)
 
 
-@dataclass(frozen=True)
-class StoreInfo:
-    """What `plan --json` reports about cost and shape."""
-
-    uri: str
-    layout: str
-    secrets: int
-
-
 def check_key_names(keys: Iterable[str], where: str) -> None:
     """Refuse a store whose key names a local .env file could not hold (exit 3).
 
@@ -221,6 +160,7 @@ class LayoutWriter:
 
     layout: str
     uri: str
+    rollback_caveat: str | None = None
 
     def read(self, progress: Progress = no_progress) -> Snapshot:
         snapshot = self._read(progress)
@@ -272,6 +212,7 @@ class Store(Protocol):
     uri: str
     layout: str
     notes: list[str]  # things worth telling the user (e.g. secrets ignored); never values
+    rollback_caveat: str | None  # what a rollback of this store cannot bring back, if anything
 
     def read(self, progress: Progress = no_progress) -> Snapshot:
         """The current content, in as few calls as the backend allows."""

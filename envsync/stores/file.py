@@ -20,20 +20,9 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from envsync.errors import ApplyError, ConflictError, InputError, StoreError
 from envsync.fsutil import exclusive_write, make_private_dir
+from envsync.model import Change, Snapshot, StoreInfo, VersionInfo
 from envsync.stores import resolve_layout
-from envsync.stores.base import (
-    LayoutWriter,
-    Change,
-    Progress,
-    Snapshot,
-    StoreInfo,
-    StoreOptions,
-    VersionInfo,
-    applied,
-    bundle_changes,
-    key_changes,
-    no_progress,
-)
+from envsync.stores.base import LayoutWriter, Progress, StoreOptions, applied, bundle_changes, key_changes, no_progress
 from envsync.stores.uri import StoreURI
 
 if TYPE_CHECKING:

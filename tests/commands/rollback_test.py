@@ -83,6 +83,7 @@ def test_per_key_goes_back_key_by_key_at_a_time(run_envsync, tmp_path, secret):
     assert refused.code == 2 and "per-key target has no whole-target version" in refused.stderr
     result = run_envsync("rollback", "dev", "--to", then, "--yes", cwd=tmp_path)
     assert result.code == 0, result.output
+    assert "warning" not in result.stderr  # a file store's history keeps deleted keys
     assert store_values(run_envsync, tmp_path) == {"A": a1}
 
 
@@ -161,3 +162,17 @@ def test_a_version_label_from_the_store_is_escaped(run_envsync, moto_server, tmp
         assert result.code == 0, result.output
         assert "\x1b" not in result.output and "\x07" not in result.output, repr(result.output)
         assert "version \\x1b]0;pwned\\x07" in result.stdout, repr(result.output)
+
+
+def test_aws_per_key_says_what_it_cannot_restore(run_envsync, moto_server, tmp_path, secret):
+    """The store says what a rollback cannot bring back (AWS per-key: a key in its recovery window)."""
+    moto_server.reset()
+    empty = tmp_path / "aws-empty-config"
+    empty.write_text("")
+    env = {k: v for k, v in subprocess_env(empty).items() if k.startswith("AWS_")}
+    write_config(tmp_path, {"dev": store_uri(moto_server.endpoint, "app/dev", "per-key")})
+    fill(run_envsync, tmp_path, "dev", {"A": secret("a1")}, env)
+    then = history(run_envsync, tmp_path, env)[0]["created"]
+    result = run_envsync("rollback", "dev", "--to", then, "--dry-run", cwd=tmp_path, env=env)
+    assert result.code == 0, result.output
+    assert "a key deleted since then is not restored — `aws secretsmanager restore-secret`" in result.stderr

@@ -216,43 +216,29 @@ class AwsErrorProxy:
     into `Error.Code`. So moto decides what is denied, and the SDK sees AWS's wire format."""
 
     def __init__(self, upstream: str, check: Callable[[bytes], tuple[str, str] | None] | None = None) -> None:
-        import http.client
         import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-        from urllib.parse import urlsplit
 
-        target = urlsplit(upstream)
+        from tests.fakes.http_proxy import ForwardingHandler, ProxyServer
+
         self.rewritten = 0
         proxy = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
-                pass
-
+        class Handler(ForwardingHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 refusal = check(body) if check else None
                 if refusal is not None:
-                    self._answer(400, [("Content-Type", "text/xml")], _xml_error(*refusal))
+                    self.answer(400, [("Content-Type", "text/xml")], _xml_error(*refusal))
                     return
                 if b"Action=AssumeRoleWithWebIdentity" in body and "Authorization" not in self.headers:
                     with proxy._unsigned_lock:  # see _let_one_unsigned_call_through
                         proxy._let_one_unsigned_call_through()
-                        self._forward(body)
+                        self._pass_on(body)
                     return
-                self._forward(body)
+                self._pass_on(body)
 
-            def _forward(self, body: bytes) -> None:
-                upstream_conn = http.client.HTTPConnection(target.hostname, target.port, timeout=10)
-                headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
-                upstream_conn.request(self.command, self.path, body=body, headers=headers)
-                response = upstream_conn.getresponse()
-                status, payload = response.status, response.read()
-                out_headers = [(k, v) for k, v in response.getheaders()
-                               if k.lower() not in ("content-length", "connection", "transfer-encoding")]
-                upstream_conn.close()
+            def _pass_on(self, body: bytes) -> None:
+                status, out_headers, payload = self.forward(body)
                 denied = _xml_access_denied(payload) if status == 403 else None
                 if denied is not None:
                     proxy.rewritten += 1
@@ -260,26 +246,12 @@ class AwsErrorProxy:
                     payload = json.dumps({"__type": "AccessDeniedException", "Message": denied}).encode()
                     out_headers = [("Content-Type", "application/x-amz-json-1.1"),
                                    ("x-amzn-ErrorType", "AccessDeniedException:")]
-                self._answer(status, out_headers, payload)
-
-            def _answer(self, status: int, headers: list[tuple[str, str]], payload: bytes) -> None:
-                self.send_response(status)
-                for key, value in headers:
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.send_header("Connection", "close")
-                self.end_headers()
-                self.wfile.write(payload)
-                self.close_connection = True
+                self.answer(status, out_headers, payload)
 
         self._upstream = upstream
         self._unsigned_lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
-        self._thread.start()
-        self.endpoint = "http://127.0.0.1:%d" % self._server.server_address[1]
+        self._server = ProxyServer(upstream, Handler, upstream_timeout=10)
+        self.endpoint = self._server.endpoint
 
     def _let_one_unsigned_call_through(self) -> None:
         """AssumeRoleWithWebIdentity is unsigned on AWS (the ID token is the proof), but moto
@@ -291,8 +263,7 @@ class AwsErrorProxy:
             response.read()
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
 
 def _xml_error(code: str, message: str) -> bytes:

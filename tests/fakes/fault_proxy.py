@@ -4,8 +4,8 @@ ways to put it between the real `envsync` executable and a store.
 - `Faults`: a thread-safe schedule — a share of calls per fault kind, optionally only for
   the calls a predicate picks (`only=`) — and the tallies: calls seen, faults injected by
   kind, and, where the client says so, attempts per logical call.
-- `AwsFaultProxy`: an HTTP proxy in front of moto's server (the idea of
-  tests/fakes/aws_server.py's `AwsErrorProxy`, extended). Kinds: `throttle` (HTTP 400
+- `AwsFaultProxy`: an HTTP proxy in front of moto's server (its forwarding is
+  tests/fakes/http_proxy.py's, shared with aws_server.py's `AwsErrorProxy`). Kinds: `throttle` (HTTP 400
   `{"__type":"ThrottlingException"}`, Secrets Manager's wire format), `500`, `503`,
   `reset` (the request is not forwarded; the socket is closed with a TCP RST, no answer),
   `drop` (the request IS forwarded and applied by moto, then the answer is lost: a RST
@@ -28,7 +28,6 @@ campaign.report_path).
 from __future__ import annotations
 
 import collections
-import http.client
 import json
 import random
 import socket
@@ -36,7 +35,6 @@ import struct
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
@@ -45,6 +43,7 @@ import grpc
 
 from tests.fakes.azure_fake import FakeAzure, _operation
 from tests.fakes.gcp_fake import FakeSecretManager
+from tests.fakes.http_proxy import ForwardingHandler, ProxyServer
 from tests.reliability.campaign import report_path
 
 # -- the tally written at the end -------------------------------------------------------
@@ -195,16 +194,10 @@ class AwsFaultProxy:
     of chosen keys."""
 
     def __init__(self, upstream: str, faults: Faults) -> None:
-        target = urlsplit(upstream)
         self.faults = faults
         proxy = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
-                pass
-
+        class Handler(ForwardingHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 operation = (self.headers.get("X-Amz-Target") or "?.?").split(".")[-1]
@@ -219,57 +212,26 @@ class AwsFaultProxy:
                     return
                 if kind in AWS_ERRORS:
                     status, code, message = AWS_ERRORS[kind]
-                    self._answer(status, [("Content-Type", "application/x-amz-json-1.1"),
-                                          ("x-amzn-ErrorType", f"{code}:"),
-                                          ("x-amzn-RequestId", "injected-fault")],
-                                 json.dumps({"__type": code, "message": message}).encode())
+                    self.answer(status, [("Content-Type", "application/x-amz-json-1.1"),
+                                         ("x-amzn-ErrorType", f"{code}:"),
+                                         ("x-amzn-RequestId", "injected-fault")],
+                                json.dumps({"__type": code, "message": message}).encode())
                     return
                 if kind == "slow":
                     time.sleep(proxy.faults.slow_seconds)
-                status, headers, payload = self._forward(body)
+                status, headers, payload = self.forward(body)
                 if kind == "drop":  # moto applied it; the client never hears back
                     self.close_connection = True
                     _reset_socket(self.connection)
                     return
-                self._answer(status, headers, payload)
+                self.answer(status, headers, payload)
 
-            def _forward(self, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
-                conn = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
-                headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
-                conn.request(self.command, self.path, body=body, headers=headers)
-                response = conn.getresponse()
-                status, payload = response.status, response.read()
-                out = [(k, v) for k, v in response.getheaders()
-                       if k.lower() not in ("content-length", "connection", "transfer-encoding")]
-                conn.close()
-                return status, out, payload
-
-            def _answer(self, status: int, headers: list[tuple[str, str]], payload: bytes) -> None:
-                self.send_response(status)
-                for key, value in headers:
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.send_header("Connection", "close")
-                self.end_headers()
-                self.wfile.write(payload)
-                self.close_connection = True
-
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-            request_queue_size = 128
-
-            def handle_error(self, request: Any, client_address: Any) -> None:
-                pass  # a reset we made ourselves, or a client that gave up
-
-        self._server = Server(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
-        self._thread.start()
-        self.endpoint = "http://127.0.0.1:%d" % self._server.server_address[1]
+        self._server = ProxyServer(upstream, Handler, upstream_timeout=30, quiet_errors=True,
+                                   request_queue_size=128)
+        self.endpoint = self._server.endpoint
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
 
 def _attempt_number(header: str) -> int:

@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 from envsync import dotenv_file
 from envsync.errors import InputError
 from envsync.merge import merge3
-from envsync.plan import DELETES, PULLS, PUSHES, UNKNOWN, Action, Mode, make_plan, resolve
+from envsync.model import Mode, OnConflict
+from envsync.plan import DELETES, PULLS, PUSHES, UNKNOWN, Action, make_plan, resolve
 from tests.reliability.campaign import size
 
 EXAMPLES = size("ENVSYNC_FUZZ_EXAMPLES", ci=1500, full=5000)
@@ -138,7 +139,7 @@ PLAN_KEYS = st.sampled_from(["A", "B", "C", "D", "E"])
 PLAN_VALUES = st.sampled_from(["1", "2", "3", "", "x y"])
 snapshots = st.dictionaries(PLAN_KEYS, PLAN_VALUES, max_size=5)
 bases = st.one_of(st.none(), st.dictionaries(PLAN_KEYS, st.one_of(PLAN_VALUES, st.just(UNKNOWN)), max_size=5))
-STRATEGIES = ["fail", "local", "remote", "merge"]
+STRATEGIES = [OnConflict.FAIL, OnConflict.LOCAL, OnConflict.REMOTE, OnConflict.MERGE]
 
 
 def _apply(values: dict[str, str], changes) -> dict[str, str]:

@@ -42,8 +42,8 @@ from typing import Any, Callable
 
 from envsync import dotenv_file
 from envsync.config import Target
+from envsync.model import Change
 from envsync.stores import open_store
-from envsync.stores.base import Change
 
 TEMP_SUFFIX = ".tmp"
 COMMANDS = ("push", "pull", "sync")

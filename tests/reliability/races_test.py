@@ -39,8 +39,8 @@ from tests.fakes.fault_proxy import TALLY, Backend, note, write_tally
 
 ROUNDS = size("ENVSYNC_RACE_ROUNDS", ci=4, full=100)
 LAYOUTS = ["bundle", "per-key"]
-SDK = {"file": "envsync.stores.file", "aws-sm": "envsync.stores.aws", "gcp-sm": "envsync.stores.gcp",
-       "azure-kv": "envsync.stores.azure"}
+SDK = {"file": "envsync.stores.file", "aws-sm": "envsync.stores.aws.connect", "gcp-sm": "envsync.stores.gcp.connect",
+       "azure-kv": "envsync.stores.azure.connect"}
 RUNNER = r"""
 import importlib, os, sys, time
 from envsync.cli import main

@@ -27,7 +27,7 @@ from envsync.config import Target  # noqa: E402
 from envsync.stores import open_store  # noqa: E402
 from envsync.stores.base import Store  # noqa: E402
 
-STORE_KINDS = ["file", "aws"]  # later: "gcp" (gRPC fake), "azure" (HTTPS fake)
+STORE_KINDS = ["file", "aws", "gcp", "azure"]
 LAYOUTS = ["bundle", "per-key"]
 
 
@@ -107,6 +107,32 @@ def aws_backend(moto_server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
         return store_uri(moto_server.endpoint, f"contract/{layout}-{next(counter)}", layout)
 
     return Backend(kind="aws", fresh_uri=fresh_uri, value_limit={"per-key": 64 * 1024})
+
+
+@pytest.fixture
+def gcp_backend(gcp_fake) -> Backend:
+    """GCP Secret Manager on the in-test gRPC fake (one per session, wiped here), through the
+    real google-cloud-secret-manager client. One per-key version holds at most 64 KiB;
+    bundles shard past it, so they hold any size."""
+    counter = itertools.count(1)
+
+    def fresh_uri(layout: str) -> str:
+        return gcp_fake.uri(f"contract/{layout}-{next(counter)}", layout)
+
+    return Backend(kind="gcp", fresh_uri=fresh_uri, value_limit={"per-key": 64 * 1024})
+
+
+@pytest.fixture
+def azure_backend(azure_fake) -> Backend:
+    """Azure Key Vault on the in-test HTTPS fake (one per session, wiped here), through the
+    real SDK over TLS; a fresh prefix per store, so stores of one test share the vault as
+    targets would. One per-key secret holds 25,000 bytes; bundles shard, so they hold any size."""
+    counter = itertools.count(1)
+
+    def fresh_uri(layout: str) -> str:
+        return azure_fake.uri(f"ct{next(counter)}-{layout}", layout, retries="0")
+
+    return Backend(kind="azure", fresh_uri=fresh_uri, value_limit={"per-key": 25_000})
 
 
 # -- what the contract suite uses --------------------------------------------

@@ -16,10 +16,10 @@ from typing import Mapping, Sequence
 
 import pytest
 
-from envsync.dotenv_file import KEY_PATTERN
 from envsync.errors import ApplyError, ConflictError, EnvSyncError, InputError, StoreError
 from envsync.escaping import escape
-from envsync.stores.base import Change, Snapshot, Store, StoreInfo, VersionInfo
+from envsync.model import KEY_PATTERN, Change, Snapshot, StoreInfo, VersionInfo
+from envsync.stores.base import Store
 
 EMPTY = Snapshot(values={})
 

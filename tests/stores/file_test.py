@@ -14,8 +14,8 @@ import pytest
 
 from envsync.config import Target
 from envsync.errors import ApplyError, ConflictError, EnvSyncError, InputError, StoreError
+from envsync.model import Change, Snapshot
 from envsync.stores import open_store
-from envsync.stores.base import Change, Snapshot
 
 LAYOUTS = ["bundle", "per-key"]
 VERSION_FILE = re.compile(r"\d{8}\.json\Z")

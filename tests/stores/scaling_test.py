@@ -18,7 +18,7 @@ from typing import Iterator
 import pytest
 
 import envsync
-from envsync.stores.base import Change, Snapshot
+from envsync.model import Change, Snapshot
 from tests.fakes.azure_fake import FakeAzure
 from tests.fakes.gcp_fake import FakeSecretManager
 from tests.stores.conftest import Backend, StoreMaker

@@ -1,0 +1,121 @@
+"""envsync.scan.sources: which files are .env files, where values come from, what is read."""
+from __future__ import annotations
+
+import pytest
+
+from envsync.scan.settings import Settings
+from envsync.scan.sources import is_env_file
+from tests.scan.repos import commit_all, findings_of, git, init_repo, scan_json
+
+
+@pytest.mark.parametrize("name, refused", [
+    (".env", True), (".env.local", True), (".env.production", True), ("config/prod.env", True), (".ENV", True),
+    (".env.example", False), (".env.sample", False), ("deploy/.env.template", False), (".envrc", False),
+    (".envsync-baseline.json", False), ("environment.yml", False), ("dotenv.py", False),
+])
+def test_which_files_are_env_files(name, refused):
+    assert is_env_file(name, Settings()) is refused
+
+
+def test_values_come_from_untracked_env_files_and_config_targets(run_envsync, tmp_path, secret):
+    repo = init_repo(tmp_path / "repo")
+    local, target, committed = secret("local"), secret("target"), secret("committed")
+    (repo / "envsync.toml").write_text('[targets.dev]\nfile = "config/dev.vars"\nstore = "file://.envsync/store"\n')
+    (repo / "config").mkdir()
+    (repo / "config" / "dev.vars").write_text(f"TARGET_TOKEN={target}\n")
+    (repo / ".env.local").write_text(f"LOCAL_TOKEN={local}\n")
+    (repo / "test.env").write_text(f"COMMITTED_TOKEN={committed}\n")
+    (repo / "config" / ".gitignore").write_text("dev.vars\n")
+    git(repo, "add", "-f", "test.env")
+    commit_all(repo)
+    (repo / "leak.txt").write_text(f"{local}\n{target}\n{committed}\n")
+    git(repo, "add", "leak.txt")
+    report = scan_json(run_envsync, repo, "--staged", code=1)
+    assert findings_of(report) == {("leak.txt", 1, "env-value", "LOCAL_TOKEN"),
+                                   ("leak.txt", 2, "env-value", "TARGET_TOKEN")}
+    assert set(report["values"]["sources"]) == {".env.local", "config/dev.vars"}
+    extra = scan_json(run_envsync, repo, "--staged", "--values-from", "test.env")
+    assert ("leak.txt", 3, "env-value", "COMMITTED_TOKEN") in findings_of(extra)
+
+
+def test_values_from_a_store(run_envsync, tmp_path, secret):
+    repo = init_repo(tmp_path / "repo")
+    value = secret("remote")
+    (repo / "envsync.toml").write_text('[targets.prod]\nfile = ".env.prod"\nstore = "file://.envsync/store"\n')
+    (repo / ".env.prod").write_text(f"REMOTE_TOKEN={value}\n")
+    assert run_envsync("push", "-y", cwd=repo).code == 0
+    (repo / ".env.prod").unlink()  # only the store knows the value now
+    (repo / "app.py").write_text(f"token = '{value}'\n")
+    git(repo, "add", "app.py")
+    # Without the store only the catch-all rule sees it (a random string assigned to `token`), with no key.
+    assert findings_of(scan_json(run_envsync, repo, "--staged", code=1)) == {("app.py", 1, "secret-assignment", None)}
+    report = scan_json(run_envsync, repo, "--staged", "--from-store", "prod", code=1)
+    assert report["findings"][0]["source"] == "store:prod"
+    assert findings_of(report) == {("app.py", 1, "env-value", "REMOTE_TOKEN")}
+
+
+def test_committed_template_defaults_are_not_secrets_but_new_pastes_are(run_envsync, tmp_path, secret):
+    repo = init_repo(tmp_path / "repo")
+    (repo / ".env.example").write_text("LOG_FORMAT=JsonLines;v=2\nAPI_TOKEN=\n")
+    commit_all(repo)
+    token = secret("token")
+    (repo / ".env").write_text(f"LOG_FORMAT=JsonLines;v=2\nAPI_TOKEN={token}\n")
+    (repo / "logging.yaml").write_text("format: JsonLines;v=2\n")
+    (repo / ".env.example").write_text(f"LOG_FORMAT=JsonLines;v=2\nAPI_TOKEN={token}\n")
+    git(repo, "add", "logging.yaml", ".env.example")
+    report = scan_json(run_envsync, repo, "--staged", code=1)
+    assert findings_of(report) == {(".env.example", 2, "env-value", "API_TOKEN")}
+    assert "LOG_FORMAT" in report["values"]["skipped"]["committed default (same key and value in a committed template)"]
+
+
+def test_files_and_folders_on_the_command_line(run_envsync, tmp_path, secret):
+    value = secret("cli")
+    folder = tmp_path / "plain"  # not a git repo: FILES still work
+    (folder / "sub").mkdir(parents=True)
+    (folder / ".env").write_text(f"CLI_TOKEN={value}\n")
+    (folder / "sub" / "a.txt").write_text(f"{value}\n")
+    (folder / "b.txt").write_text("clean\n")
+    report = scan_json(run_envsync, folder, "sub", "b.txt", code=1)
+    assert findings_of(report) == {("sub/a.txt", 1, "env-value", "CLI_TOKEN")}
+    assert run_envsync("scan", "b.txt", cwd=folder).code == 0
+
+
+@pytest.mark.parametrize("how", ["staged", "files", "all"])
+def test_every_file_a_target_names_is_an_env_file(run_envsync, tmp_path, secret, how):
+    repo = init_repo(tmp_path / "repo")
+    (repo / "envsync.toml").write_text('[targets.dev]\nfile = "config/dev.secrets"\nstore = "file://.envsync/store"\n')
+    (repo / "config").mkdir()
+    (repo / "config" / "dev.secrets").write_text(f"DEV_TOKEN={secret('dev')}\n")
+    git(repo, "add", "-f", "config/dev.secrets")
+    if how == "all":
+        git(repo, "commit", "-q", "--no-verify", "-m", "oops")
+    args = {"staged": ["--staged"], "files": ["config/dev.secrets"], "all": ["--all"]}[how]
+    report = scan_json(run_envsync, repo, *args, code=1)
+    assert ("config/dev.secrets", None, "env-file", None) in findings_of(report)
+
+
+def test_store_files_are_secret_files_without_a_local_env(run_envsync, tmp_path, secret):
+    repo = init_repo(tmp_path / "repo")
+    (repo / "envsync.toml").write_text('[targets.dev]\nfile = ".env"\nstore = "file://vault/dev"\n')
+    for name in (".envsync/store/dev/bundle/00000001.json", "vault/dev/bundle/00000001.json"):
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text('{"values": {"DEV_TOKEN": "%s"}}\n' % secret("store"))
+        git(repo, "add", "-f", name)
+    report = scan_json(run_envsync, repo, "--staged", code=1)
+    assert {(f, r) for f, _, r, _ in findings_of(report)} == {
+        (".envsync/store/dev/bundle/00000001.json", "env-file"), ("vault/dev/bundle/00000001.json", "env-file")}
+
+
+def test_ignored_env_files_below_the_root_are_sources(run_envsync, tmp_path, secret):
+    repo = init_repo(tmp_path / "repo", gitignore=".env*\n!.env.example\nnode_modules/\n")
+    back, api, vendored = secret("back"), secret("api"), secret("vendored")
+    for name, line in (("backend/.env", f"BACK_TOKEN={back}"), ("services/api/.env.local", f"API_TOKEN={api}"),
+                       ("node_modules/pkg/.env", f"VENDORED={vendored}")):
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(line + "\n")
+    (repo / "app.py").write_text(f"a = '{back}'\nb = '{api}'\nc = '{vendored}'\n")
+    git(repo, "add", "app.py")
+    report = scan_json(run_envsync, repo, "--staged", code=1)
+    # node_modules/ is ignored as a whole folder and is not entered: its files are not the team's values
+    assert findings_of(report) == {("app.py", 1, "env-value", "BACK_TOKEN"), ("app.py", 2, "env-value", "API_TOKEN")}
+    assert {"backend/.env", "services/api/.env.local"} <= set(report["values"]["sources"])
