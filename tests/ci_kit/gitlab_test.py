@@ -221,6 +221,15 @@ def test_default_inputs_install_the_released_version_and_check_every_target(defa
     print(f"\nFIGURE template job, default install from a local index: {job_seconds(proc, 'envsync-check'):.1f} s")
 
 
+def test_an_unknown_extra_stops_the_job_with_the_names_it_takes(default_repo, tmp_path, leak_watch, released):
+    repo, _ = default_repo('    inputs:\n      extras: "aws,nosuch"\n')
+    proc = glci(repo, tmp_path, "envsync-check", leak_watch=leak_watch, variables={**MERGE_REQUEST, **released})
+    output = proc.stdout + proc.stderr
+    assert job_exit(proc, "envsync-check") == 2, output
+    assert "Installing the cloud SDKs these targets use: aws nosuch" in output, output
+    assert "extras: no extra named 'nosuch' - use aws, gcp, azure (comma-separated) or none" in output, output
+
+
 def tampered(wheel: Path) -> None:
     """The same file name with other bytes: one module more."""
     original = zipfile.ZipFile(io.BytesIO(wheel.read_bytes()))
