@@ -1,11 +1,13 @@
-"""Regenerate locks/: the pinned, hashed requirements the GitHub Action installs, so one tag of the
-action installs the same bytes a year later (issue 15).
+"""Regenerate envsync/locks/: the pinned, hashed requirements the GitHub Action and the GitLab
+template install, so one release installs the same bytes a year later (issue 15).
 
 One resolution for every platform and Python 3.10+ (uv's universal mode, all.txt), split into
-what the action installs: base.txt (EnvSync's own dependencies), aws/gcp/azure.txt (base plus one
+what the installers need: base.txt (EnvSync's own dependencies), aws/gcp/azure.txt (base plus one
 extra's SDK, at the same versions) and build.txt (the build backend that turns the action's
-source into the package). Each file records the digest of the pyproject.toml fields it was made from;
-tests/release_test.py fails when they have changed since.
+source into the package). They are package data: the wheel carries them, so the template, which
+has only its own YAML at job time, installs the locks of the very wheel it downloaded. Each file
+records the digest of the pyproject.toml fields it was made from; tests/release_test.py fails
+when they have changed since.
 
     pip install --group lock && python .ci/lock.py
 """
@@ -23,9 +25,10 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
-LOCKS = ROOT / "locks"
+LOCKS = ROOT / "envsync" / "locks"
 EXTRAS = ("aws", "gcp", "azure")
 DIGEST_LINE = "# pyproject digest: "
+ALL = (LOCKS / "all.txt").relative_to(ROOT).as_posix()  # what the split files are constrained to
 
 
 def pyproject_digest(pyproject: Path = ROOT / "pyproject.toml") -> str:
@@ -50,9 +53,9 @@ def main() -> None:
     LOCKS.mkdir(exist_ok=True)
     # Resolved once together (all.txt), so each extra's file pins the shared packages at the same versions.
     compile_lock(LOCKS / "all.txt", "pyproject.toml", "--all-extras")
-    compile_lock(LOCKS / "base.txt", "pyproject.toml", "--constraint", "locks/all.txt")
+    compile_lock(LOCKS / "base.txt", "pyproject.toml", "--constraint", ALL)
     for extra in EXTRAS:
-        compile_lock(LOCKS / f"{extra}.txt", "pyproject.toml", "--extra", extra, "--constraint", "locks/all.txt")
+        compile_lock(LOCKS / f"{extra}.txt", "pyproject.toml", "--extra", extra, "--constraint", ALL)
     build = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["build-system"]["requires"]
     compile_lock(LOCKS / "build.txt", "-", stdin="\n".join(build) + "\n")
 

@@ -54,11 +54,13 @@ def test_readme_installs_name_the_distribution():
     assert installs and set(installs) == {DIST}
 
 
-def test_template_reads_the_distributions_metadata():
-    # Its SDK selection reads the extras' requirements with importlib.metadata.requires(NAME): the
-    # old name finds nothing (or another project's metadata) once the distribution is renamed.
-    template = (ROOT / "templates" / "envsync.yml").read_text(encoding="utf-8")
-    assert re.findall(r"requires\(\"([\w.-]+)\"\)", template) == [DIST]
+def test_ci_shells_take_the_extras_from_the_cli():
+    """The Action and the template ask `envsync targets --json` which extra each store needs: no
+    scheme map of their own, no second reading of the package metadata."""
+    for name in ("action.yml", "templates/envsync.yml"):
+        text = (ROOT / name).read_text(encoding="utf-8")
+        assert 't["extra"]' in text, name
+        assert not re.search(r"aws-sm|gcp-sm|azure-kv|importlib\.metadata|requires\(", text), name
 
 
 MISSING_SDK = """
@@ -202,6 +204,12 @@ def test_wheel_carries_the_licence_and_no_test_tools(built: Built):
     assert extras == {"aws", "gcp", "azure", "all"}
 
 
+def test_wheel_carries_the_locks(built: Built):
+    with zipfile.ZipFile(built.wheel) as wheel:
+        for lock in sorted(LOCKS.glob("*.txt")):
+            assert wheel.read(f"envsync/locks/{lock.name}") == lock.read_bytes(), lock.name
+
+
 def test_installed_wheel_runs_from_its_venv(built: Built, tmp_path: Path):
     where = run([built.venv / "bin" / "python", "-c",
                  "import envsync, importlib.metadata as m; print(envsync.__file__); print(m.version('envsync-secrets'));"
@@ -209,7 +217,7 @@ def test_installed_wheel_runs_from_its_venv(built: Built, tmp_path: Path):
                 cwd=tmp_path).stdout.splitlines()
     assert Path(where[0]).is_relative_to(built.venv), "envsync was imported from outside the wheel's venv"
     assert where[1] == __version__
-    assert where[2].startswith("['boto3")  # what the Action and template read to install an extra's SDK
+    assert where[2].startswith("['boto3")  # what `pip install 'envsync-secrets[aws]'` adds
     version = run([built.envsync, "--version"], cwd=tmp_path).stdout
     assert version.strip() == f"envsync, version {__version__}"
     assert run([built.venv / "bin" / "python", "-m", "envsync", "--version"], cwd=tmp_path).stdout == version
@@ -240,9 +248,9 @@ def test_changelog_has_an_unreleased_section():
     assert re.search(r"^## \[Unreleased\]$", changelog, re.MULTILINE)
 
 
-# -- the GitHub Action's locks (.ci/lock.py) ----------------------------------------------------------------------
+# -- the locks (.ci/lock.py) the Action and the template install from -----------------------------------------
 
-LOCKS = ROOT / "locks"
+LOCKS = ROOT / "envsync" / "locks"
 
 
 def lock_tool():
@@ -253,7 +261,7 @@ def lock_tool():
 
 
 def lock_entries(name: str) -> dict[str, tuple[str, str, list[str]]]:
-    """name -> (version, marker, hashes) for each requirement of locks/NAME.txt; a name pinned
+    """name -> (version, marker, hashes) for each requirement of envsync/locks/NAME.txt; a name pinned
     twice (under exclusive markers) is keyed name@marker."""
     text = (LOCKS / f"{name}.txt").read_text(encoding="utf-8")
     lines = [line.split("#", 1)[0].rstrip() for line in text.replace("\\\n", " ").splitlines()]
@@ -274,7 +282,7 @@ def test_action_locks_are_fresh():
     digest = lock_tool().pyproject_digest()
     for name in ("all", "base", "build", "aws", "gcp", "azure"):
         first = (LOCKS / f"{name}.txt").read_text(encoding="utf-8").splitlines()[0]
-        assert first == f"# pyproject digest: {digest}", f"locks/{name}.txt is stale: run python .ci/lock.py"
+        assert first == f"# pyproject digest: {digest}", f"envsync/locks/{name}.txt is stale: run python .ci/lock.py"
 
 
 def test_action_locks_pin_every_requirement_with_hashes():
@@ -301,11 +309,28 @@ def test_action_locks_satisfy_pyproject_at_one_set_of_versions():
             for package, (version, _marker, hashes) in entries.items():
                 # The marker may be narrower than in all.txt (a package only an older Python needs
                 # when just one extra is installed); the version and its bytes may not differ.
-                assert everything[package][::2] == (version, hashes), f"locks/{name}.txt pins {package} apart from all.txt"
+                assert everything[package][::2] == (version, hashes), f"envsync/locks/{name}.txt pins {package} apart from all.txt"
+
+
+def test_every_extra_a_store_names_is_locked():
+    from envsync.stores import EXTRAS
+
+    assert set(lock_tool().EXTRAS) == set(EXTRAS.values()), "a store's extra is missing from .ci/lock.py's EXTRAS"
+    assert {lock.stem for lock in LOCKS.glob("*.txt")} == {"all", "base", "build", *EXTRAS.values()}
 
 
 def test_action_installs_from_the_locks_with_hashes():
     action = (ROOT / "action.yml").read_text(encoding="utf-8")
+    assert 'locks="$GITHUB_ACTION_PATH/envsync/locks"' in action
     assert '--require-hashes -r "$locks/base.txt" -r "$locks/build.txt"' in action
     assert 'lock_args+=(-r "$locks/$extra.txt")' in action
-    assert "importlib.metadata" not in action and "requires(" not in action
+
+
+def test_template_installs_the_package_alone_then_its_own_locks_with_hashes():
+    template = (ROOT / "templates" / "envsync.yml").read_text(encoding="utf-8")
+    assert 'envsync_pip --no-deps --only-binary :all: "$ENVSYNC_TEMPLATE_PACKAGE"' in template
+    assert 'envsync_pip --require-hashes -r "$ENVSYNC_TEMPLATE_LOCKS/base.txt"' in template
+    assert 'envsync_pip --require-hashes -r "$ENVSYNC_TEMPLATE_LOCKS/$extra.txt"' in template
+    # Every install goes through envsync_pip, and each one is either EnvSync alone or hashed.
+    assert len(re.findall(r"\bpip3? install\b", template)) == 1 and "envsync_pip() {" in template
+    assert all(call.startswith(("--no-deps ", "--require-hashes ")) for call in re.findall(r"envsync_pip (.*)", template))

@@ -7,11 +7,13 @@ from envsync.config import Config
 from envsync.errors import EXIT_CLEAN
 from envsync.escaping import escape
 from envsync.output import Output
+from envsync.stores import extra_for
 
 
 def rows(config: Config) -> list[dict[str, Any]]:
     return [{"target": t.name, "file": t.display_file(), "store": t.store,
-             "scheme": t.store.partition("://")[0], "schema": t.display_schema()} for t in config.targets.values()]
+             "scheme": t.store.partition("://")[0], "schema": t.display_schema(), "extra": extra_for(t.store)}
+            for t in config.targets.values()]
 
 
 def run(config: Config, *, as_json: bool) -> int:

@@ -6,7 +6,9 @@ sets ENVSYNC_REQUIRE_CI_TOOLS=1, and then a missing tool fails the test instead.
 """
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -14,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from envsync import __version__
 from tests.conftest import is_ci_setting
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -28,8 +31,9 @@ HOW_TO_INSTALL = {
     "shellcheck": "apt-get install shellcheck",
     "git": "apt-get install git",
 }
+PIP_TIMEOUT = 300
 # Files of the project a user's `uses:` / `include:` would get.
-PROJECT_FILES = ("envsync", "pyproject.toml", "README.md", "LICENSE", "action.yml", "templates", "locks")
+PROJECT_FILES = ("envsync", "pyproject.toml", "README.md", "LICENSE", "action.yml", "templates")
 
 
 def tool(name: str) -> str:
@@ -88,6 +92,41 @@ def project_copy(tmp_path_factory) -> Path:
 def pip_cache(tmp_path_factory) -> Path:
     """One pip cache for the session: each runner that builds EnvSync's venv reuses the wheels."""
     return tmp_path_factory.mktemp("pip-cache")
+
+
+@pytest.fixture(scope="session")
+def release_files(tmp_path_factory, project_copy) -> Path:
+    """What the package index holds once `envsync-secrets==VERSION` is published: the wheel built
+    once, and the locked dependencies of the base and the aws extra for this machine."""
+    files = tmp_path_factory.mktemp("release-files")
+    pip = [str(VENV_BIN / "python"), "-m", "pip"]
+    subprocess.run([*pip, "wheel", "-q", "--no-deps", "-w", str(files), str(project_copy)], check=True,
+                   capture_output=True, timeout=PIP_TIMEOUT)
+    assert (files / f"envsync_secrets-{__version__}-py3-none-any.whl").exists(), sorted(files.iterdir())
+    locks = project_copy / "envsync" / "locks"
+    subprocess.run([*pip, "download", "-q", "--only-binary", ":all:", "--require-hashes", "-d", str(files),
+                    "-r", str(locks / "base.txt"), "-r", str(locks / "aws.txt")],
+                   check=True, capture_output=True, timeout=PIP_TIMEOUT)
+    return files
+
+
+def package_index(files: Path, root: Path) -> dict[str, str]:
+    """A PEP 503 index of `files` (each link with its sha256, as the real index gives it) and the
+    pip settings that make it the only source, as a user's runner has the public index."""
+    for path in files.iterdir():
+        project = re.sub(r"[-_.]+", "-", path.name.split("-")[0]).lower()
+        page = root / "simple" / project / "index.html"
+        page.parent.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        with page.open("a") as out:
+            out.write(f'<a href="{path.as_uri()}#sha256={digest}">{path.name}</a>\n')
+    return {"PIP_INDEX_URL": (root / "simple").as_uri() + "/", "PIP_FIND_LINKS": "", "PIP_CONFIG_FILE": os.devnull}
+
+
+@pytest.fixture
+def released(release_files, tmp_path) -> dict[str, str]:
+    """`envsync-secrets==VERSION` "from the index" before it is published."""
+    return package_index(release_files, tmp_path / "index")
 
 
 @pytest.fixture(scope="session")

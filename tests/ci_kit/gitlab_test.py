@@ -1,34 +1,38 @@
 """templates/envsync.yml run by gitlab-ci-local on the host (shell executor).
 
 Each test commits a consumer repo whose .gitlab-ci.yml does `include: local:` of the
-template with `inputs:` (`package:` is a snapshot of this project), then runs a job with
-`gitlab-ci-local --force-shell-executor`. Stores are `file://` folders outside the repo.
+template with `inputs:` (`package:` is a snapshot of this project; the tests of the default
+inputs serve the built wheel and its locked dependencies from a local package index), then
+runs a job with `gitlab-ci-local --force-shell-executor`. Stores are `file://` folders outside the repo.
 gitlab-ci-local runs a job named on its command line whatever its rules say, so the rules
 are checked apart, with `--list-json`. Merge-request and schedule pipelines are simulated
 with CI_PIPELINE_SOURCE (and, for a merge request, no CI_COMMIT_BRANCH, as on GitLab).
 """
 from __future__ import annotations
 
+import io
 import json
 import re
 import secrets
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
+import zipfile
 from pathlib import Path
 
 import pytest
 
 from envsync import __version__
-from tests.ci_kit.conftest import VENV_BIN, clean_env, commit_all, git, tool
+from tests.ci_kit.conftest import clean_env, commit_all, git, package_index, tool
 
 GLCI_TIMEOUT = 300
 MERGE_REQUEST = {"CI_PIPELINE_SOURCE": "merge_request_event", "CI_COMMIT_BRANCH": ""}
 
 
-def include(project_copy: Path, **inputs: str) -> str:
-    lines = "".join(f"      {key}: {json.dumps(value)}\n" for key, value in {"package": str(project_copy),
-                                                                             **inputs}.items())
+def include(project_copy: Path, **inputs: str | None) -> str:
+    """The include with these inputs; `package` is the project's snapshot unless given (None: the default)."""
+    given = {"package": str(project_copy), **inputs}
+    lines = "".join(f"      {key}: {json.dumps(value)}\n" for key, value in given.items() if value is not None)
     return f"include:\n  - local: templates/envsync.yml\n    inputs:\n{lines}"
 
 
@@ -174,21 +178,6 @@ def test_diff_between_two_targets_fails_with_junit_and_codequality(gitlab_repo, 
 # -- the default inputs, as a user's `include:` gets them -------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def released_wheel(tmp_path_factory, project_copy) -> dict[str, str]:
-    """`envsync-secrets==VERSION` "from the index" before it is published: the wheel built once,
-    found through PIP_FIND_LINKS and pinned to that file by a constraint, so no index copy of
-    the name can stand in for it (its dependencies still come from the index)."""
-    wheels = tmp_path_factory.mktemp("released")
-    subprocess.run([str(VENV_BIN / "python"), "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels),
-                    str(project_copy)], check=True, capture_output=True, timeout=GLCI_TIMEOUT)
-    wheel = wheels / f"envsync_secrets-{__version__}-py3-none-any.whl"
-    assert wheel.exists(), sorted(p.name for p in wheels.iterdir())
-    constraints = wheels / "constraints.txt"
-    constraints.write_text(f"envsync-secrets @ {wheel.as_uri()}\n")
-    return {"PIP_FIND_LINKS": str(wheels), "PIP_CONSTRAINT": str(constraints)}
-
-
 @pytest.fixture
 def default_repo(app, project_copy):
     """A consumer repo whose .gitlab-ci.yml includes the template with no inputs at all."""
@@ -203,11 +192,24 @@ def default_repo(app, project_copy):
     return make
 
 
+def job_seconds(proc: subprocess.CompletedProcess, job: str) -> float:
+    """How long the job took, as gitlab-ci-local reports it ("finished in 8.78 s")."""
+    match = re.search(rf"{re.escape(job)} finished in ([\d.]+) (m?s)\b", proc.stdout + proc.stderr)
+    assert match, proc.stdout + proc.stderr
+    return float(match.group(1)) / (1000 if match.group(2) == "ms" else 1)
+
+
 def test_default_inputs_install_the_released_version_and_check_every_target(default_repo, tmp_path, leak_watch,
-                                                                            released_wheel):
+                                                                            released):
+    """Nothing but the YAML, as `include: component:` or `remote:` gives it: the wheel from the
+    index, then the dependencies from the hashed locks inside it."""
     repo, values = default_repo()
+    (repo / "envsync").mkdir()  # the project's own module of that name must not stand in for the package
+    (repo / "envsync" / "__init__.py").write_text("")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "an envsync module")
     assert jobs_in(repo, tmp_path, MERGE_REQUEST) == {"envsync-check"}
-    proc = glci(repo, tmp_path, "envsync-check", leak_watch=leak_watch, variables={**MERGE_REQUEST, **released_wheel})
+    proc = glci(repo, tmp_path, "envsync-check", leak_watch=leak_watch, variables={**MERGE_REQUEST, **released})
     output = proc.stdout + proc.stderr
     # Every target (--all): `drifted` lacks NEW_FLAG, `clean` passes; drift fails the job by default.
     assert job_exit(proc, "envsync-check") == 1 and "FAIL" in output and "ENVSYNC_VENV" not in output, output
@@ -216,6 +218,48 @@ def test_default_inputs_install_the_released_version_and_check_every_target(defa
     failures = [case.get("name") for case in junit.iter("testcase") if case.find("failure") is not None]
     assert failures == ["NEW_FLAG"] and len(quality) == 1
     assert values["drifted"] not in output and values["clean"] not in output
+    print(f"\nFIGURE template job, default install from a local index: {job_seconds(proc, 'envsync-check'):.1f} s")
+
+
+def test_an_unknown_extra_stops_the_job_with_the_names_it_takes(default_repo, tmp_path, leak_watch, released):
+    repo, _ = default_repo('    inputs:\n      extras: "aws,nosuch"\n')
+    proc = glci(repo, tmp_path, "envsync-check", leak_watch=leak_watch, variables={**MERGE_REQUEST, **released})
+    output = proc.stdout + proc.stderr
+    assert job_exit(proc, "envsync-check") == 2, output
+    assert "Installing the cloud SDKs these targets use: aws nosuch" in output, output
+    assert "extras: no extra named 'nosuch' - use aws, gcp, azure (comma-separated) or none" in output, output
+
+
+def tampered(wheel: Path) -> None:
+    """The same file name with other bytes: one module more."""
+    original = zipfile.ZipFile(io.BytesIO(wheel.read_bytes()))
+    with zipfile.ZipFile(wheel, "w") as out:
+        for item in original.infolist():
+            out.writestr(item, original.read(item))
+        package = original.namelist()[0].split("/")[0]
+        out.writestr(f"{package}/tampered.py", "print('not the published bytes')\n")
+
+
+@pytest.mark.parametrize("what", ["dependency", "wheel"])
+def test_default_install_refuses_bytes_the_locks_or_the_index_do_not_name(default_repo, tmp_path, leak_watch,
+                                                                          release_files, what):
+    """dependency: the index itself serves another click (with that file's own sha256), which only
+    the lock's hash can catch. wheel: envsync's wheel is not the file the index lists."""
+    files = tmp_path / "files"
+    shutil.copytree(release_files, files)
+    if what == "dependency":
+        (click,) = files.glob("click-*.whl")
+        tampered(click)
+        variables = package_index(files, tmp_path / "index")
+    else:
+        variables = package_index(files, tmp_path / "index")
+        tampered(files / f"envsync_secrets-{__version__}-py3-none-any.whl")
+    repo, _ = default_repo()
+    proc = glci(repo, tmp_path, "envsync-check", leak_watch=leak_watch, variables={**MERGE_REQUEST, **variables})
+    output = proc.stdout + proc.stderr
+    assert job_exit(proc, "envsync-check") != 0, output
+    assert "THESE PACKAGES DO NOT MATCH THE HASHES" in output, output
+    assert not (repo / "envsync-report.json").exists()  # envsync never ran
 
 
 def test_fail_on_drift_false_makes_drift_a_warning_that_keeps_its_reports(default_repo, tmp_path, leak_watch,

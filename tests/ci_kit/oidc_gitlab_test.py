@@ -2,7 +2,10 @@
 the job's `id_tokens:` JWT (gitlab-ci-local creates none, so it is handed in as the
 variable the template names) -> AssumeRoleWithWebIdentity on moto enforcing IAM (behind a
 proxy that checks the token as AWS STS does) -> Secrets Manager with the role's keys; on
-a clean and on a drifted target."""
+a clean and on a drifted target.
+
+The clean run installs EnvSync the default way (from a local package index): the target's
+store is on AWS, so this is the run that installs the `aws` extra's locked SDK."""
 from __future__ import annotations
 
 import shutil
@@ -27,7 +30,8 @@ def iam_sts() -> Iterator[str]:
 @pytest.mark.parametrize("schema, drifted", [("API_KEY=\n", False), ("API_KEY=\nNEW_FLAG=on\n", True)],
                          ids=["clean", "drifted"])
 def test_check_job_federates_to_aws_with_the_id_token(iam_sts, project_copy, tmp_path: Path, run_envsync, secret,
-                                                      leak_watch, installed_venv, schema: str, drifted: bool):
+                                                      leak_watch, installed_venv, released, schema: str,
+                                                      drifted: bool):
     no_keys = tmp_path / "aws-empty"
     no_keys.write_text("")
     aws_env = {"AWS_CONFIG_FILE": str(no_keys), "AWS_SHARED_CREDENTIALS_FILE": str(no_keys),
@@ -49,14 +53,16 @@ def test_check_job_federates_to_aws_with_the_id_token(iam_sts, project_copy, tmp
     (repo / "prod.env.example").write_text(schema)
     (repo / "templates").mkdir()
     shutil.copy2(project_copy / "templates" / "envsync.yml", repo / "templates" / "envsync.yml")
-    (repo / ".gitlab-ci.yml").write_text(include(project_copy, targets="prod", **{
+    (repo / ".gitlab-ci.yml").write_text(include(project_copy, package=None, targets="prod", **{
         "aws-role-arn": ROLE, "aws-region": "us-east-1"}))
     commit_all(repo)
 
+    install = {"ENVSYNC_VENV": installed_venv} if drifted else released
     proc = glci(repo, tmp_path, "envsync-check", leak_watch=leak_watch, variables={
-        **MERGE_REQUEST, **aws_env, "ENVSYNC_VENV": installed_venv, "ENVSYNC_ID_TOKEN": token, "GITLAB_CI": "true"})
+        **MERGE_REQUEST, **aws_env, **install, "ENVSYNC_ID_TOKEN": token, "GITLAB_CI": "true"})
     output = proc.stdout + proc.stderr
     assert token not in output and value not in output
+    assert ("Installing the cloud SDKs these targets use: aws" in output) is not drifted, output
     if drifted:
         assert job_exit(proc, "envsync-check") == 1 and "FAIL" in output, output
         assert "NEW_FLAG is in prod.env.example but not in the store" in output, output  # drift, not an error
