@@ -26,9 +26,14 @@ except ModuleNotFoundError:  # Python 3.10
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCKS = ROOT / "envsync" / "locks"
-EXTRAS = ("aws", "gcp", "azure")
 DIGEST_LINE = "# pyproject digest: "
 ALL = (LOCKS / "all.txt").relative_to(ROOT).as_posix()  # what the split files are constrained to
+
+
+def sdk_extras(pyproject: Path = ROOT / "pyproject.toml") -> list[str]:
+    """The extras that each install one cloud's SDK: every extra but `all`, their union."""
+    extras = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"].get("optional-dependencies", {})
+    return sorted(name for name in extras if name != "all")
 
 
 def pyproject_digest(pyproject: Path = ROOT / "pyproject.toml") -> str:
@@ -36,7 +41,7 @@ def pyproject_digest(pyproject: Path = ROOT / "pyproject.toml") -> str:
     data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     extras = data["project"].get("optional-dependencies", {})
     inputs = {"dependencies": data["project"]["dependencies"],
-              "extras": {name: extras.get(name, []) for name in EXTRAS},
+              "extras": {name: extras.get(name, []) for name in sdk_extras(pyproject)},
               "build": data["build-system"]["requires"]}
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 
@@ -54,7 +59,7 @@ def main() -> None:
     # Resolved once together (all.txt), so each extra's file pins the shared packages at the same versions.
     compile_lock(LOCKS / "all.txt", "pyproject.toml", "--all-extras")
     compile_lock(LOCKS / "base.txt", "pyproject.toml", "--constraint", ALL)
-    for extra in EXTRAS:
+    for extra in sdk_extras():
         compile_lock(LOCKS / f"{extra}.txt", "pyproject.toml", "--extra", extra, "--constraint", ALL)
     build = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["build-system"]["requires"]
     compile_lock(LOCKS / "build.txt", "-", stdin="\n".join(build) + "\n")
