@@ -2,9 +2,9 @@
 
 Each command's module is imported inside its callback, so `envsync scan` (the pre-commit hook)
 loads the leak guard and nothing of the sync engine. `main` maps every failure to one line and
-the exit status of README's "Exit status": 0 clean, 1 drift or finding, 2 the user's mistake
-(`InputError`), 3 a store's (`StoreError`). What is never printed, and what is masked first,
-is SECURITY.md's "What EnvSync defends against".
+the exit status README gives at the end of "State": 0 clean, 1 drift or finding, 2 the user's
+mistake (`InputError`), 3 a store's (`StoreError`). What is never printed, and what is masked
+first, is SECURITY.md's "What EnvSync defends against".
 """
 from __future__ import annotations
 
