@@ -10,7 +10,7 @@ import pytest
 
 from envsync.errors import InputError
 from envsync.stores.aws import auth
-from tests.ci_env import clean_ci_env, target  # noqa: F401 - clean_ci_env is a fixture
+from tests.ci_env import target
 from tests.conftest import without_masks
 from tests.fakes.aws_server import AwsErrorProxy, store_uri
 from tests.fakes.oidc_fake import (
