@@ -19,7 +19,6 @@ from envsync import __version__, config as config_module, export as export_modul
 from envsync.errors import EXIT_CLEAN, EnvSyncError
 from envsync.escaping import escape
 from envsync.model import Mode, OnConflict
-from envsync.output import ReportFiles
 from envsync.stores.base import StoreOptions
 
 
@@ -40,6 +39,8 @@ def report_options(func):
 
     @functools.wraps(func)
     def command(*args, report_file, junit, codequality, summary, **kwargs):
+        from envsync.output import ReportFiles  # here: `envsync scan` loads no report code
+
         return func(*args, reports=ReportFiles(report_file, junit, codequality, summary), **kwargs)
 
     file = click.Path(dir_okay=False, path_type=Path)
