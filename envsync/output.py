@@ -75,15 +75,17 @@ def progress(label: str, total: int | None = None) -> Iterator[Progress]:
         yield lambda done: bar.advance(task, done)
 
 
-def confirm(name: str, plan: Plan) -> bool:
-    """Ask before applying a plan to target `name`; refused without a terminal to ask on."""
+def confirm(name: str, plan: Plan, question: str | None = None) -> bool:
+    """Ask before applying a plan to target `name` (`question`, or how many writes go where);
+    refused without a terminal to ask on."""
     if not sys.stdin.isatty():
         raise InputError("not applying without confirmation and there is no terminal to ask on — "
                          "review the plan and re-run with --yes")
-    pushes, pulls = len(plan.remote_changes()), len(plan.local_changes())
+    if question is None:
+        pushes, pulls = len(plan.remote_changes()), len(plan.local_changes())
+        question = f"Apply to {name}: {pushes} to the store, {pulls} to the local file?"
     # Prompts go to stderr so that --json output on stdout stays parseable.
-    return click.confirm(f"Apply to {name}: {pushes} to the store, {pulls} to the local file?", default=False,
-                         err=True)
+    return click.confirm(question, default=False, err=True)
 
 
 # -- where values may be printed -------------------------------------------------
