@@ -5,7 +5,8 @@ sync yet). With a base, each side's own changes are known and flow to the
 other side. Without one there is no guessing (SECURITY.md, "What EnvSync defends against" 5): a key
 on one side only is an addition, and a value that differs is a conflict for
 push, pull and sync alike, unless `force` says the command's own side wins.
-A base value that can no longer be read (UNKNOWN) is no base.
+A base value that can no longer be read (UNKNOWN) is no base, and so is none
+recorded for the key (the last sync left it differing, or both sides added it).
 """
 from __future__ import annotations
 
@@ -129,7 +130,9 @@ def _classify(key: str, local: str | None, remote: str | None, base: str | None 
         return _two_way(item, mode, prune, was_synced, force)
     local_moved, remote_moved = local != base, remote != base
     if local_moved and remote_moved:
-        return replace(item, action=Action.CONFLICT, reason=_both_moved(local, remote))
+        # With no base value, both "moved" from nothing: both hold a value, and none is common.
+        reason = _both_moved(local, remote) if base is not None else _no_base(mode, NO_COMMON_BASE)
+        return replace(item, action=Action.CONFLICT, reason=reason)
     if local_moved:
         if mode is Mode.PULL:
             return replace(item, action=Action.SKIP, reason="changed locally since the last sync — push to publish it")
@@ -168,6 +171,7 @@ def _two_way(item: Item, mode: Mode, prune: bool, was_synced: bool, force: bool)
 
 
 NO_EARLIER_SYNC = "differs, and there is no earlier sync to tell which side changed"
+NO_COMMON_BASE = "differs, and there is no common base to tell which side changed"
 BASE_GONE = "its value at the last sync can no longer be read from the store, so which side changed it cannot be told"
 
 

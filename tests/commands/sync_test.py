@@ -144,6 +144,56 @@ def _planned_keys(run_envsync, folder: Path, mode: str) -> dict[str, str]:
     return {item["key"]: item["action"] for item in json.loads(planned.stdout)["targets"][0]["items"]}
 
 
+@pytest.mark.parametrize("command, keep", [("push", "remote"), ("pull", "local")])
+def test_keeping_the_other_sides_value_on_a_first_run_records_no_base_for_it(run_envsync, team, secret, tmp_path,
+                                                                            command, keep):
+    """`push --on-conflict remote` (`pull --on-conflict local`) with no state leaves TOKEN
+    differing: no value of it is held on both sides, so none becomes its base — one would make
+    the value kept out of the store (the file) look like an edit, and the next push (pull)
+    would publish it. A re-run changes nothing; a run without --on-conflict is still a
+    conflict, named for what it is: there is no common base, not "changed on both sides"."""
+    _, bob, _ = _stale_checkout(run_envsync, team, secret)
+    assert run_envsync(command, "--yes", "--on-conflict", keep, cwd=bob).code == 0
+    store = tmp_path / "shared-store"
+    before = (bob / ".env").read_bytes(), store_versions(store)
+
+    again = run_envsync(command, "--yes", "--on-conflict", keep, cwd=bob)
+    assert again.code == 0, again.output
+    assert "pushed" not in again.stdout  # nothing left to apply
+    for mode in ("push", "pull", "sync"):
+        planned = run_envsync("plan", "--mode", mode, cwd=bob)
+        assert planned.code == 1, planned.output
+        assert "TOKEN" in planned.stdout and "no common base" in planned.stdout
+        assert "changed on both sides" not in planned.stdout
+    plain = run_envsync(command, "--yes", cwd=bob)
+    assert plain.code == 1 and "no common base" in plain.stdout and "--force" in plain.stdout
+    assert ((bob / ".env").read_bytes(), store_versions(store)) == before
+
+
+@pytest.mark.parametrize("command, pick", [("push", "local"), ("pull", "remote"), ("sync", "local"),
+                                           ("sync", "remote")])
+def test_a_first_run_resolution_becomes_the_next_base(run_envsync, team, secret, command, pick):
+    """Once both sides hold the picked value, it is the base: every later plan agrees on TOKEN."""
+    _, bob, _ = _stale_checkout(run_envsync, team, secret)
+    resolved = run_envsync(command, "--yes", "--on-conflict", pick, cwd=bob)
+    assert resolved.code == 0, resolved.output
+    for mode in ("push", "pull", "sync"):
+        assert "TOKEN" not in _planned_keys(run_envsync, bob, mode)
+    again = run_envsync(command, "--yes", "--on-conflict", pick, cwd=bob)
+    assert again.code == 0 and "pushed" not in again.stdout, again.output
+
+
+@pytest.mark.parametrize("command", ["push", "pull", "sync"])
+def test_a_first_run_merge_has_no_base_to_merge_against(run_envsync, team, secret, tmp_path, command):
+    _, bob, _ = _stale_checkout(run_envsync, team, secret)
+    before = (bob / ".env").read_bytes(), store_versions(tmp_path / "shared-store")
+    merged = run_envsync(command, "--yes", "--on-conflict", "merge", cwd=bob)
+    assert merged.code == 1, merged.output
+    assert "no earlier sync" in merged.stdout and "no merge" in merged.stdout
+    assert "changed on both sides" not in merged.stdout
+    assert ((bob / ".env").read_bytes(), store_versions(tmp_path / "shared-store")) == before
+
+
 def _store_files(store: Path) -> dict[str, bytes]:
     return {str(p.relative_to(store)): p.read_bytes() for p in sorted(store.rglob("*.json"))}
 
