@@ -5,8 +5,9 @@ sync yet). With a base, each side's own changes are known and flow to the
 other side. Without one there is no guessing (SECURITY.md, "What EnvSync defends against" 5): a key
 on one side only is an addition, and a value that differs is a conflict for
 push, pull and sync alike, unless `force` says the command's own side wins.
-A base value that can no longer be read (UNKNOWN) is no base, and so is none
-recorded for the key (the last sync left it differing, or both sides added it).
+A base value that can no longer be read (UNKNOWN) is no base; so is a state
+that records no version for the key (the last sync left it differing, or both
+sides added it since).
 """
 from __future__ import annotations
 
