@@ -158,7 +158,8 @@ def _two_way(item: Item, mode: Mode, prune: bool, was_synced: bool, force: bool)
     if mode is Mode.PULL and (force or one_sided):
         return _toward_local(item, prune)
     if mode is not Mode.SYNC:
-        return replace(item, action=Action.CONFLICT, reason=_no_base(mode, BASE_GONE if was_synced else NO_EARLIER_SYNC))
+        why = BASE_GONE if was_synced else NO_EARLIER_SYNC
+        return replace(item, action=Action.CONFLICT, reason=_no_base(mode, why))
     if one_sided and not was_synced:
         return _toward_remote(item, prune) if item.remote is None else _toward_local(item, prune)
     if was_synced and item.remote is None:
