@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 import click
 
 from envsync import ci_report, drift
-from envsync.errors import EXIT_CLEAN, InputError
+from envsync.errors import InputError
 from envsync.escaping import escape
 from envsync.plan import Plan
 from envsync.stores.base import Progress, no_progress
@@ -122,18 +122,6 @@ def stdout_is_a_file() -> bool:
         return stat.S_ISREG(os.fstat(sys.stdout.fileno()).st_mode)
     except (OSError, ValueError):
         return False
-
-
-def append_github_env(values: dict[str, str], text: str, output: Path | None) -> int:
-    """Mask, then append to $GITHUB_ENV (the runner's file: appended to, never replaced)."""
-    destination = output or os.environ.get("GITHUB_ENV")
-    if not destination:
-        raise InputError("--format github-env appends to $GITHUB_ENV, which is not set (not in a GitHub Actions "
-                         "step?) — pass --output FILE, or use --format dotenv")
-    CiRun("export").mask(values.values())
-    ci_report.append(Path(destination), text)
-    click.echo(f"Appended {len(values)} values to {output or '$GITHUB_ENV'}", err=True)
-    return EXIT_CLEAN
 
 
 # -- CI reporting ----------------------------------------------------------------
