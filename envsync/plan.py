@@ -5,6 +5,9 @@ sync yet). With a base, each side's own changes are known and flow to the
 other side. Without one there is no guessing (SECURITY.md, "What EnvSync defends against" 5): a key
 on one side only is an addition, and a value that differs is a conflict for
 push, pull and sync alike, unless `force` says the command's own side wins.
+A base value that can no longer be read (UNKNOWN) is no base; so is a state
+that records no version for the key (the last sync left it differing, or both
+sides added it since).
 """
 from __future__ import annotations
 
@@ -128,7 +131,9 @@ def _classify(key: str, local: str | None, remote: str | None, base: str | None 
         return _two_way(item, mode, prune, was_synced, force)
     local_moved, remote_moved = local != base, remote != base
     if local_moved and remote_moved:
-        return replace(item, action=Action.CONFLICT, reason=_both_moved(local, remote))
+        # With no base value, both "moved" from nothing: both hold a value, and none is common.
+        reason = _both_moved(local, remote) if base is not None else _no_base(mode, NO_COMMON_BASE)
+        return replace(item, action=Action.CONFLICT, reason=reason)
     if local_moved:
         if mode is Mode.PULL:
             return replace(item, action=Action.SKIP, reason="changed locally since the last sync — push to publish it")
@@ -139,21 +144,22 @@ def _classify(key: str, local: str | None, remote: str | None, base: str | None 
 
 
 def _two_way(item: Item, mode: Mode, prune: bool, was_synced: bool, force: bool) -> Item:
-    """No readable base for this key.
+    """No readable base for this key: no earlier sync, or its value then is gone from the store.
 
-    With no earlier sync, a key on one side only is an addition (or, for a one-way
-    command, a deletion that needs --prune), and a value that differs is a conflict
-    in every mode: which side is stale cannot be told, so push and pull must not
-    guess (a stale .env would replace the team's values). `force` lets a one-way
-    command make the other side match. A key that was synced but whose old version
-    is gone: push and pull make the other side match; for sync, it is a conflict."""
+    A key on one side only is an addition (or, for a one-way command, a deletion that
+    needs --prune), and a value that differs is a conflict in every mode: which side
+    is stale cannot be told, so push and pull must not guess (a stale .env would
+    replace the team's values). `force` lets a one-way command make the other side
+    match. Sync, which moves both ways, also calls a synced key that one side lacks
+    a conflict, since the lack may be a deletion."""
     one_sided = item.local is None or item.remote is None
-    if mode is Mode.PUSH and (force or was_synced or one_sided):
+    if mode is Mode.PUSH and (force or one_sided):
         return _toward_remote(item, prune)
-    if mode is Mode.PULL and (force or was_synced or one_sided):
+    if mode is Mode.PULL and (force or one_sided):
         return _toward_local(item, prune)
     if mode is not Mode.SYNC:
-        return replace(item, action=Action.CONFLICT, reason=_no_base_one_way(mode))
+        why = BASE_GONE if was_synced else NO_EARLIER_SYNC
+        return replace(item, action=Action.CONFLICT, reason=_no_base(mode, why))
     if one_sided and not was_synced:
         return _toward_remote(item, prune) if item.remote is None else _toward_local(item, prune)
     if was_synced and item.remote is None:
@@ -162,18 +168,21 @@ def _two_way(item: Item, mode: Mode, prune: bool, was_synced: bool, force: bool)
                               "be read there to tell whether you changed it: --on-conflict remote drops it "
                               "here, --on-conflict local pushes it back")
     if was_synced:
-        return replace(item, action=Action.CONFLICT,
-                       reason="its value at the last sync can no longer be read from the store, "
-                              "so which side changed it cannot be told")
+        return replace(item, action=Action.CONFLICT, reason=BASE_GONE)
     return replace(item, action=Action.CONFLICT, reason=NO_EARLIER_SYNC)
 
 
 NO_EARLIER_SYNC = "differs, and there is no earlier sync to tell which side changed"
+NO_COMMON_BASE = "differs, and there is no common base to tell which side changed"
+BASE_GONE = "its value at the last sync can no longer be read from the store, so which side changed it cannot be told"
 
 
-def _no_base_one_way(mode: Mode) -> str:
+def _no_base(mode: Mode, why: str) -> str:
+    """Why a value that differs is a conflict; for push and pull, also the way out."""
+    if mode is Mode.SYNC:
+        return why
     matched = "the store match the file" if mode is Mode.PUSH else "the file match the store"
-    return f"{NO_EARLIER_SYNC} — --on-conflict local|remote picks a side, --force makes {matched}"
+    return f"{why} — --on-conflict local|remote picks a side, --force makes {matched}"
 
 
 def _toward_remote(item: Item, prune: bool) -> Item:

@@ -78,6 +78,8 @@ SKIP_PRUNE_LOCAL = "not in the store — pass --prune to delete it from the loca
 SKIP_LOCAL_MOVED = "changed locally since the last sync"
 SKIP_REMOTE_MOVED = "changed in the store since the last sync"
 NO_EARLIER_SYNC = "no earlier sync to tell which side changed"
+NO_COMMON_BASE = "no common base to tell which side changed"
+BASE_GONE = "its value at the last sync can no longer be read"
 
 
 CASES = [
@@ -91,7 +93,8 @@ CASES = [
     row(NO_STATE, None, R, PUSH, False, Action.SKIP, SKIP_PRUNE_STORE),
     row(NO_STATE, None, R, PUSH, True, Action.PUSH_DELETE),
     row(NO_STATE, L, R, ALL_MODES, EITHER, Action.CONFLICT, NO_EARLIER_SYNC),
-    # -- the key was in the base but its value is gone from the store's history
+    # -- the key was in the base but its value is gone from the store's history: as with no
+    #    state, a differing value is a conflict in every mode — an unreadable base is no base
     row(UNKNOWN_BASE, L, L, ALL_MODES, EITHER, Action.UNCHANGED),
     row(UNKNOWN_BASE, L, None, PUSH, EITHER, Action.PUSH_ADD),
     row(UNKNOWN_BASE, L, None, PULL, False, Action.SKIP, SKIP_PRUNE_LOCAL),
@@ -101,16 +104,15 @@ CASES = [
     row(UNKNOWN_BASE, None, R, PUSH, False, Action.SKIP, SKIP_PRUNE_STORE),
     row(UNKNOWN_BASE, None, R, PUSH, True, Action.PUSH_DELETE),
     row(UNKNOWN_BASE, None, R, SYNC, EITHER, Action.CONFLICT, "can no longer be read"),
-    row(UNKNOWN_BASE, L, R, PUSH, EITHER, Action.PUSH_CHANGE),
-    row(UNKNOWN_BASE, L, R, PULL, EITHER, Action.PULL_CHANGE),
-    row(UNKNOWN_BASE, L, R, SYNC, EITHER, Action.CONFLICT, "can no longer be read"),
-    # -- a base exists without this key: each present side added it since
+    row(UNKNOWN_BASE, L, R, ALL_MODES, EITHER, Action.CONFLICT, BASE_GONE),
+    # -- a base exists without this key: each present side added it since (or the last sync
+    #    left it differing); with no common base, a differing value is a conflict
     row(KEY_ABSENT, L, L, ALL_MODES, EITHER, Action.UNCHANGED),
     row(KEY_ABSENT, L, None, (PUSH, SYNC), EITHER, Action.PUSH_ADD),
     row(KEY_ABSENT, L, None, PULL, EITHER, Action.SKIP, SKIP_LOCAL_MOVED),
     row(KEY_ABSENT, None, R, (PULL, SYNC), EITHER, Action.PULL_ADD),
     row(KEY_ABSENT, None, R, PUSH, EITHER, Action.SKIP, SKIP_REMOTE_MOVED),
-    row(KEY_ABSENT, L, R, ALL_MODES, EITHER, Action.CONFLICT, "changed on both sides since the last sync"),
+    row(KEY_ABSENT, L, R, ALL_MODES, EITHER, Action.CONFLICT, NO_COMMON_BASE),
     # -- a base value: local deleted
     row(B, None, B, (PUSH, SYNC), False, Action.SKIP, SKIP_PRUNE_STORE),
     row(B, None, B, (PUSH, SYNC), True, Action.PUSH_DELETE),
@@ -176,11 +178,26 @@ def test_case_table_covers_every_meaningful_combination():
     assert set(covered) == expected
 
 
+@pytest.mark.parametrize("base", [NO_STATE, UNKNOWN_BASE, KEY_ABSENT], ids=str)
 @pytest.mark.parametrize("mode, hint", [(PUSH, "--force makes the store match the file"),
                                         (PULL, "--force makes the file match the store")], ids=["push", "pull"])
-def test_a_no_state_conflict_of_a_one_way_command_names_its_way_out(mode, hint):
-    item = only_item(plan_one(L, R, NO_STATE, mode))
+def test_a_no_base_conflict_of_a_one_way_command_names_its_way_out(mode, hint, base):
+    item = only_item(plan_one(L, R, base, mode))
     assert "--on-conflict local|remote" in item.reason and hint in item.reason
+
+
+@settings(max_examples=200, deadline=None)
+@given(local=st.dictionaries(st.sampled_from("AB"), st.sampled_from("12"), max_size=2),
+       remote=st.dictionaries(st.sampled_from("AB"), st.sampled_from("12"), max_size=2),
+       base=st.none() | st.dictionaries(st.sampled_from("AB"), st.sampled_from("12") | st.just(UNKNOWN), max_size=2),
+       mode=st.sampled_from(list(Mode)), prune=st.booleans(),
+       strategy=st.sampled_from([OnConflict.FAIL, OnConflict.LOCAL, OnConflict.REMOTE, OnConflict.MERGE]))
+def test_only_a_readable_base_is_said_to_have_changed(local, remote, base, mode, prune, strategy):
+    """"changed on both sides" claims a base both sides moved from: never said without one."""
+    plan = resolve(make_plan(local, remote, base, mode, prune=prune), strategy, prune=prune, merger=merge3)
+    for item in plan.items:
+        if not isinstance(item.base, str):
+            assert "changed on both sides" not in item.reason, item
 
 
 # What `--force` plans, whatever the base: push and pull make the other side match; sync, which

@@ -137,6 +137,113 @@ def test_first_pull_without_state_refuses_to_overwrite_a_differing_value(run_env
     assert env_values(bob)["TOKEN"] == values["team"] and env_values(bob)["MINE"] == values["mine"]
 
 
+def _planned_keys(run_envsync, folder: Path, mode: str) -> dict[str, str]:
+    """Key -> action of what `plan --mode MODE` would do (keys already in agreement left out)."""
+    planned = run_envsync("plan", "--mode", mode, "--json", cwd=folder)
+    return {item["key"]: item["action"] for item in json.loads(planned.stdout)["targets"][0]["items"]}
+
+
+@pytest.mark.parametrize("command, keep", [("push", "remote"), ("pull", "local")])
+def test_keeping_the_other_sides_value_on_a_first_run_records_no_base_for_it(run_envsync, team, secret, tmp_path,
+                                                                            command, keep):
+    """`push --on-conflict remote` (`pull --on-conflict local`) with no state leaves TOKEN
+    differing: no value of it is held on both sides, so none becomes its base — one would make
+    the value kept out of the store (the file) look like an edit, and the next push (pull)
+    would publish it. A re-run changes nothing; a run without --on-conflict is still a
+    conflict, named for what it is: there is no common base, not "changed on both sides"."""
+    _, bob, _ = _stale_checkout(run_envsync, team, secret)
+    assert run_envsync(command, "--yes", "--on-conflict", keep, cwd=bob).code == 0
+    store = tmp_path / "shared-store"
+    before = (bob / ".env").read_bytes(), store_versions(store)
+
+    again = run_envsync(command, "--yes", "--on-conflict", keep, cwd=bob)
+    assert again.code == 0, again.output
+    assert "pushed" not in again.stdout  # nothing left to apply
+    for mode in ("push", "pull", "sync"):
+        planned = run_envsync("plan", "--mode", mode, cwd=bob)
+        assert planned.code == 1, planned.output
+        assert "TOKEN" in planned.stdout and "no common base" in planned.stdout
+        assert "changed on both sides" not in planned.stdout
+    plain = run_envsync(command, "--yes", cwd=bob)
+    assert plain.code == 1 and "no common base" in plain.stdout and "--force" in plain.stdout
+    assert ((bob / ".env").read_bytes(), store_versions(store)) == before
+
+
+@pytest.mark.parametrize("command, pick", [("push", "local"), ("pull", "remote"), ("sync", "local"),
+                                           ("sync", "remote")])
+def test_a_first_run_resolution_becomes_the_next_base(run_envsync, team, secret, command, pick):
+    """Once both sides hold the picked value, it is the base: every later plan agrees on TOKEN."""
+    _, bob, _ = _stale_checkout(run_envsync, team, secret)
+    resolved = run_envsync(command, "--yes", "--on-conflict", pick, cwd=bob)
+    assert resolved.code == 0, resolved.output
+    for mode in ("push", "pull", "sync"):
+        assert "TOKEN" not in _planned_keys(run_envsync, bob, mode)
+    again = run_envsync(command, "--yes", "--on-conflict", pick, cwd=bob)
+    assert again.code == 0 and "pushed" not in again.stdout, again.output
+
+
+@pytest.mark.parametrize("command", ["push", "pull", "sync"])
+def test_a_first_run_merge_has_no_base_to_merge_against(run_envsync, team, secret, tmp_path, command):
+    _, bob, _ = _stale_checkout(run_envsync, team, secret)
+    before = (bob / ".env").read_bytes(), store_versions(tmp_path / "shared-store")
+    merged = run_envsync(command, "--yes", "--on-conflict", "merge", cwd=bob)
+    assert merged.code == 1, merged.output
+    assert "no earlier sync" in merged.stdout and "no merge" in merged.stdout
+    assert "changed on both sides" not in merged.stdout
+    assert ((bob / ".env").read_bytes(), store_versions(tmp_path / "shared-store")) == before
+
+
+def _store_files(store: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(store)): p.read_bytes() for p in sorted(store.rglob("*.json"))}
+
+
+def _base_gone(run_envsync, tmp_path: Path, secret, layout: str) -> tuple[Path, Path, dict[str, str]]:
+    """Alice and Bob agreed on URL at their last sync; Bob then changed it, and the version Alice
+    synced was pruned from the store (its version file deleted, as a retention rule would): her
+    base for URL can no longer be read. Alice edits URL too."""
+    store = tmp_path / "store"
+    alice, bob = tmp_path / "alice", tmp_path / "bob"
+    for folder in (alice, bob):
+        folder.mkdir()
+        write_dev_config(folder, store, extra=f'layout = "{layout}"\n')
+    values = {name: secret(name) for name in ("base", "bob", "alice")}
+    (alice / ".env").write_text(f"URL={values['base']}\nSAME=1\n")
+    assert run_envsync("push", "-y", cwd=alice).code == 0
+    assert run_envsync("pull", "-y", cwd=bob).code == 0
+    (bob / ".env").write_text(f"URL={values['bob']}\nSAME=1\n")
+    assert run_envsync("push", "-y", cwd=bob).code == 0
+    (store / ("bundle" if layout == "bundle" else "keys/URL") / "00000001.json").unlink()
+    (alice / ".env").write_text(f"URL={values['alice']}\nSAME=1\n")
+    return alice, bob, values
+
+
+@pytest.mark.parametrize("layout", ["bundle", "per-key"])
+@pytest.mark.parametrize("command", ["push", "pull", "sync"])
+def test_a_base_gone_from_the_store_is_a_conflict(run_envsync, tmp_path, secret, layout, command):
+    """An unreadable base is no base: push and pull, like sync, must not guess which side is stale."""
+    alice, _, _ = _base_gone(run_envsync, tmp_path, secret, layout)
+    before = (alice / ".env").read_bytes(), _store_files(tmp_path / "store")
+    result = run_envsync(command, "--yes", cwd=alice)
+    assert result.code == 1, result.output
+    assert "URL" in result.stdout and "its value at the last sync can no longer be read" in result.stdout
+    assert "1 conflict" in result.stdout
+    if command != "sync":
+        assert "--on-conflict local|remote picks a side" in result.stdout and "--force" in result.stdout
+    assert ((alice / ".env").read_bytes(), _store_files(tmp_path / "store")) == before
+
+
+@pytest.mark.parametrize("command, pick, winner", [("push", "local", "alice"), ("pull", "remote", "bob")])
+def test_a_base_gone_conflict_settled_by_a_side_converges(run_envsync, tmp_path, secret, command, pick, winner):
+    alice, bob, values = _base_gone(run_envsync, tmp_path, secret, "per-key")
+    settled = run_envsync(command, "--yes", "--on-conflict", pick, cwd=alice)
+    assert settled.code == 0, settled.output
+    assert env_values(alice)["URL"] == values[winner]
+    for mode in ("push", "pull", "sync"):
+        assert _planned_keys(run_envsync, alice, mode) == {}
+    assert run_envsync("pull", "-y", cwd=bob).code == 0
+    assert env_values(bob)["URL"] == values[winner]
+
+
 def _conflict_setup(run_envsync, team, base: str, alice_value: str, bob_value: str):
     alice, bob = team
     (alice / ".env").write_text(f"URL={base}\n")

@@ -143,3 +143,32 @@ def test_store_errors_exit_3_and_bad_uris_exit_2(envsync, gcp_fake, tmp_path):
     result = envsync("plan", cwd=bad)
     assert result.code == 2 and "must be HOST:PORT" in result.stderr
     assert gcp_fake.secret_ids() == []
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_a_destroyed_base_version_is_a_conflict_for_push_pull_and_sync(envsync, gcp_fake, tmp_path, secret, layout):
+    """keep_versions=1 destroys the version Alice last synced once Bob pushes his change: her base
+    for URL can no longer be read, so no command of hers may guess which side is stale."""
+    uri = store_uri(gcp_fake, layout) + "&keep_versions=1"
+    alice, bob = project(tmp_path, "alice", uri), project(tmp_path, "bob", uri)
+    base, from_bob, from_alice = secret("base"), secret("bob"), secret("alice")
+    (alice / ".env").write_text(f"URL={base}\nSAME=1\n")
+    assert envsync("push", "--yes", cwd=alice).code == 0
+    assert envsync("pull", "--yes", cwd=bob).code == 0
+    (bob / ".env").write_text(f"URL={from_bob}\nSAME=1\n")
+    assert envsync("push", "--yes", cwd=bob).code == 0
+    url_secret = "shop-dev" if layout == "bundle" else "shop-dev_URL"
+    assert gcp_fake.secret(url_secret).versions[1].state.name == "DESTROYED"
+    (alice / ".env").write_text(f"URL={from_alice}\nSAME=1\n")
+    before = (alice / ".env").read_bytes(), versions_at(gcp_fake)
+
+    for command in ("push", "pull", "sync"):
+        result = envsync(command, "--yes", cwd=alice)
+        assert result.code == 1, f"{command}: {result.output}"
+        assert "URL" in result.stdout and "its value at the last sync can no longer be read" in result.stdout
+    assert ((alice / ".env").read_bytes(), versions_at(gcp_fake)) == before
+
+    settled = envsync("pull", "--yes", "--on-conflict", "remote", cwd=alice)
+    assert settled.code == 0, settled.output
+    assert values(alice) == {"URL": from_bob, "SAME": "1"}
+    assert envsync("plan", cwd=alice).code == 0
