@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, replace
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Mapping
 
 from envsync.model import Change, Mode, OnConflict
 
@@ -249,7 +249,3 @@ def _resolve_one(item: Item, pick: str, prune: bool, merger: Merger, mode: Mode)
     if pick == "skip":
         return replace(item, action=Action.SKIP, reason=CONFLICT_SKIPPED)
     return item
-
-
-def keys_of(items: Iterable[Item]) -> list[str]:
-    return [i.key for i in items]
