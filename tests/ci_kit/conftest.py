@@ -110,6 +110,17 @@ def release_files(tmp_path_factory, project_copy) -> Path:
     return files
 
 
+def plant_shadowing_modules(repo: Path, marker: Path) -> None:
+    """Modules at a repo's root named like the standard library's that the CI shells' Python runs
+    import (a pull request may add them): each one that is imported writes its name to `marker`
+    and exits 99."""
+    for name in ("json", "shlex", "re", "hashlib"):
+        (repo / f"{name}.py").write_text(f"open({str(marker)!r}, 'a').write({name!r} + '\\n')\nraise SystemExit(99)\n")
+    (repo / "pip").mkdir()
+    (repo / "pip" / "__main__.py").write_text(f"open({str(marker)!r}, 'a').write('pip\\n')\nraise SystemExit(99)\n")
+    (repo / "pip" / "__init__.py").write_text("")
+
+
 def package_index(files: Path, root: Path) -> dict[str, str]:
     """A PEP 503 index of `files` (each link with its sha256, as the real index gives it) and the
     pip settings that make it the only source, as a user's runner has the public index."""

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from envsync import __version__
-from tests.ci_kit.conftest import clean_env, commit_all, git, package_index, tool
+from tests.ci_kit.conftest import clean_env, commit_all, git, package_index, plant_shadowing_modules, tool
 
 GLCI_TIMEOUT = 300
 MERGE_REQUEST = {"CI_PIPELINE_SOURCE": "merge_request_event", "CI_COMMIT_BRANCH": ""}
@@ -206,8 +206,10 @@ def test_default_inputs_install_the_released_version_and_check_every_target(defa
     repo, values = default_repo()
     (repo / "envsync").mkdir()  # the project's own module of that name must not stand in for the package
     (repo / "envsync" / "__init__.py").write_text("")
+    marker = tmp_path / "planted-module-ran"
+    plant_shadowing_modules(repo, marker)  # nor a json.py, re.py or pip/ for the standard library's
     git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "an envsync module")
+    git(repo, "commit", "-q", "-m", "an envsync module and modules named like the standard library's")
     assert jobs_in(repo, tmp_path, MERGE_REQUEST) == {"envsync-check"}
     proc = glci(repo, tmp_path, "envsync-check", leak_watch=leak_watch, variables={**MERGE_REQUEST, **released})
     output = proc.stdout + proc.stderr
@@ -218,6 +220,7 @@ def test_default_inputs_install_the_released_version_and_check_every_target(defa
     failures = [case.get("name") for case in junit.iter("testcase") if case.find("failure") is not None]
     assert failures == ["NEW_FLAG"] and len(quality) == 1
     assert values["drifted"] not in output and values["clean"] not in output
+    assert not marker.exists(), f"the job ran the project's {marker.read_text().split()}"
     print(f"\nFIGURE template job, default install from a local index: {job_seconds(proc, 'envsync-check'):.1f} s")
 
 
