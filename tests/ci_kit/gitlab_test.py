@@ -233,6 +233,27 @@ def test_an_unknown_extra_stops_the_job_with_the_names_it_takes(default_repo, tm
     assert "extras: no extra named 'nosuch' - use aws, gcp, azure (comma-separated) or none" in output, output
 
 
+def beyond_the_locks(path: Path) -> str:
+    """An extras name that, appended to the locks folder (and .txt), reaches `path`.txt."""
+    return "../" * 30 + str(path).lstrip("/")
+
+
+@pytest.mark.parametrize("extra", ["base", "build", "all", "../x", "a path that is there"])
+def test_an_extra_must_be_a_named_sdk_lock_not_another_lock_or_a_path(default_repo, tmp_path, leak_watch, released,
+                                                                      project_copy, extra):
+    """base, build and all are locks but no SDK; a path would hand pip a requirements file of the
+    project's own (here one that is there: a copy of the base lock, which would install)."""
+    if extra == "a path that is there":
+        shutil.copy2(project_copy / "envsync" / "locks" / "base.txt", tmp_path / "project-lock.txt")
+        extra = beyond_the_locks(tmp_path / "project-lock")
+    repo, _ = default_repo(f"    inputs:\n      extras: {json.dumps(extra)}\n")
+    proc = glci(repo, tmp_path, "envsync-check", leak_watch=leak_watch, variables={**MERGE_REQUEST, **released})
+    output = proc.stdout + proc.stderr
+    assert job_exit(proc, "envsync-check") == 2, output
+    assert f"extras: no extra named '{extra}' - use aws, gcp, azure (comma-separated) or none" in output, output
+    assert not (repo / "envsync-report.json").exists()  # envsync never ran
+
+
 def tampered(wheel: Path) -> None:
     """The same file name with other bytes: one module more."""
     original = zipfile.ZipFile(io.BytesIO(wheel.read_bytes()))
