@@ -10,15 +10,19 @@ with CI_PIPELINE_SOURCE (and, for a merge request, no CI_COMMIT_BRANCH, as on Gi
 """
 from __future__ import annotations
 
+import functools
+import http.server
 import io
 import json
 import re
 import secrets
 import shutil
 import subprocess
+import threading
 import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -252,6 +256,52 @@ def test_an_extra_must_be_a_named_sdk_lock_not_another_lock_or_a_path(default_re
     assert job_exit(proc, "envsync-check") == 2, output
     assert f"extras: no extra named '{extra}' - use aws, gcp, azure (comma-separated) or none" in output, output
     assert not (repo / "envsync-report.json").exists()  # envsync never ran
+
+
+class QuietFiles(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's name
+        pass
+
+
+@pytest.fixture
+def wheel_server(tmp_path) -> Iterator[tuple[str, Path]]:
+    """A plain HTTP server on this machine (it ignores credentials) and the folder it serves."""
+    folder = tmp_path / "served"
+    folder.mkdir()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietFiles, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"127.0.0.1:{server.server_address[1]}", folder
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def envsync_wheel_without_locks(folder: Path) -> str:
+    """An envsync-secrets wheel from before the locks shipped (an envsync package and nothing more)."""
+    name = "envsync_secrets-0.0.1-py3-none-any.whl"
+    info = "envsync_secrets-0.0.1.dist-info"
+    with zipfile.ZipFile(folder / name, "w") as wheel:
+        wheel.writestr("envsync/__init__.py", "")
+        wheel.writestr(f"{info}/METADATA", "Metadata-Version: 2.1\nName: envsync-secrets\nVersion: 0.0.1\n")
+        wheel.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        wheel.writestr(f"{info}/RECORD", "")
+    return name
+
+
+def test_a_package_url_s_credentials_stay_out_of_the_log(default_repo, tmp_path, leak_watch, wheel_server):
+    """A private index's token in `package` (user:token@host): the job's messages name the
+    package with the userinfo replaced."""
+    host, folder = wheel_server
+    token = "tok-" + secrets.token_hex(16)
+    leak_watch.values.add(token)
+    package = f"http://ci:{token}@{host}/{envsync_wheel_without_locks(folder)}"
+    repo, _ = default_repo(f"    inputs:\n      package: {json.dumps(package)}\n")
+    proc = glci(repo, tmp_path, "envsync-check", leak_watch=leak_watch, variables=MERGE_REQUEST)
+    output = proc.stdout + proc.stderr
+    assert job_exit(proc, "envsync-check") == 2, output
+    assert f"package http://***@{host}/envsync_secrets-0.0.1-py3-none-any.whl has no envsync/locks/base.txt" in output, output
+    assert token not in output
 
 
 def tampered(wheel: Path) -> None:
