@@ -185,8 +185,8 @@ def test_diff_between_two_targets_fails_with_junit_and_codequality(gitlab_repo, 
 @pytest.fixture
 def default_repo(app, project_copy):
     """A consumer repo whose .gitlab-ci.yml includes the template with no inputs at all."""
-    def make(inputs: str = "") -> tuple[Path, dict[str, str]]:
-        root, _, values = app()
+    def make(inputs: str = "", extra_toml: str = "") -> tuple[Path, dict[str, str]]:
+        root, _, values = app(extra_toml)
         (root / "templates").mkdir()
         shutil.copy2(project_copy / "templates" / "envsync.yml", root / "templates" / "envsync.yml")
         (root / ".gitlab-ci.yml").write_text("include:\n  - local: templates/envsync.yml\n" + inputs)
@@ -302,6 +302,21 @@ def test_a_package_url_s_credentials_stay_out_of_the_log(default_repo, tmp_path,
     assert job_exit(proc, "envsync-check") == 2, output
     assert f"package http://***@{host}/envsync_secrets-0.0.1-py3-none-any.whl has no envsync/locks/base.txt" in output, output
     assert token not in output
+
+
+def test_the_diff_job_installs_the_sdks_of_its_own_targets(default_repo, tmp_path, leak_watch, released):
+    """targets (the check and push jobs') has only file stores; diff-targets names one on AWS."""
+    prod = '[targets.prod]\nfile = ".env.prod"\nstore = "aws-sm://app/prod?region=eu-west-1"\n'
+    repo, _ = default_repo('    inputs:\n      targets: clean\n      diff-targets: "clean prod"\n', extra_toml=prod)
+    no_files = tmp_path / "aws-empty"
+    no_files.write_text("")
+    aws_env = {"AWS_CONFIG_FILE": str(no_files), "AWS_SHARED_CREDENTIALS_FILE": str(no_files),
+               "AWS_EC2_METADATA_DISABLED": "true"}
+    proc = glci(repo, tmp_path, "envsync-diff", leak_watch=leak_watch,
+                variables={**MERGE_REQUEST, **released, **aws_env})
+    output = proc.stdout + proc.stderr
+    assert "Installing the cloud SDKs these targets use: aws" in output, output
+    assert "no module named 'boto3'" not in output.lower(), output
 
 
 def tampered(wheel: Path) -> None:
