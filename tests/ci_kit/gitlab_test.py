@@ -196,11 +196,23 @@ def default_repo(app, project_copy):
     return make
 
 
+# The units gitlab-ci-local's durations (pretty-hrtime: "812 ms", "8.78 s", "1.05 min") come in.
+SECONDS_PER = {"ns": 1e-9, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "min": 60.0, "h": 3600.0}
+
+
 def job_seconds(proc: subprocess.CompletedProcess, job: str) -> float:
     """How long the job took, as gitlab-ci-local reports it ("finished in 8.78 s")."""
-    match = re.search(rf"{re.escape(job)} finished in ([\d.]+) (m?s)\b", proc.stdout + proc.stderr)
+    units = "|".join(SECONDS_PER)
+    match = re.search(rf"{re.escape(job)} finished in ([\d.]+) ({units})(?!\w)", proc.stdout + proc.stderr)
     assert match, proc.stdout + proc.stderr
-    return float(match.group(1)) / (1000 if match.group(2) == "ms" else 1)
+    return float(match.group(1)) * SECONDS_PER[match.group(2)]
+
+
+@pytest.mark.parametrize("shown, seconds", [("812 ms", 0.812), ("8.78 s", 8.78), ("1.05 min", 63.0), ("2 h", 7200.0)])
+def test_job_seconds_reads_every_unit_gitlab_ci_local_prints(shown, seconds):
+    line = f"envsync-check finished in {shown}\n"
+    proc = subprocess.CompletedProcess([], 0, stdout=f"other-job finished in 1 s\n{line}", stderr="")
+    assert job_seconds(proc, "envsync-check") == pytest.approx(seconds)
 
 
 def test_default_inputs_install_the_released_version_and_check_every_target(default_repo, tmp_path, leak_watch,
