@@ -126,10 +126,13 @@ def plant_shadowing_modules(repo: Path, marker: Path) -> None:
     """Modules at a repo's root named like the standard library's that the CI shells' Python runs
     import (a pull request may add them): each one that is imported writes its name to `marker`
     and exits 99."""
+    def tripwire(name: str) -> str:
+        return f"open({str(marker)!r}, 'a').write({name + chr(10)!r})\nraise SystemExit(99)\n"
+
     for name in ("json", "shlex", "re", "hashlib"):
-        (repo / f"{name}.py").write_text(f"open({str(marker)!r}, 'a').write({name!r} + '\\n')\nraise SystemExit(99)\n")
+        (repo / f"{name}.py").write_text(tripwire(name))
     (repo / "pip").mkdir()
-    (repo / "pip" / "__main__.py").write_text(f"open({str(marker)!r}, 'a').write('pip\\n')\nraise SystemExit(99)\n")
+    (repo / "pip" / "__main__.py").write_text(tripwire("pip"))
     (repo / "pip" / "__init__.py").write_text("")
 
 

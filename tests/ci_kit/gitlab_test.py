@@ -208,7 +208,8 @@ def job_seconds(proc: subprocess.CompletedProcess, job: str) -> float:
     return float(match.group(1)) * SECONDS_PER[match.group(2)]
 
 
-@pytest.mark.parametrize("shown, seconds", [("812 ms", 0.812), ("8.78 s", 8.78), ("1.05 min", 63.0), ("2 h", 7200.0)])
+@pytest.mark.parametrize("shown, seconds",
+                         [("812 ms", 0.812), ("8.78 s", 8.78), ("1.05 min", 63.0), ("2 h", 7200.0)])
 def test_job_seconds_reads_every_unit_gitlab_ci_local_prints(shown, seconds):
     line = f"envsync-check finished in {shown}\n"
     proc = subprocess.CompletedProcess([], 0, stdout=f"other-job finished in 1 s\n{line}", stderr="")
@@ -296,7 +297,8 @@ def envsync_wheel_without_locks(folder: Path) -> str:
     with zipfile.ZipFile(folder / name, "w") as wheel:
         wheel.writestr("envsync/__init__.py", "")
         wheel.writestr(f"{info}/METADATA", "Metadata-Version: 2.1\nName: envsync-secrets\nVersion: 0.0.1\n")
-        wheel.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        wheel.writestr(f"{info}/WHEEL",
+                       "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
         wheel.writestr(f"{info}/RECORD", "")
     return name
 
@@ -312,7 +314,8 @@ def test_a_package_url_s_credentials_stay_out_of_the_log(default_repo, tmp_path,
     proc = glci(repo, tmp_path, "envsync-check", leak_watch=leak_watch, variables=MERGE_REQUEST)
     output = proc.stdout + proc.stderr
     assert job_exit(proc, "envsync-check") == 2, output
-    assert f"package http://***@{host}/envsync_secrets-0.0.1-py3-none-any.whl has no envsync/locks/base.txt" in output, output
+    shown = f"http://***@{host}/envsync_secrets-0.0.1-py3-none-any.whl"
+    assert f"package {shown} has no envsync/locks/base.txt" in output, output
     assert token not in output
 
 
