@@ -2,9 +2,9 @@
 
 Each command's module is imported inside its callback, so `envsync scan` (the pre-commit hook)
 loads the leak guard and nothing of the sync engine. `main` maps every failure to one line and
-the exit status of README's "Exit status": 0 clean, 1 drift or finding, 2 the user's mistake
-(`InputError`), 3 a store's (`StoreError`). What is never printed, and what is masked first,
-is SECURITY.md's "What EnvSync defends against".
+the exit status README gives at the end of "State": 0 clean, 1 drift or finding, 2 the user's
+mistake (`InputError`), 3 a store's (`StoreError`). What is never printed, and what is masked
+first, is SECURITY.md's "What EnvSync defends against".
 """
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from envsync import __version__, config as config_module, export as export_modul
 from envsync.errors import EXIT_CLEAN, EnvSyncError
 from envsync.escaping import escape
 from envsync.model import Mode, OnConflict
-from envsync.output import ReportFiles
 from envsync.stores.base import StoreOptions
 
 
@@ -40,6 +39,8 @@ def report_options(func):
 
     @functools.wraps(func)
     def command(*args, report_file, junit, codequality, summary, **kwargs):
+        from envsync.output import ReportFiles  # here: `envsync scan` loads no report code
+
         return func(*args, reports=ReportFiles(report_file, junit, codequality, summary), **kwargs)
 
     file = click.Path(dir_okay=False, path_type=Path)

@@ -11,7 +11,7 @@ from envsync.dotenv_file import encode_value
 from envsync.errors import InputError
 
 FORMATS = ("dotenv", "json", "shell", "github-env", "gitlab-dotenv")
-GITHUB_ENV = "github-env"  # appended to $GITHUB_ENV, never printed: see output.append_github_env
+GITHUB_ENV = "github-env"  # appended to $GITHUB_ENV, never printed: see commands/export.append_github_env
 
 
 def render(values: Mapping[str, str], fmt: str) -> str:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 import click
 
 from envsync import ci_report, drift
-from envsync.errors import EXIT_CLEAN, InputError
+from envsync.errors import InputError
 from envsync.escaping import escape
 from envsync.plan import Plan
 from envsync.stores.base import Progress, no_progress
@@ -75,15 +75,17 @@ def progress(label: str, total: int | None = None) -> Iterator[Progress]:
         yield lambda done: bar.advance(task, done)
 
 
-def confirm(name: str, plan: Plan) -> bool:
-    """Ask before applying a plan to target `name`; refused without a terminal to ask on."""
+def confirm(name: str, plan: Plan, question: str | None = None) -> bool:
+    """Ask before applying a plan to target `name` (`question`, or how many writes go where);
+    refused without a terminal to ask on."""
     if not sys.stdin.isatty():
         raise InputError("not applying without confirmation and there is no terminal to ask on — "
                          "review the plan and re-run with --yes")
-    pushes, pulls = len(plan.remote_changes()), len(plan.local_changes())
+    if question is None:
+        pushes, pulls = len(plan.remote_changes()), len(plan.local_changes())
+        question = f"Apply to {name}: {pushes} to the store, {pulls} to the local file?"
     # Prompts go to stderr so that --json output on stdout stays parseable.
-    return click.confirm(f"Apply to {name}: {pushes} to the store, {pulls} to the local file?", default=False,
-                         err=True)
+    return click.confirm(question, default=False, err=True)
 
 
 # -- where values may be printed -------------------------------------------------
@@ -122,18 +124,6 @@ def stdout_is_a_file() -> bool:
         return stat.S_ISREG(os.fstat(sys.stdout.fileno()).st_mode)
     except (OSError, ValueError):
         return False
-
-
-def append_github_env(values: dict[str, str], text: str, output: Path | None) -> int:
-    """Mask, then append to $GITHUB_ENV (the runner's file: appended to, never replaced)."""
-    destination = output or os.environ.get("GITHUB_ENV")
-    if not destination:
-        raise InputError("--format github-env appends to $GITHUB_ENV, which is not set (not in a GitHub Actions "
-                         "step?) — pass --output FILE, or use --format dotenv")
-    CiRun("export").mask(values.values())
-    ci_report.append(Path(destination), text)
-    click.echo(f"Appended {len(values)} values to {output or '$GITHUB_ENV'}", err=True)
-    return EXIT_CLEAN
 
 
 # -- CI reporting ----------------------------------------------------------------

@@ -23,10 +23,11 @@ GOOD_CONFIG = '[targets.dev]\nfile = ".env"\nstore = "file://store"\n'
 
 
 @pytest.fixture
-def project(tmp_path: Path, run_envsync):
-    """A project already pushed once, so the store has content to protect."""
+def project(tmp_path: Path, run_envsync, secret):
+    """A project already pushed once, so the store has content to protect; its value is a
+    `secret`, so a refusal that printed the store's content fails the leak watch."""
     (tmp_path / "envsync.toml").write_text(GOOD_CONFIG)
-    (tmp_path / ".env").write_text("GOOD=1\n")
+    (tmp_path / ".env").write_text(f"GOOD={secret('good')}\n")
     assert run_envsync("push", "-y").code == 0
     return tmp_path
 

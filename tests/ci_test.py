@@ -10,7 +10,7 @@ import pytest
 
 from envsync import ci
 from envsync.errors import InputError, StoreError
-from tests.ci_env import clean_ci_env, target  # noqa: F401 - clean_ci_env is a fixture
+from tests.ci_env import target
 from tests.fakes.oidc_fake import AWS_AUDIENCE, GitHubOidcServer, mint, verify
 
 pytestmark = pytest.mark.usefixtures("clean_ci_env")

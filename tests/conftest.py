@@ -22,6 +22,8 @@ pytest_plugins = [
     "tests.fakes.azure_fake",
     "tests.fakes.oidc_fake",
     "tests.fakes.fault_proxy",
+    "tests.ci_env",  # clean_ci_env
+    "tests.commands.helpers",  # project, team
 ]
 
 ENVSYNC = str(Path(sys.executable).parent / "envsync")

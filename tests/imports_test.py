@@ -42,10 +42,16 @@ def test_targets_of_every_cloud_import_no_cloud_sdk(tmp_path: Path):
 
 
 def test_scan_loads_none_of_the_sync_engine(tmp_path: Path):
-    """The pre-commit hook starts often: cli.py imports each command's module inside its callback."""
-    probe = ("import sys; from envsync.cli import main; main(sys.argv[1:]); "
-             "print('LOADED', sorted(m for m in sys.modules if m in ('envsync.engine', 'envsync.state', "
-             "'envsync.commands.sync', 'envsync.commands.check')))")
-    proc = subprocess.run([sys.executable, "-c", probe, "scan", "--help"], cwd=tmp_path, capture_output=True,
-                          text=True, env={"NO_COLOR": "1", "PATH": "/usr/bin:/bin"})
+    """The pre-commit hook starts often: cli.py imports each command's module inside its callback.
+    A real scan of a staged file (not `--help`, which click answers before the callback runs)."""
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    (tmp_path / "app.py").write_text("A = 1\n")
+    subprocess.run(["git", "add", "app.py"], cwd=tmp_path, check=True)
+    probe = ("import atexit, sys; "
+             "atexit.register(lambda: print('LOADED', sorted(m for m in sys.modules if m in ('envsync.engine', "
+             "'envsync.state', 'envsync.commands.sync', 'envsync.commands.check')))); "
+             "from envsync.cli import main; sys.exit(main(sys.argv[1:]))")
+    proc = subprocess.run([sys.executable, "-c", probe, "scan", "--staged"], cwd=tmp_path, capture_output=True,
+                          text=True, env={"NO_COLOR": "1", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert proc.returncode == 0 and "no secrets in 1 file" in proc.stdout, proc.stdout + proc.stderr
     assert "LOADED []" in proc.stdout, proc.stdout + proc.stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from tests.commands.helpers import LOCAL, MASK, drift_it, github, masks_on_stderr, project
+from tests.commands.helpers import LOCAL, MASK, drift_it, github, masks_on_stderr
 
 
 def test_report_file_equals_json_output(run_envsync, project, secret, tmp_path, leak_watch):

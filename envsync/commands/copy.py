@@ -35,7 +35,6 @@ def wanted_values(source: dict[str, str], destination: dict[str, str], keys: tup
 
 def run(config: Config, names: tuple[str, ...], *, prune: bool, dry_run: bool, yes: bool, as_json: bool,
         options: StoreOptions) -> int:
-
     if len(names) < 2:
         raise click.UsageError("copy takes A B [KEY]... — e.g. envsync copy staging prod API_URL")
     (a_name, b_name), keys = names[:2], tuple(dict.fromkeys(names[2:]))

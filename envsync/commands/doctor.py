@@ -2,6 +2,7 @@
 `envsync.doctor` diagnoses it, rendered as a table, plain text or --json."""
 from __future__ import annotations
 
+from envsync import doctor as diagnose_module
 from envsync.config import Config
 from envsync.escaping import escape, rich
 from envsync.output import Output, progress
@@ -9,8 +10,6 @@ from envsync.output import Output, progress
 
 def run(config: Config, names, all_targets, *, as_json: bool) -> int:
     """Every target when none is named; exit status the worst of the diagnoses'."""
-    from envsync import doctor as diagnose_module
-
     chosen = config.select(names, all_targets or not names)
     out = Output(as_json)
     diagnoses = []

@@ -3,16 +3,17 @@ command made to reveal values, so it refuses a terminal (without --reveal) and a
 and on GitHub masks every value before it goes anywhere. The formats are `envsync.export`'s."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import click
 
-from envsync import engine, export as export_module
+from envsync import ci_report, engine, export as export_module
 from envsync.config import Config
 from envsync.errors import EXIT_CLEAN, InputError
 from envsync.fsutil import atomic_write
-from envsync.output import CiRun, append_github_env, in_ci, progress, refuse_a_job_log, stdout_is_a_file, warn
+from envsync.output import CiRun, in_ci, progress, refuse_a_job_log, stdout_is_a_file, warn
 from envsync.stores import open_store
 
 
@@ -52,4 +53,16 @@ def run(config: Config, name: str | None, *, fmt: str, output: Path | None, reve
         click.echo(f"Wrote {len(values)} values to {output}", err=True)
         return EXIT_CLEAN
     click.echo(text, nl=False)
+    return EXIT_CLEAN
+
+
+def append_github_env(values: dict[str, str], text: str, output: Path | None) -> int:
+    """Mask, then append to $GITHUB_ENV (the runner's file: appended to, never replaced)."""
+    destination = output or os.environ.get("GITHUB_ENV")
+    if not destination:
+        raise InputError("--format github-env appends to $GITHUB_ENV, which is not set (not in a GitHub Actions "
+                         "step?) — pass --output FILE, or use --format dotenv")
+    CiRun("export").mask(values.values())
+    ci_report.append(Path(destination), text)
+    click.echo(f"Appended {len(values)} values to {output or '$GITHUB_ENV'}", err=True)
     return EXIT_CLEAN

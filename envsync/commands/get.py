@@ -42,7 +42,7 @@ def run(config: Config, args: tuple[str, ...], *, reveal: bool, newline: bool) -
                          "use it in $(...), or pass --reveal")
     if not reveal and not stdout_is_a_file():
         refuse_a_job_log("redirect to a file, or pass --reveal (`$(envsync get …)` in a job needs it: "
-                          "stdout is then a pipe)")
+                         "stdout is then a pipe)")
     with progress(f"reading {target.name}") as tick:
         store = open_store(target)
         values = store.read(tick).values

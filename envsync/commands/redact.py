@@ -14,8 +14,12 @@ import codecs
 from dataclasses import dataclass
 from typing import BinaryIO, Iterable, Iterator, Mapping
 
+from envsync import engine
+from envsync.errors import EXIT_CLEAN
+from envsync.output import CiRun, progress, warn
 from envsync.scan.matcher import Matcher
 from envsync.scan.values import Value, is_boolean_word, url_password
+from envsync.stores import open_store
 
 CHUNK = 1 << 16
 DEFAULT_MIN_LENGTH = 6
@@ -141,10 +145,6 @@ def _write(sink: BinaryIO, text: str) -> None:
 def read_values(targets: Iterable, source: str, notes: list[str] | None = None) -> dict[str, str]:
     """key -> value over the targets (a key in two targets with two values: both are redacted);
     the stores' notes are added to `notes`, to warn about once the values are masked."""
-    from envsync import engine
-    from envsync.output import progress
-    from envsync.stores import open_store
-
     found: dict[str, str] = {}
     extra = 0
     for target in targets:
@@ -167,9 +167,6 @@ def read_values(targets: Iterable, source: str, notes: list[str] | None = None) 
 
 def run(config, names: tuple[str, ...], all_targets: bool, *, source: str, min_length: int, stdin: BinaryIO,
         stdout: BinaryIO) -> int:
-    from envsync.output import CiRun, warn
-    from envsync.errors import EXIT_CLEAN
-
     targets = config.select(names, all_targets)
     notes: list[str] = []
     values = read_values(targets, source, notes)

@@ -92,7 +92,6 @@ def values_then(store: Store, current: list[str], to: str) -> tuple[str, dict[st
 
 def run(config: Config, name: str | None, to: str, *, dry_run: bool, yes: bool, as_json: bool,
         options: StoreOptions) -> int:
-
     target = config.select((name,) if name else (), hint=ONE_TARGET)[0]
     ci_run = CiRun("rollback")
     with progress(f"reading {target.name}") as tick:

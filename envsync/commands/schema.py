@@ -17,10 +17,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import click
+
 from envsync import dotenv_file
 from envsync.config import ONE_TARGET, Target
 from envsync.dotenv_file import DotenvDocument, Entry
-from envsync.errors import InputError
+from envsync.errors import EXIT_CLEAN, EXIT_DRIFT, InputError
+from envsync.fsutil import atomic_write
+from envsync.output import warn
 
 EXAMPLE = ".env.example"
 DEFAULT_MARKER = re.compile(r"\s#\s*envsync:\s*default\s*\Z")
@@ -116,12 +120,6 @@ def read_schema(target: Target) -> DotenvDocument:
 
 
 def run(config, name: str | None, *, check: bool) -> int:
-    from envsync.errors import EXIT_CLEAN, EXIT_DRIFT
-    from envsync.fsutil import atomic_write
-    from envsync.output import warn
-
-    import click
-
     target = config.select((name,) if name else (), hint=ONE_TARGET)[0]
     path = target.schema or target.file.parent / EXAMPLE
     shown = target.display_schema() or (str(path.relative_to(target.root)) if path.is_relative_to(target.root)

@@ -15,15 +15,15 @@ from dataclasses import dataclass
 
 import click
 
-from envsync import dotenv_file, engine, report
+from envsync import engine
 from envsync.config import ONE_TARGET, Config, Target
-from envsync.errors import EXIT_CLEAN, EXIT_DRIFT, EnvSyncError, InputError
+from envsync.errors import InputError
 from envsync.model import Change, Mode
-from envsync.output import CiRun, Output, progress, warn
-from envsync.plan import Plan
+from envsync.output import CiRun, progress, warn
 from envsync.stores.base import StoreOptions, applied
 
 from envsync.commands.get import check_key, split_args
+from envsync.commands.store_write import show_and_apply
 
 
 @dataclass(frozen=True)
@@ -88,8 +88,10 @@ def run_set(config: Config, args: tuple[str, ...], allow_empty: bool = False, **
 
 
 def write(target: Target, request: Write) -> int:
-    """Plan the one change against the store as read, show it masked, confirm, apply."""
-    out, ci_run = Output(request.as_json), CiRun("set" if request.value is not None else "unset")
+    """Plan the one change against the store as read; show it masked, confirm and apply it
+    through the flow `copy` and `rollback` share (store_write)."""
+    verb = "set" if request.value is not None else "unset"
+    ci_run = CiRun(verb)
     local = engine.read_local(target, must_exist=False) if request.local else None
     if local is not None:
         ci_run.mask(local.values.values())
@@ -100,51 +102,16 @@ def write(target: Target, request: Write) -> int:
     with progress(f"reading {target.name}") as tick:
         store, remote = engine.read_store(target, progress=tick, options=request.options)
     wanted = applied(remote.values, [Change(request.key, request.value)])
-    verb = "set" if request.value is not None else "unset"
     context = engine.prepare_given(target, store, remote, wanted, f"envsync {verb} {request.key}")
     ci_run.mask_context(context)
     for message in context.warnings:
         warn(message)
     plan = engine.plan(context, Mode.PUSH, prune=True, force=True)
-    title = f"{target.name}: {verb} {request.key} in {store.uri} ({store.layout})"
-    out.show(report.plan_text(title, plan), lambda: report.plan_table(title, plan))
-    result = report.plan_json(target.name, context.local.document.name, plan, context.info())
-    status = _apply(target, context, plan, local, request, out, result)
-    out.emit_json({"targets": [result]})
-    return status
-
-
-def _apply(target: Target, context: engine.Context, plan: Plan, local: engine.Local | None, request: Write,
-           out, result: dict) -> int:
-
-    file_changes = local is not None and local.document.render().encode() != (local.raw or b"")
-    if request.dry_run:
-        return EXIT_DRIFT if plan.has_changes or file_changes else EXIT_CLEAN
-    if (plan.has_changes or file_changes) and not request.yes and not _confirm(target, request, file_changes):
-        out.note(f"{target.name}: nothing applied")
-        return EXIT_DRIFT
-    with progress(f"applying to {target.name}") as tick:
-        outcome = engine.apply(context, plan, tick)
-    for message in outcome.notes:
-        warn(message)
-    result["applied"] = {"push": outcome.pushed, "pull": 0}
-    if file_changes and local is not None:
-        try:
-            dotenv_file.write(local.document, local.path, expected=local.raw or b"")
-        except EnvSyncError as exc:
-            done = " (the store was updated)" if outcome.pushed else ""
-            raise type(exc)(f"{exc}{done}; run `envsync pull {target.name}` to bring it into the file") from None
-        result["applied"]["local"] = 1
-    where = " and " + target.display_file() if file_changes else ""
-    out.note(f"{target.name}: {request.key} {'set' if request.value is not None else 'unset'} in the store"
-             f"{where}" if plan.has_changes or file_changes else f"{target.name}: nothing to change")
-    return EXIT_CLEAN
-
-
-def _confirm(target: Target, request: Write, file_changes: bool) -> bool:
-    if not sys.stdin.isatty():
-        raise InputError("not applying without confirmation and there is no terminal to ask on — "
-                         "review the plan and re-run with --yes")
-    verb = "Set" if request.value is not None else "Unset"
-    also = f" and {target.display_file()}" if file_changes else ""
-    return click.confirm(f"{verb} {request.key} in {target.name}'s store{also}?", default=False, err=True)
+    edited = local if local is not None and local.document.render().encode() != (local.raw or b"") else None
+    also = f" and {target.display_file()}" if edited else ""
+    return show_and_apply(
+        context, plan, f"{target.name}: {verb} {request.key} in {store.uri} ({store.layout})",
+        dry_run=request.dry_run, yes=request.yes, as_json=request.as_json, local=edited, single_key=True,
+        question=f"{verb.capitalize()} {request.key} in {target.name}'s store{also}?",
+        applied=lambda _: f"{target.name}: {request.key} {verb} in the store{also}",
+        unchanged=f"{target.name}: nothing to change")

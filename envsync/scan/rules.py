@@ -292,12 +292,14 @@ class JsonWebToken(Rule):
     pattern = _compiled_on_use(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}={0,2}\.[A-Za-z0-9_-]{8,}={0,2}(?:\.[A-Za-z0-9_-]*)?")
     reach = 8192
     help = "revoke the session or key it was issued for, then remove it"
-    # The sample token jwt.io shows (signed with "your-256-bit-secret") is in countless docs and tests.
-    KNOWN_EXAMPLES = frozenset({"SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"})
+    # The sample token jwt.io shows (signed with "your-256-bit-secret") is in countless docs and
+    # tests, whole or cut before its signature: its signature and its payload (John Doe's).
+    KNOWN_EXAMPLES = frozenset({"SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+                                "eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ"})
 
     def verify(self, secret: str, text: str) -> bool:
         header, payload, signature = (secret.split(".", 2) + [""])[:3]
-        if signature in self.KNOWN_EXAMPLES or 0 < len(signature) < 16:
+        if signature in self.KNOWN_EXAMPLES or payload in self.KNOWN_EXAMPLES or 0 < len(signature) < 16:
             return False
         decoded = _json_segment(header)
         return isinstance(decoded, dict) and "alg" in decoded and isinstance(_json_segment(payload), dict)
@@ -614,12 +616,16 @@ _URL_PASSWORD_STAND_INS = ("password", "passwd", "pass", "pwd", "secret", "token
 class UrlPassword(Rule):
     """`scheme://user:password@host` — the password part of a URL's credentials (basic auth, database
     and broker URLs). References (`${DB_PASSWORD}`, `%s`, `<password>`), masks (`***`), words that
-    stand for a password, and a password equal to the user (`postgres:postgres`) do not fire."""
+    stand for a password, a password equal to the user (`postgres:postgres`), and URLs of a local
+    service — `localhost`, a loopback address, or a one-label name such as compose's `db` or
+    `redis`, where development passwords live — do not fire. (A real value of a `.env` file is
+    still found in any URL: value matching does not look at rules.)"""
 
     id = "url-password"
     name = "password in a URL"
     keywords = ("://",)
-    pattern = _compiled_on_use(r"://(?P<user>[^\s/:@\"'`<>]{0,64}):(?P<secret>[^\s/@\"'`<>]{1,128})@(?=[A-Za-z0-9\[])")
+    pattern = _compiled_on_use(r"://(?P<user>[^\s/:@\"'`<>]{0,64}):(?P<secret>[^\s/@\"'`<>]{1,128})@"
+                               r"(?P<host>[A-Za-z0-9][A-Za-z0-9.-]*|\[[0-9A-Fa-f:.]+\])")
     reach = 200
     help = "change the password, read the URL (or its password) from the environment, then remove it"
 
@@ -630,12 +636,19 @@ class UrlPassword(Rule):
         found = self.pattern.match(text, at, end)
         if found is None:
             return None
-        user, secret = found.group("user", "secret")
-        if secret == user or secret.lower().strip("_-0123456789") in _URL_PASSWORD_STAND_INS:
+        user, secret, host = found.group("user", "secret", "host")
+        if secret == user or secret.lower().strip("_-0123456789") in _URL_PASSWORD_STAND_INS or _local_host(host):
             return None
         if any(mark in secret for mark in ("$", "{", "}", "%s", "%(", "*")) or looks_like_placeholder(secret):
             return None
         return found.span("secret")
+
+
+def _local_host(host: str) -> bool:
+    """localhost, a loopback address, or a name of one label (a compose service, a hosts-file alias)."""
+    host = host.lower().rstrip(".")
+    return host == "localhost" or host.startswith("127.") or host in ("[::1]", "0.0.0.0") or (
+        "." not in host and not host.startswith("["))
 
 
 # Vendors whose keys have no prefix of their own (UUIDs, digits, short alphanumerics), so only the

@@ -26,8 +26,9 @@ EXTRAS: dict[str, str] = {backend.scheme: backend.extra for backend in BACKENDS 
 
 
 def backend_for(store: str) -> Backend | None:
-    """The backend of a store URI (by its scheme), or None for an unknown scheme."""
-    return SCHEMES.get(store.partition("://")[0])
+    """The backend of a store URI (by its scheme, in any case, as `parse_uri` reads it), or
+    None for an unknown scheme."""
+    return SCHEMES.get(store.partition("://")[0].lower())
 
 
 def extra_for(store: str) -> str | None:
@@ -45,7 +46,7 @@ def auth_keys() -> frozenset[str]:
 def open_store(target: Target, options: StoreOptions | None = None) -> Store:
     """The store a target points at, with its layout resolved."""
     uri = parse_uri(target.store)
-    backend = SCHEMES.get(uri.scheme)
+    backend = backend_for(target.store)
     if backend is None:
         raise InputError(
             f"target {target.name}: unknown store scheme {uri.scheme!r} in {target.store!r} — "

@@ -6,7 +6,7 @@ import json
 import stat
 import xml.etree.ElementTree as ET
 
-from tests.commands.helpers import GITLAB, MASK, drift_it, github, masks_on_stderr, project, write_dev_config
+from tests.commands.helpers import GITLAB, MASK, drift_it, github, masks_on_stderr, write_dev_config
 
 
 def test_check_reports_drift_without_values(run_envsync, tmp_path, secret):

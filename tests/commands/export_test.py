@@ -11,7 +11,7 @@ import pytest
 
 from envsync import dotenv_file
 from tests.ci_report_test import parse_github_env
-from tests.commands.helpers import GITLAB, LOCAL, MASK, github, masks_on_stderr, team, write_dev_config
+from tests.commands.helpers import GITLAB, LOCAL, MASK, github, masks_on_stderr, write_dev_config
 from tests.conftest import ENVSYNC, without_masks
 from tests.tty_test import run_in_terminal
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -173,8 +172,7 @@ def test_aws_per_key_says_what_it_cannot_restore(run_envsync, moto_server, tmp_p
     env = {k: v for k, v in subprocess_env(empty).items() if k.startswith("AWS_")}
     write_config(tmp_path, {"dev": store_uri(moto_server.endpoint, "app/dev", "per-key")})
     fill(run_envsync, tmp_path, "dev", {"A": secret("a1")}, env)
-    time.sleep(1.1)  # moto's version times are whole seconds
-    then = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    then = history(run_envsync, tmp_path, env)[0]["created"]  # the store's clock: its own time of the write
     result = run_envsync("rollback", "dev", "--to", then, "--dry-run", cwd=tmp_path, env=env)
     assert result.code == 0, result.output
     assert "a key deleted since then is not restored — `aws secretsmanager restore-secret`" in result.stderr

@@ -8,7 +8,7 @@ import click
 import pytest
 
 from envsync.commands.run import environment, split_args
-from tests.commands.helpers import LOCAL, github, masks_on_stderr, team, write_dev_config
+from tests.commands.helpers import LOCAL, github, masks_on_stderr, write_dev_config
 
 
 def test_run_passes_values_and_exit_code(run_envsync, tmp_path, secret):

@@ -156,3 +156,40 @@ def test_non_utf8_stdin_is_an_input_error_before_the_store_is_read(project):
     assert proc.returncode == 2, stderr
     assert "TOKEN: the value on stdin is not UTF-8 text" in stderr
     assert "Traceback" not in stderr and proc.stdout == b""  # no plan printed
+
+
+def test_json_says_what_was_written(run_envsync, project, secret):
+    folder, old = project
+    dry = run_envsync("set", "prod", "ADDED", "--dry-run", "--json", "--local", cwd=folder, input=secret("dry"))
+    assert dry.code == 1 and "applied" not in json.loads(dry.stdout)["targets"][0], dry.output
+    added = run_envsync("set", "prod", "ADDED", "-y", "--json", "--local", cwd=folder, input=secret("added"))
+    assert added.code == 0, added.output
+    assert json.loads(added.stdout)["targets"][0]["applied"] == {"push": 1, "pull": 0, "local": 1}
+    same = run_envsync("set", "prod", "TOKEN", "-y", "--json", cwd=folder, input=old)
+    assert same.code == 0, same.output
+    assert json.loads(same.stdout)["targets"][0]["applied"] == {"push": 0, "pull": 0}  # set always says so
+
+
+def test_local_writes_the_file_when_only_the_file_differs(run_envsync, project, secret):
+    folder, _ = project
+    new = secret("new")
+    assert run_envsync("set", "prod", "TOKEN", "-y", cwd=folder, input=new).code == 0  # the store only
+    dry = run_envsync("set", "prod", "TOKEN", "--dry-run", "--local", cwd=folder, input=new)
+    assert dry.code == 1, dry.output  # the file is a change of its own
+    refused = run_envsync("set", "prod", "TOKEN", "--local", cwd=folder, input=new)
+    assert refused.code == 2 and "--yes" in refused.stderr, refused.output
+    result = run_envsync("set", "prod", "TOKEN", "-y", "--local", cwd=folder, input=new)
+    assert result.code == 0, result.output
+    assert "prod: TOKEN set in the store and .env.prod" in result.stdout
+    assert f"TOKEN={new}" in (folder / ".env.prod").read_text()
+
+
+def test_a_local_file_that_cannot_be_written_says_the_store_was(run_envsync, project, secret):
+    folder, _ = project
+    (folder / ".env.prod").chmod(0o444)
+    new = secret("new")
+    result = run_envsync("set", "prod", "TOKEN", "-y", "--local", cwd=folder, input=new)
+    assert result.code == 2, result.output
+    assert result.stderr.endswith("(the store was updated); run `envsync pull prod` to bring it into the file\n")
+    assert store_values(run_envsync, folder, "prod")["TOKEN"] == new
+    assert f"TOKEN={new}" not in (folder / ".env.prod").read_text()

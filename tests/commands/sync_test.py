@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.commands.helpers import (LOCAL, env_values, github, masks_on_stderr, project, store_versions, team,
-                                   write_dev_config)
+from tests.commands.helpers import LOCAL, env_values, github, masks_on_stderr, store_versions, write_dev_config
 
 
 def test_push_plan_pull_round_trip(run_envsync, team, secret):

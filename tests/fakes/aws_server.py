@@ -57,7 +57,11 @@ def patch_moto_gaps() -> None:
     - ListSecretVersionIds on a secret that does not exist: AWS answers
       ResourceNotFoundException; moto raises KeyError, i.e. HTTP 500 (which botocore then
       retries 8 times).
+    - ListSecretVersionIds' CreatedDate: AWS gives the time each version was created; moto
+      gives the time of the listing, so a per-key history's times moved with every read.
     """
+    import json
+
     from moto.secretsmanager.exceptions import SecretNotFoundException
     from moto.secretsmanager.models import SecretsManagerBackend
 
@@ -68,7 +72,11 @@ def patch_moto_gaps() -> None:
     def list_secret_version_ids(self, secret_id: str) -> str:
         if not self._is_valid_identifier(secret_id):
             raise SecretNotFoundException()
-        return original(self, secret_id)
+        listing = json.loads(original(self, secret_id))
+        versions = self.secrets[secret_id].versions
+        for version in listing["Versions"]:
+            version["CreatedDate"] = versions[version["VersionId"]]["createdate"]
+        return json.dumps(listing)
 
     list_secret_version_ids._envsync_patched = True  # type: ignore[attr-defined]
     SecretsManagerBackend.list_secret_version_ids = list_secret_version_ids  # type: ignore[method-assign]

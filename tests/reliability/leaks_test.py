@@ -169,11 +169,11 @@ def test_sdk_debug_logging_findings_are_as_documented():
 def test_the_capture_would_see_botocore_bodies_without_envsyncs_filter(envsync, moto_server, monkeypatch, tmp_path,
                                                                         secret, leak_watch, debug_logs):
     """Positive control: botocore does log SecretString at DEBUG (request params and
-    response bodies); envsync.stores.aws.store drops those records with a filter on
+    response bodies); envsync.stores.aws.auth drops those records with a filter on
     botocore.endpoint/parsers/awsrequest. Without the filter, the same run leaks."""
     import importlib
 
-    importlib.import_module("envsync.stores.aws.store")  # installs the filter
+    importlib.import_module("envsync.stores.aws.auth")  # installs the filter
     from tests.fakes.aws_server import isolate_aws_env, share_botocore_loader, store_uri
 
     for name in ("botocore.endpoint", "botocore.parsers", "botocore.awsrequest"):

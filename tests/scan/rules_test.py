@@ -88,6 +88,11 @@ def test_each_new_rule_finds_its_format_inside_text(kind):
     "https://username:password@example.com", "amqp://guest:guest@rabbit:5672/", "redis://:***@cache:6379/0",
     'url = "mysql://root:%s@%s/db" % (pw, host)', "https://user:<password>@host/", "https://{user}:{pw}@host",
     "git+ssh://git@github.com:org/repo.git", "http://localhost:8080/@scope/pkg",
+    # URLs of a local service: development passwords (localhost, loopback, a compose service name)
+    "postgresql://myuser:mypassword@localhost/mydb", "mongodb://admin:admin123@mongo", "redis://:redispass@redis",
+    "postgres://test:t3st-Pw-9x@127.0.0.1:5432/test", "amqp://app:Xk2-9fQ@[::1]:5672/", "s3://key:k3y-h3re@bucket",
+    # the jwt.io sample cut before its signature
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ",
     # JWT-shaped: a payload that is not JSON, a signature too short to be one
     "eyJhbGciOiJIUzI1NiJ9.bm90X2pzb25fYXRfYWxs",
     "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2hvcnQ",

@@ -51,4 +51,4 @@ def test_scan_table_is_validated(run_envsync, tmp_path):
     assert result.code == 2 and "scan: unknown key 'skips' (did you mean 'skip'?)" in result.stderr
     (repo / "envsync.toml").write_text(FILE_STORE_CONFIG + '\n[scan]\nrules = "team.toml"\n')
     result = run_envsync("scan", "--staged", cwd=repo)
-    assert result.code == 2 and "rules: must be a list" in result.stderr and "Traceback" not in result.output
+    assert result.code == 2 and "scan.rules: must be a list" in result.stderr and "Traceback" not in result.output

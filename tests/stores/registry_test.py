@@ -8,6 +8,7 @@ from envsync import config, stores
 
 @pytest.mark.parametrize("uri, extra", [
     ("aws-sm://app/prod?region=eu-west-1", "aws"),
+    ("AWS-SM://app/prod", "aws"),  # parse_uri reads the scheme in any case; so must the extra
     ("gcp-sm://my-project/app", "gcp"),
     ("azure-kv://my-vault/app", "azure"),
     ("file://.envsync/store", None),

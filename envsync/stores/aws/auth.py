@@ -3,6 +3,7 @@ environment's chain, or, with `aws_role_arn`, keys from STS AssumeRoleWithWebIde
 this CI's OIDC token (envsync.ci)."""
 from __future__ import annotations
 
+import logging
 import os
 import re
 import time
@@ -25,6 +26,20 @@ if TYPE_CHECKING:
 AUDIENCE = "sts.amazonaws.com"  # what aws-actions/configure-aws-credentials asks for
 REGION = re.compile(r"[a-z]{2,4}(-[a-z]+)+-\d{1,2}\Z|local\Z")  # eu-west-1, us-gov-east-1, eusc-de-east-1
 _SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}\Z")
+
+
+class _NoBodies(logging.Filter):
+    """botocore logs whole request parameters and response bodies at DEBUG, and for Secrets
+    Manager and STS those are secret values, keys and the CI's ID token: drop them, whatever
+    logging the host application turned on. Other botocore debug output (retries, endpoints)
+    stays. Installed here, where every AWS session is made, so STS calls are covered too."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.DEBUG
+
+
+for _logger in ("botocore.endpoint", "botocore.parsers", "botocore.awsrequest"):
+    logging.getLogger(_logger).addFilter(_NoBodies())
 
 
 def session(uri: StoreURI, target: Target, connections: int) -> tuple[Any, Any]:

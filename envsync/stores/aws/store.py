@@ -14,7 +14,6 @@ re-run adds no version because unchanged keys are not written at all.
 """
 from __future__ import annotations
 
-import logging
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
@@ -40,18 +39,6 @@ from envsync.stores.base import (
     unreadable,
 )
 from envsync.stores.calls import bounded_pool, snake
-
-class _NoBodies(logging.Filter):
-    """botocore logs whole request parameters and response bodies at DEBUG, and for
-    Secrets Manager those are secret values: drop them, whatever logging the host
-    application turned on. Other botocore debug output (retries, endpoints) stays."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return record.levelno > logging.DEBUG
-
-
-for _logger in ("botocore.endpoint", "botocore.parsers", "botocore.awsrequest"):
-    logging.getLogger(_logger).addFilter(_NoBodies())
 
 VALUE_LIMIT = 65_536  # bytes in one SecretString
 SHARD_LIMIT = 60_000  # leaves room below the limit

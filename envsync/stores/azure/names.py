@@ -18,7 +18,7 @@ _UNESCAPE = {"-": "_", "d": "-", "p": "."}
 
 
 def key_to_name(key: str) -> str:
-    """The Key Vault name part for a .env key (see the module docstring)."""
+    """The Key Vault name part for a .env key (the mapping: `store.py`'s docstring, "per-key")."""
     if _PLAIN_KEY.match(key):
         return key.replace("_", "-")
     return "0" + "".join(_ESCAPE.get(c, c) for c in key)

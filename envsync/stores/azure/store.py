@@ -45,11 +45,8 @@ soft-deleted now. The values of a soft-deleted key's versions cannot be read unt
 is recovered, so `read_versions` leaves them out (a merge base read from them is
 "unknown").
 
-Credentials (azure-identity): with `azure_tenant_id` and `azure_client_id` in the
-target's auth table (or ENVSYNC_AZURE_TENANT_ID / ENVSYNC_AZURE_CLIENT_ID) and a
-federated token in AZURE_FEDERATED_TOKEN_FILE, workload identity for that app;
-otherwise DefaultAzureCredential (environment, workload identity, managed identity,
-Azure CLI, ...), steered by those ids where given.
+Credentials come from `auth.py`: the CI's OIDC token as a client assertion, workload
+identity, or DefaultAzureCredential.
 
 Reads list with `list_properties_of_secrets` (25 a page) and get the values on a
 bounded thread pool.

@@ -10,7 +10,7 @@ import pytest
 
 from envsync.errors import InputError
 from envsync.stores.aws import auth
-from tests.ci_env import clean_ci_env, target  # noqa: F401 - clean_ci_env is a fixture
+from tests.ci_env import target
 from tests.conftest import without_masks
 from tests.fakes.aws_server import AwsErrorProxy, store_uri
 from tests.fakes.oidc_fake import (
@@ -166,3 +166,17 @@ def test_doctor_when_the_token_is_refused(aws_project, github_oidc: GitHubOidcSe
     found = checks(report)
     assert found["identity"][0] == "failed" and "Incorrect token audience" in found["identity"][1]
     assert found["read"][0] == found["write"][0] == "skipped"
+
+
+def test_the_debug_body_filter_comes_with_the_credentials_code():
+    """STS's request carries the CI's ID token and its answer the keys: the filter that keeps
+    botocore's DEBUG bodies out of any log is installed by auth.py itself, not by whatever
+    else happens to be imported with it."""
+    import subprocess
+    import sys
+
+    probe = ("import logging, envsync.stores.aws.auth, sys; "
+             "names = ('botocore.endpoint', 'botocore.parsers', 'botocore.awsrequest'); "
+             "sys.exit(0 if all(any(type(f).__name__ == '_NoBodies' for f in logging.getLogger(n).filters) "
+             "for n in names) else 1)")
+    assert subprocess.run([sys.executable, "-c", probe]).returncode == 0

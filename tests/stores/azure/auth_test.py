@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from envsync.stores.azure import auth
-from tests.ci_env import clean_ci_env, target  # noqa: F401 - clean_ci_env is a fixture
+from tests.ci_env import target
 from tests.conftest import without_masks
 from tests.fakes.azure_fake import CLIENT_ID, TENANT, FakeAzure
 from tests.fakes.oidc_fake import AZURE_AUDIENCE, GitHubOidcServer, check_azure_assertion, mint

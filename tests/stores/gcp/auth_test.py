@@ -9,7 +9,7 @@ import pytest
 
 from envsync.errors import InputError
 from envsync.stores.gcp import auth
-from tests.ci_env import clean_ci_env, target  # noqa: F401 - clean_ci_env is a fixture
+from tests.ci_env import target
 from tests.conftest import without_masks
 from tests.fakes.gcp_fake import PROJECT
 from tests.fakes.oidc_fake import GCP_AUDIENCE, GCP_PROVIDER, GCP_SERVICE_ACCOUNT, GcpStsServer, GitHubOidcServer
