@@ -27,7 +27,7 @@ from typing import Iterator
 import pytest
 import yaml
 
-from tests.ci_kit.conftest import PROJECT, clean_env, commit_all, tool
+from tests.ci_kit.conftest import PROJECT, clean_env, commit_all, plant_shadowing_modules, tool
 
 ACT_TIMEOUT = 300
 HANDED_TO_THE_RUNNER = ("add-mask", "set-env")
@@ -265,8 +265,11 @@ def test_action_builds_its_venv_with_only_the_sdks_the_targets_need(action_repo,
                                                                     pip_cache):
     """The full install path: a venv in the runner's tool cache, the locked dependencies, core
     from a copy of the action's checkout (nothing written into it); the `prod` target is on AWS
-    but not selected, so no boto3."""
+    but not selected, so no boto3. The workspace's json.py, re.py, shlex.py and pip/ (a pull
+    request's) are never imported by the action's Python runs."""
     repo, _, _ = action_repo('[targets.prod]\nfile = ".env.prod"\nstore = "aws-sm://app/prod?region=eu-west-1"\n')
+    marker = tmp_path / "planted-module-ran"
+    plant_shadowing_modules(repo, marker)
     probe = ("      - name: probe\n"
              "        if: always()\n"
              "        env:\n"
@@ -286,6 +289,7 @@ def test_action_builds_its_venv_with_only_the_sdks_the_targets_need(action_repo,
     assert run.code == 0 and run.job_result == "success", log
     assert run.result["drift"] == "false", log
     assert "Installing the cloud SDKs" not in run.log, log
+    assert not marker.exists(), f"the action ran the workspace's {marker.read_text().split()}"
 
 
 # -- portability: macOS's bash 3.2, Windows runners ---------------------------------------
@@ -561,9 +565,9 @@ def test_a_stale_lock_is_taken_over_and_a_venv_whose_python_is_gone_is_rebuilt(t
 
 def venv_key(python: str) -> str:
     """The install step's cache key as the given interpreter computes it."""
-    code = re.search(r"""key="\$\("\$ENVSYNC_ACTION_PYTHON" -c '\n(.*?)\n\s*' "\$GITHUB_ACTION_PATH"\)\"""",
+    code = re.search(r"""key="\$\("\$ENVSYNC_ACTION_PYTHON" -I -c '\n(.*?)\n\s*' "\$GITHUB_ACTION_PATH"\)\"""",
                      action_scripts()["install"], re.DOTALL).group(1)
-    return subprocess.run([python, "-c", code, str(PROJECT)], capture_output=True, text=True, check=True,
+    return subprocess.run([python, "-I", "-c", code, str(PROJECT)], capture_output=True, text=True, check=True,
                           timeout=60).stdout.strip()
 
 

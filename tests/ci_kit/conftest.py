@@ -94,12 +94,24 @@ def pip_cache(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("pip-cache")
 
 
+def job_python() -> str:
+    """The `python3` a job finds on its PATH (act's self-hosted runner and gitlab-ci-local's shell
+    executor run on this machine with the runner's environment): the one the CI shells build with."""
+    found = shutil.which("python3", path=clean_env()["PATH"])
+    assert found, "no python3 on PATH: the Action's and the template's jobs build EnvSync's venv with it"
+    return found
+
+
 @pytest.fixture(scope="session")
 def release_files(tmp_path_factory, project_copy) -> Path:
     """What the package index holds once `envsync-secrets==VERSION` is published: the wheel built
-    once, and the locked dependencies of the base and the aws extra for this machine."""
+    once, and the locked dependencies of the base and the aws extra for the jobs' python3 (which
+    need not be the test run's interpreter: another version gets other wheels)."""
     files = tmp_path_factory.mktemp("release-files")
-    pip = [str(VENV_BIN / "python"), "-m", "pip"]
+    downloader = tmp_path_factory.mktemp("job-python") / "venv"
+    subprocess.run([job_python(), "-I", "-m", "venv", str(downloader)], check=True, capture_output=True,
+                   timeout=PIP_TIMEOUT)
+    pip = [str(downloader / "bin" / "python"), "-I", "-m", "pip"]
     subprocess.run([*pip, "wheel", "-q", "--no-deps", "-w", str(files), str(project_copy)], check=True,
                    capture_output=True, timeout=PIP_TIMEOUT)
     assert (files / f"envsync_secrets-{__version__}-py3-none-any.whl").exists(), sorted(files.iterdir())
@@ -108,6 +120,20 @@ def release_files(tmp_path_factory, project_copy) -> Path:
                     "-r", str(locks / "base.txt"), "-r", str(locks / "aws.txt")],
                    check=True, capture_output=True, timeout=PIP_TIMEOUT)
     return files
+
+
+def plant_shadowing_modules(repo: Path, marker: Path) -> None:
+    """Modules at a repo's root named like the standard library's that the CI shells' Python runs
+    import (a pull request may add them): each one that is imported writes its name to `marker`
+    and exits 99."""
+    def tripwire(name: str) -> str:
+        return f"open({str(marker)!r}, 'a').write({name + chr(10)!r})\nraise SystemExit(99)\n"
+
+    for name in ("json", "shlex", "re", "hashlib"):
+        (repo / f"{name}.py").write_text(tripwire(name))
+    (repo / "pip").mkdir()
+    (repo / "pip" / "__main__.py").write_text(tripwire("pip"))
+    (repo / "pip" / "__init__.py").write_text("")
 
 
 def package_index(files: Path, root: Path) -> dict[str, str]:

@@ -10,20 +10,24 @@ with CI_PIPELINE_SOURCE (and, for a merge request, no CI_COMMIT_BRANCH, as on Gi
 """
 from __future__ import annotations
 
+import functools
+import http.server
 import io
 import json
 import re
 import secrets
 import shutil
 import subprocess
+import threading
 import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
 from envsync import __version__
-from tests.ci_kit.conftest import clean_env, commit_all, git, package_index, tool
+from tests.ci_kit.conftest import clean_env, commit_all, git, package_index, plant_shadowing_modules, tool
 
 GLCI_TIMEOUT = 300
 MERGE_REQUEST = {"CI_PIPELINE_SOURCE": "merge_request_event", "CI_COMMIT_BRANCH": ""}
@@ -181,8 +185,8 @@ def test_diff_between_two_targets_fails_with_junit_and_codequality(gitlab_repo, 
 @pytest.fixture
 def default_repo(app, project_copy):
     """A consumer repo whose .gitlab-ci.yml includes the template with no inputs at all."""
-    def make(inputs: str = "") -> tuple[Path, dict[str, str]]:
-        root, _, values = app()
+    def make(inputs: str = "", extra_toml: str = "") -> tuple[Path, dict[str, str]]:
+        root, _, values = app(extra_toml)
         (root / "templates").mkdir()
         shutil.copy2(project_copy / "templates" / "envsync.yml", root / "templates" / "envsync.yml")
         (root / ".gitlab-ci.yml").write_text("include:\n  - local: templates/envsync.yml\n" + inputs)
@@ -192,11 +196,24 @@ def default_repo(app, project_copy):
     return make
 
 
+# The units gitlab-ci-local's durations (pretty-hrtime: "812 ms", "8.78 s", "1.05 min") come in.
+SECONDS_PER = {"ns": 1e-9, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "min": 60.0, "h": 3600.0}
+
+
 def job_seconds(proc: subprocess.CompletedProcess, job: str) -> float:
     """How long the job took, as gitlab-ci-local reports it ("finished in 8.78 s")."""
-    match = re.search(rf"{re.escape(job)} finished in ([\d.]+) (m?s)\b", proc.stdout + proc.stderr)
+    units = "|".join(SECONDS_PER)
+    match = re.search(rf"{re.escape(job)} finished in ([\d.]+) ({units})(?!\w)", proc.stdout + proc.stderr)
     assert match, proc.stdout + proc.stderr
-    return float(match.group(1)) / (1000 if match.group(2) == "ms" else 1)
+    return float(match.group(1)) * SECONDS_PER[match.group(2)]
+
+
+@pytest.mark.parametrize("shown, seconds",
+                         [("812 ms", 0.812), ("8.78 s", 8.78), ("1.05 min", 63.0), ("2 h", 7200.0)])
+def test_job_seconds_reads_every_unit_gitlab_ci_local_prints(shown, seconds):
+    line = f"envsync-check finished in {shown}\n"
+    proc = subprocess.CompletedProcess([], 0, stdout=f"other-job finished in 1 s\n{line}", stderr="")
+    assert job_seconds(proc, "envsync-check") == pytest.approx(seconds)
 
 
 def test_default_inputs_install_the_released_version_and_check_every_target(default_repo, tmp_path, leak_watch,
@@ -206,8 +223,10 @@ def test_default_inputs_install_the_released_version_and_check_every_target(defa
     repo, values = default_repo()
     (repo / "envsync").mkdir()  # the project's own module of that name must not stand in for the package
     (repo / "envsync" / "__init__.py").write_text("")
+    marker = tmp_path / "planted-module-ran"
+    plant_shadowing_modules(repo, marker)  # nor a json.py, re.py or pip/ for the standard library's
     git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "an envsync module")
+    git(repo, "commit", "-q", "-m", "an envsync module and modules named like the standard library's")
     assert jobs_in(repo, tmp_path, MERGE_REQUEST) == {"envsync-check"}
     proc = glci(repo, tmp_path, "envsync-check", leak_watch=leak_watch, variables={**MERGE_REQUEST, **released})
     output = proc.stdout + proc.stderr
@@ -218,6 +237,7 @@ def test_default_inputs_install_the_released_version_and_check_every_target(defa
     failures = [case.get("name") for case in junit.iter("testcase") if case.find("failure") is not None]
     assert failures == ["NEW_FLAG"] and len(quality) == 1
     assert values["drifted"] not in output and values["clean"] not in output
+    assert not marker.exists(), f"the job ran the project's {marker.read_text().split()}"
     print(f"\nFIGURE template job, default install from a local index: {job_seconds(proc, 'envsync-check'):.1f} s")
 
 
@@ -228,6 +248,91 @@ def test_an_unknown_extra_stops_the_job_with_the_names_it_takes(default_repo, tm
     assert job_exit(proc, "envsync-check") == 2, output
     assert "Installing the cloud SDKs these targets use: aws nosuch" in output, output
     assert "extras: no extra named 'nosuch' - use aws, gcp, azure (comma-separated) or none" in output, output
+
+
+def beyond_the_locks(path: Path) -> str:
+    """An extras name that, appended to the locks folder (and .txt), reaches `path`.txt."""
+    return "../" * 30 + str(path).lstrip("/")
+
+
+@pytest.mark.parametrize("extra", ["base", "build", "all", "../x", "a path that is there"])
+def test_an_extra_must_be_a_named_sdk_lock_not_another_lock_or_a_path(default_repo, tmp_path, leak_watch, released,
+                                                                      project_copy, extra):
+    """base, build and all are locks but no SDK; a path would hand pip a requirements file of the
+    project's own (here one that is there: a copy of the base lock, which would install)."""
+    if extra == "a path that is there":
+        shutil.copy2(project_copy / "envsync" / "locks" / "base.txt", tmp_path / "project-lock.txt")
+        extra = beyond_the_locks(tmp_path / "project-lock")
+    repo, _ = default_repo(f"    inputs:\n      extras: {json.dumps(extra)}\n")
+    proc = glci(repo, tmp_path, "envsync-check", leak_watch=leak_watch, variables={**MERGE_REQUEST, **released})
+    output = proc.stdout + proc.stderr
+    assert job_exit(proc, "envsync-check") == 2, output
+    assert f"extras: no extra named '{extra}' - use aws, gcp, azure (comma-separated) or none" in output, output
+    assert not (repo / "envsync-report.json").exists()  # envsync never ran
+
+
+class QuietFiles(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's name
+        pass
+
+
+@pytest.fixture
+def wheel_server(tmp_path) -> Iterator[tuple[str, Path]]:
+    """A plain HTTP server on this machine (it ignores credentials) and the folder it serves."""
+    folder = tmp_path / "served"
+    folder.mkdir()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietFiles, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"127.0.0.1:{server.server_address[1]}", folder
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def envsync_wheel_without_locks(folder: Path) -> str:
+    """An envsync-secrets wheel from before the locks shipped (an envsync package and nothing more)."""
+    name = "envsync_secrets-0.0.1-py3-none-any.whl"
+    info = "envsync_secrets-0.0.1.dist-info"
+    with zipfile.ZipFile(folder / name, "w") as wheel:
+        wheel.writestr("envsync/__init__.py", "")
+        wheel.writestr(f"{info}/METADATA", "Metadata-Version: 2.1\nName: envsync-secrets\nVersion: 0.0.1\n")
+        wheel.writestr(f"{info}/WHEEL",
+                       "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        wheel.writestr(f"{info}/RECORD", "")
+    return name
+
+
+def test_a_package_url_s_credentials_stay_out_of_the_log(default_repo, tmp_path, leak_watch, wheel_server):
+    """A private index's token in `package` (user:token@host): the job's messages name the
+    package with the userinfo replaced."""
+    host, folder = wheel_server
+    token = "tok-" + secrets.token_hex(16)
+    leak_watch.values.add(token)
+    package = f"http://ci:{token}@{host}/{envsync_wheel_without_locks(folder)}"
+    repo, _ = default_repo(f"    inputs:\n      package: {json.dumps(package)}\n")
+    proc = glci(repo, tmp_path, "envsync-check", leak_watch=leak_watch, variables=MERGE_REQUEST)
+    output = proc.stdout + proc.stderr
+    assert job_exit(proc, "envsync-check") == 2, output
+    shown = f"http://***@{host}/envsync_secrets-0.0.1-py3-none-any.whl"
+    assert f"package {shown} has no envsync/locks/base.txt" in output, output
+    assert token not in output
+
+
+def test_the_diff_job_installs_the_sdks_of_its_own_targets(default_repo, tmp_path, leak_watch, released):
+    """targets (the check and push jobs') has only file stores; diff-targets names one on AWS."""
+    prod = '[targets.prod]\nfile = ".env.prod"\nstore = "aws-sm://app/prod?region=eu-west-1"\n'
+    repo, _ = default_repo('    inputs:\n      targets: clean\n      diff-targets: "clean prod"\n', extra_toml=prod)
+    no_files = tmp_path / "aws-empty"
+    no_files.write_text("")
+    aws_env = {"AWS_CONFIG_FILE": str(no_files), "AWS_SHARED_CREDENTIALS_FILE": str(no_files),
+               "AWS_EC2_METADATA_DISABLED": "true"}
+    proc = glci(repo, tmp_path, "envsync-diff", leak_watch=leak_watch,
+                variables={**MERGE_REQUEST, **released, **aws_env})
+    output = proc.stdout + proc.stderr
+    assert "Installing the cloud SDKs these targets use: aws" in output, output
+    # boto3 is there and asks for credentials (this job has none), rather than missing.
+    assert job_exit(proc, "envsync-diff") == 3 and "no AWS credentials found" in output, output
 
 
 def tampered(wheel: Path) -> None:
