@@ -25,6 +25,15 @@ def store_values(run_envsync, folder: Path, env=None) -> dict[str, str]:
     return json.loads(result.stdout)
 
 
+def aws_dev(moto_server, folder: Path, layout: str) -> dict[str, str]:
+    """Target dev on an empty moto store, `app/dev` in `layout`; the AWS_* environment to run with."""
+    moto_server.reset()
+    empty = folder / "aws-empty-config"
+    empty.write_text("")
+    write_config(folder, {"dev": store_uri(moto_server.endpoint, "app/dev", layout)})
+    return {k: v for k, v in subprocess_env(empty).items() if k.startswith("AWS_")}
+
+
 @pytest.fixture
 def bundle(tmp_path: Path, run_envsync, secret):
     """Three bundle versions: {A, B} → A changed, C added → B deleted. Now: {A: a2, C}."""
@@ -112,11 +121,7 @@ def test_help_has_an_example(run_envsync, tmp_path):
 
 
 def test_aws_bundle(run_envsync, moto_server, tmp_path, secret):
-    moto_server.reset()
-    empty = tmp_path / "aws-empty-config"
-    empty.write_text("")
-    env = {k: v for k, v in subprocess_env(empty).items() if k.startswith("AWS_")}
-    write_config(tmp_path, {"dev": store_uri(moto_server.endpoint, "app/dev", "bundle")})
+    env = aws_dev(moto_server, tmp_path, "bundle")
     a1, a2 = secret("a1"), secret("a2")
     fill(run_envsync, tmp_path, "dev", {"A": a1}, env)
     fill(run_envsync, tmp_path, "dev", {"A": a2, "N": secret("n")}, env)
@@ -146,11 +151,7 @@ def test_gcp_per_key_at_a_time(run_envsync, gcp_fake, tmp_path, secret):
 def test_a_version_label_from_the_store_is_escaped(run_envsync, moto_server, tmp_path, secret):
     from tests.fakes.aws_server import sm_client
 
-    moto_server.reset()
-    empty = tmp_path / "aws-empty-config"
-    empty.write_text("")
-    env = {k: v for k, v in subprocess_env(empty).items() if k.startswith("AWS_")}
-    write_config(tmp_path, {"dev": store_uri(moto_server.endpoint, "app/dev", "bundle")})
+    env = aws_dev(moto_server, tmp_path, "bundle")
     fill(run_envsync, tmp_path, "dev", {"A": secret("a1")}, env)
     client = sm_client(moto_server.endpoint)
     current = client.get_secret_value(SecretId="app/dev")["SecretString"]
@@ -166,11 +167,7 @@ def test_a_version_label_from_the_store_is_escaped(run_envsync, moto_server, tmp
 
 def test_aws_per_key_says_what_it_cannot_restore(run_envsync, moto_server, tmp_path, secret):
     """The store says what a rollback cannot bring back (AWS per-key: a key in its recovery window)."""
-    moto_server.reset()
-    empty = tmp_path / "aws-empty-config"
-    empty.write_text("")
-    env = {k: v for k, v in subprocess_env(empty).items() if k.startswith("AWS_")}
-    write_config(tmp_path, {"dev": store_uri(moto_server.endpoint, "app/dev", "per-key")})
+    env = aws_dev(moto_server, tmp_path, "per-key")
     fill(run_envsync, tmp_path, "dev", {"A": secret("a1")}, env)
     then = history(run_envsync, tmp_path, env)[0]["created"]  # the store's clock: its own time of the write
     result = run_envsync("rollback", "dev", "--to", then, "--dry-run", cwd=tmp_path, env=env)
