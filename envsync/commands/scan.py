@@ -9,7 +9,6 @@ import click
 
 from envsync import __version__, scan as leak_guard
 from envsync.errors import EXIT_CLEAN, EXIT_DRIFT
-from envsync.output import warn
 
 
 def run(config_path: Path | None, files: tuple[Path, ...], *, staged: bool, all_files: bool, stores: tuple[str, ...],
@@ -31,8 +30,11 @@ def run(config_path: Path | None, files: tuple[Path, ...], *, staged: bool, all_
                                  stores=stores, values_from=values_from, baseline=baseline,
                                  update_baseline=update_baseline, settings=settings)
     result = leak_guard.run(request)
-    for message in result.warnings:
-        warn(message)
+    if result.warnings:
+        from envsync.output import warn  # here: a clean hook run loads no output or report code
+
+        for message in result.warnings:
+            warn(message)
     click.echo(render(result, fmt, verbose))
     return EXIT_DRIFT if result.findings else EXIT_CLEAN
 
