@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.aws_server import store_uri, subprocess_env
-from tests.commands.helpers import fill, write_config
+from tests.fakes.aws_server import store_uri
+from tests.commands.helpers import aws_env, fill, write_config
 
 LAYOUTS = ["bundle", "per-key"]
 EXPECTATION = 'shares_keys_with = ["staging"]\nmay_lack = ["DEBUG_TOOLBAR"]\n'
@@ -114,10 +114,7 @@ def test_help_documents_it(run_envsync, tmp_path):
 
 @pytest.mark.parametrize("layout", LAYOUTS)
 def test_aws_store_shares_keys_with_a_file_store(run_envsync, moto_server, tmp_path, secret, layout):
-    moto_server.reset()
-    empty = tmp_path / "aws-empty-config"
-    empty.write_text("")
-    env = {k: v for k, v in subprocess_env(empty).items() if k.startswith("AWS_")}
+    env = aws_env(moto_server, tmp_path)
     write_config(tmp_path, {"staging": "file://.envsync/staging",
                             "prod": store_uri(moto_server.endpoint, "app/prod", layout)})
     declare(tmp_path, "prod", EXPECTATION)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.aws_server import sm_client, store_uri, subprocess_env
-from tests.commands.helpers import fill, write_config
+from tests.fakes.aws_server import sm_client, store_uri
+from tests.commands.helpers import aws_env, fill, write_config
 
 
 def values_of(run_envsync, folder: Path, name: str, env=None) -> dict[str, str]:
@@ -62,10 +62,7 @@ def test_copy_input_errors_exit_2_and_write_nothing(run_envsync, project):
 
 
 def test_copy_from_a_file_store_to_aws(run_envsync, moto_server, tmp_path, secret):
-    moto_server.reset()
-    empty = tmp_path / "aws-empty-config"
-    empty.write_text("")
-    env = {k: v for k, v in subprocess_env(empty).items() if k.startswith("AWS_")}
+    env = aws_env(moto_server, tmp_path)
     write_config(tmp_path, {"staging": "file://.envsync/staging",
                             "prod": store_uri(moto_server.endpoint, "app/prod", "per-key")})
     staging = {"A": secret("a"), "B": secret("b")}
@@ -91,10 +88,7 @@ def test_prune_from_an_empty_source_store_is_refused(run_envsync, project):
 
 
 def test_the_source_store_notes_are_warned_by_copy_get_and_redact(run_envsync, moto_server, tmp_path, secret):
-    moto_server.reset()
-    empty = tmp_path / "aws-empty-config"
-    empty.write_text("")
-    env = {k: v for k, v in subprocess_env(empty).items() if k.startswith("AWS_")}
+    env = aws_env(moto_server, tmp_path)
     write_config(tmp_path, {"staging": store_uri(moto_server.endpoint, "app/staging", "per-key"),
                             "prod": "file://.envsync/prod"})
     fill(run_envsync, tmp_path, "staging", {"A": secret("a")}, env)

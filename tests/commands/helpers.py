@@ -30,6 +30,17 @@ def fill(run_envsync, folder: Path, name: str, values: dict[str, str], env: dict
     assert pushed.code == 0, pushed.output
 
 
+def aws_env(moto_server, folder: Path) -> dict[str, str]:
+    """An empty moto store, and the AWS_* environment that reaches it and nothing of the
+    developer's (no ~/.aws files, fake credentials)."""
+    from tests.fakes.aws_server import subprocess_env
+
+    moto_server.reset()
+    empty = folder / "aws-empty-config"
+    empty.write_text("")
+    return {k: v for k, v in subprocess_env(empty).items() if k.startswith("AWS_")}
+
+
 def write_dev_config(folder: Path, store: Path, *, schema: str | None = None, extra: str = "") -> None:
     """One target, dev: .env <-> the file store folder `store`."""
     lines = ["[targets.dev]", 'file = ".env"', f'store = "file://{store}"']

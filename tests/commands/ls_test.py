@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from tests.fakes.aws_server import store_uri, subprocess_env
-from tests.commands.helpers import fill, write_config
+from tests.fakes.aws_server import store_uri
+from tests.commands.helpers import aws_env, fill, write_config
 
 
 @pytest.mark.parametrize("layout", ["bundle", "per-key"])
@@ -37,10 +37,7 @@ def test_ls_of_an_empty_store(run_envsync, tmp_path):
 
 @pytest.mark.parametrize("layout", ["bundle", "per-key"])
 def test_ls_of_an_aws_store(run_envsync, moto_server, tmp_path, secret, layout):
-    moto_server.reset()
-    empty = tmp_path / "aws-empty-config"
-    empty.write_text("")
-    env = {k: v for k, v in subprocess_env(empty).items() if k.startswith("AWS_")}
+    env = aws_env(moto_server, tmp_path)
     write_config(tmp_path, {"prod": store_uri(moto_server.endpoint, "app/prod", layout)})
     fill(run_envsync, tmp_path, "prod", {"ONE": secret("1"), "TWO": secret("2")}, env)
     result = run_envsync("ls", "prod", "--json", cwd=tmp_path, env=env)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.commands.helpers import fill, write_config
-from tests.fakes.aws_server import store_uri, subprocess_env
+from tests.commands.helpers import aws_env, fill, write_config
+from tests.fakes.aws_server import store_uri
 
 
 def history(run_envsync, folder: Path, env=None) -> list[dict]:
@@ -27,12 +27,9 @@ def store_values(run_envsync, folder: Path, env=None) -> dict[str, str]:
 
 def aws_dev(moto_server, folder: Path, layout: str) -> dict[str, str]:
     """Target dev on an empty moto store, `app/dev` in `layout`; the AWS_* environment to run with."""
-    moto_server.reset()
-    empty = folder / "aws-empty-config"
-    empty.write_text("")
+    env = aws_env(moto_server, folder)
     write_config(folder, {"dev": store_uri(moto_server.endpoint, "app/dev", layout)})
-    return {k: v for k, v in subprocess_env(empty).items() if k.startswith("AWS_")}
-
+    return env
 
 @pytest.fixture
 def bundle(tmp_path: Path, run_envsync, secret):

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.aws_server import sm_client, store_uri, subprocess_env
-from tests.commands.helpers import fill, write_config
+from tests.fakes.aws_server import sm_client, store_uri
+from tests.commands.helpers import aws_env, fill, write_config
 
 
 def store_values(run_envsync, folder: Path, name: str, env=None) -> dict[str, str]:
@@ -91,10 +91,7 @@ def test_bad_input_exits_2(run_envsync, project, secret):
 
 def test_set_refuses_an_aws_secret_envsync_did_not_create_without_adopt(run_envsync, moto_server, tmp_path,
                                                                        secret):
-    moto_server.reset()
-    empty = tmp_path / "aws-empty-config"
-    empty.write_text("")
-    env = {k: v for k, v in subprocess_env(empty).items() if k.startswith("AWS_")}
+    env = aws_env(moto_server, tmp_path)
     write_config(tmp_path, {"prod": store_uri(moto_server.endpoint, "app/prod", "per-key")})
     fill(run_envsync, tmp_path, "prod", {"OURS": secret("ours")}, env)
     sm_client(moto_server.endpoint).create_secret(Name="app/prod/FOREIGN", SecretString=secret("foreign"))
