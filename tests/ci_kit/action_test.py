@@ -27,7 +27,7 @@ from typing import Iterator
 import pytest
 import yaml
 
-from tests.ci_kit.conftest import PROJECT, clean_env, commit_all, plant_shadowing_modules, tool
+from tests.ci_kit.conftest import PROJECT, clean_env, commit_all, no_aws_files, plant_shadowing_modules, tool
 
 ACT_TIMEOUT = 300
 HANDED_TO_THE_RUNNER = ("add-mask", "set-env")
@@ -400,10 +400,7 @@ def test_aws_auth_step_credentials_are_used_and_the_second_job_reuses_the_venv(
     would do). Two jobs share one cache-dir, as jobs on one self-hosted runner share its tool
     cache: the first builds the venv (core + the aws SDK), the second reuses it."""
     endpoint, keys = iam_moto
-    no_files = tmp_path / "aws-empty"
-    no_files.write_text("")
-    aws_env = {"AWS_CONFIG_FILE": str(no_files), "AWS_SHARED_CREDENTIALS_FILE": str(no_files),
-               "AWS_EC2_METADATA_DISABLED": "true"}
+    aws_env = no_aws_files(tmp_path)
     repo = tmp_path / "app"
     repo.mkdir()
     (repo / "envsync.toml").write_text(f'[targets.prod]\nfile = ".env.prod"\n'

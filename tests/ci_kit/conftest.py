@@ -60,6 +60,14 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def no_aws_files(tmp_path: Path) -> dict[str, str]:
+    """The AWS_* settings that keep a run off the developer's ~/.aws files and off instance metadata."""
+    empty = tmp_path / "aws-empty"
+    empty.write_text("")
+    return {"AWS_CONFIG_FILE": str(empty), "AWS_SHARED_CREDENTIALS_FILE": str(empty),
+            "AWS_EC2_METADATA_DISABLED": "true"}
+
+
 def git(cwd: Path, *args: str) -> str:
     proc = subprocess.run([tool("git"), *args], cwd=cwd, env=clean_env(), capture_output=True, text=True,
                           timeout=60)

@@ -27,7 +27,7 @@ from typing import Iterator
 import pytest
 
 from envsync import __version__
-from tests.ci_kit.conftest import clean_env, commit_all, git, package_index, plant_shadowing_modules, tool
+from tests.ci_kit.conftest import clean_env, commit_all, git, no_aws_files, package_index, plant_shadowing_modules, tool
 
 GLCI_TIMEOUT = 300
 MERGE_REQUEST = {"CI_PIPELINE_SOURCE": "merge_request_event", "CI_COMMIT_BRANCH": ""}
@@ -323,10 +323,7 @@ def test_the_diff_job_installs_the_sdks_of_its_own_targets(default_repo, tmp_pat
     """targets (the check and push jobs') has only file stores; diff-targets names one on AWS."""
     prod = '[targets.prod]\nfile = ".env.prod"\nstore = "aws-sm://app/prod?region=eu-west-1"\n'
     repo, _ = default_repo('    inputs:\n      targets: clean\n      diff-targets: "clean prod"\n', extra_toml=prod)
-    no_files = tmp_path / "aws-empty"
-    no_files.write_text("")
-    aws_env = {"AWS_CONFIG_FILE": str(no_files), "AWS_SHARED_CREDENTIALS_FILE": str(no_files),
-               "AWS_EC2_METADATA_DISABLED": "true"}
+    aws_env = no_aws_files(tmp_path)
     proc = glci(repo, tmp_path, "envsync-diff", leak_watch=leak_watch,
                 variables={**MERGE_REQUEST, **released, **aws_env})
     output = proc.stdout + proc.stderr

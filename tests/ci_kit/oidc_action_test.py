@@ -14,6 +14,7 @@ from typing import Iterator
 
 import pytest
 
+from tests.ci_kit.conftest import no_aws_files
 from tests.ci_kit.action_test import messages, run_act, write_workflow
 from tests.fakes.oidc_fake import AWS_AUDIENCE, ROLE, GitHubOidcServer, federated_aws
 
@@ -26,10 +27,7 @@ def iam_sts() -> Iterator[str]:
 def test_action_federates_to_aws_with_the_github_id_token(iam_sts, github_oidc: GitHubOidcServer, project_copy,
                                                           tmp_path: Path, run_envsync, secret, leak_watch,
                                                           pip_cache):
-    no_keys = tmp_path / "aws-empty"
-    no_keys.write_text("")
-    aws_env = {"AWS_CONFIG_FILE": str(no_keys), "AWS_SHARED_CREDENTIALS_FILE": str(no_keys),
-               "AWS_EC2_METADATA_DISABLED": "true"}
+    aws_env = no_aws_files(tmp_path)
     repo = tmp_path / "app"
     repo.mkdir()
     # No region in the URI: it comes from the action's aws-region input.

@@ -14,7 +14,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.ci_kit.conftest import commit_all
+from tests.ci_kit.conftest import commit_all, no_aws_files
 from tests.ci_kit.gitlab_test import MERGE_REQUEST, glci, include, job_exit
 from tests.fakes.oidc_fake import AWS_AUDIENCE, GITLAB_ISSUER, ROLE, federated_aws, mint
 
@@ -32,10 +32,7 @@ def iam_sts() -> Iterator[str]:
 def test_check_job_federates_to_aws_with_the_id_token(iam_sts, project_copy, tmp_path: Path, run_envsync, secret,
                                                       leak_watch, installed_venv, released, schema: str,
                                                       drifted: bool):
-    no_keys = tmp_path / "aws-empty"
-    no_keys.write_text("")
-    aws_env = {"AWS_CONFIG_FILE": str(no_keys), "AWS_SHARED_CREDENTIALS_FILE": str(no_keys),
-               "AWS_EC2_METADATA_DISABLED": "true"}
+    aws_env = no_aws_files(tmp_path)
     token = mint(AWS_AUDIENCE, issuer=GITLAB_ISSUER, subject=SUBJECT)
     repo = tmp_path / "app"
     repo.mkdir()
