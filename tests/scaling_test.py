@@ -99,8 +99,9 @@ def project(root: Path, name: str, store: Path, layout: str) -> Path:
     return folder
 
 
-def pull_prune(root: Path, layout: str, n: int) -> Callable[[], None]:
-    values = {f"KEY_{i}": f"value-{i}" for i in range(n)}
+def pushed_then_edited_by_a_teammate(root: Path, layout: str, values: dict[str, str]) -> Path:
+    """My checkout after pushing `values`; a teammate's copy of it (the same base) has since
+    pushed some of them deleted, changed and added."""
     mine = project(root, "mine", root / "store", layout)
     write_env(mine, values)
     run(mine, "push", "-y")
@@ -108,6 +109,11 @@ def pull_prune(root: Path, layout: str, n: int) -> Callable[[], None]:
     shutil.copytree(mine, theirs)  # with its .envsync state: both checkouts share the base
     write_env(theirs, edited(values, part=1))
     run(theirs, "push", "-y", "--prune")
+    return mine
+
+
+def pull_prune(root: Path, layout: str, n: int) -> Callable[[], None]:
+    mine = pushed_then_edited_by_a_teammate(root, layout, {f"KEY_{i}": f"value-{i}" for i in range(n)})
     return lambda: run(mine, "pull", "-y", "--prune")
 
 
@@ -122,13 +128,7 @@ def push_prune(root: Path, layout: str, n: int) -> Callable[[], None]:
 
 def sync_prune(root: Path, layout: str, n: int) -> Callable[[], None]:
     values = {f"KEY_{i}": f"value-{i}" for i in range(n)}
-    mine = project(root, "mine", root / "store", layout)
-    write_env(mine, values)
-    run(mine, "push", "-y")
-    theirs = root / "theirs"
-    shutil.copytree(mine, theirs)  # with its .envsync state: both checkouts share the base
-    write_env(theirs, edited(values, part=1))
-    run(theirs, "push", "-y", "--prune")
+    mine = pushed_then_edited_by_a_teammate(root, layout, values)
     write_env(mine, edited(values, part=3))  # other keys deleted, changed and added here
     return lambda: run(mine, "sync", "-y", "--prune")
 
