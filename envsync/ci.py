@@ -21,7 +21,6 @@ before it is sent anywhere, and goes only to the hosts envsync.endpoints accepts
 from __future__ import annotations
 
 import base64
-import json
 import os
 import re
 import threading
@@ -31,6 +30,7 @@ import urllib.parse
 import urllib.request
 from typing import TYPE_CHECKING, Any, Mapping
 
+from envsync import nesting
 from envsync.errors import InputError, StoreError
 
 if TYPE_CHECKING:
@@ -126,8 +126,8 @@ def looks_like_jwt(token: str) -> bool:
     if len(parts[0]) > _MAX_HEADER or len(parts[1]) > _MAX_CLAIMS or len(parts[2]) > _MAX_SIGNATURE:
         return False
     try:
-        header, claims = (json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4))) for p in parts[:2])
-    except (ValueError, RecursionError):  # bad padding, not UTF-8, not JSON; JSON nested too deep
+        header, claims = (nesting.json_loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4))) for p in parts[:2])
+    except ValueError:  # bad padding, not UTF-8, not JSON, nested too deep
         return False
     return isinstance(header, dict) and isinstance(header.get("alg"), str) and isinstance(claims, dict)
 
@@ -155,7 +155,7 @@ def _fetch_value(request: urllib.request.Request) -> str:
     for attempt in range(_ATTEMPTS):
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
-                payload = json.loads(response.read())
+                payload = nesting.json_loads(response.read())
             token = payload.get("value") if isinstance(payload, dict) else None
             if not isinstance(token, str) or not looks_like_jwt(token):
                 raise StoreError("GitHub's OIDC token endpoint answered without a token — run the job again")
@@ -176,7 +176,7 @@ def claims(token: str) -> dict[str, Any]:
     """A token's claims, read without verifying (only to say who it names or when it expires)."""
     try:
         part = token.split(".")[1]
-        found = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+        found = nesting.json_loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
     except (IndexError, ValueError):
         return {}
     return found if isinstance(found, dict) else {}

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from envsync import report
+from envsync import nesting, report
 from envsync.config import CONFIG_FILE
 from envsync.drift import Finding
 from envsync.errors import InputError
@@ -85,8 +85,8 @@ def json_leaves(value: str) -> list[str]:
     if value.lstrip()[:1] not in ("{", "["):
         return []
     try:
-        data = json.loads(value)
-    except (ValueError, RecursionError):
+        data = nesting.json_loads(value)
+    except ValueError:
         return []
     leaves, stack = [], [data]
     while stack:  # no recursion: nesting depth is the store's to choose

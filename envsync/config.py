@@ -4,20 +4,15 @@ from __future__ import annotations
 import difflib
 import os
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from envsync import nesting
 from envsync import stores
 from envsync.errors import InputError
 from envsync.escaping import UNSAFE
 from envsync.model import KEY_PATTERN
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 CONFIG_FILE = "envsync.toml"
 PYPROJECT = "pyproject.toml"
@@ -270,14 +265,12 @@ def _read_toml(path: Path) -> dict[str, Any]:
         if len(data) > MAX_CONFIG_BYTES:
             raise InputError(f"{path.name}: over {MAX_CONFIG_BYTES // 1024 // 1024} MiB — too large for a config file; "
                              "is this the right file?")
-        return tomllib.loads(data.decode("utf-8"))
-    except tomllib.TOMLDecodeError as exc:
+        return nesting.toml_loads(data.decode("utf-8"))
+    except nesting.TOMLDecodeError as exc:
         raise InputError(f"{path.name}: invalid TOML — {exc}") from None
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
         raise InputError(f"{path.name} line {line}: not valid UTF-8") from None
-    except RecursionError:
-        raise InputError(f"{path.name}: invalid TOML — arrays or tables nested too deeply") from None
     except OSError as exc:
         raise InputError(f"{path.name}: cannot read ({exc.strerror})") from None
 

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator, Mapping
 
+from envsync import nesting
 from envsync.errors import InputError
 from envsync.fsutil import atomic_write, make_private_dir
 from envsync.model import Snapshot
@@ -29,7 +30,7 @@ def state_path(root: Path) -> Path:
 def load(root: Path) -> dict:
     path = state_path(root)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = nesting.json_loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {"envsync": FORMAT, "targets": {}}
     except (OSError, ValueError):

@@ -116,6 +116,7 @@ def test_state_file_is_readable_json(tmp_path):
     pytest.param(b"{not json", id="not-json"),
     pytest.param(b"\xff\xfe\x00garbage", id="not-utf8"),
     pytest.param(b"[]", id="a-list"),
+    pytest.param(b"[" * 50_000, id="nested-too-deep"),
     pytest.param(b'{"envsync": 1}', id="no-targets"),
     pytest.param(b'{"envsync": 1, "targets": []}', id="targets-not-a-table"),
 ])

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
+from envsync import nesting
 from envsync.errors import InputError
 from envsync.scan.matcher import UNSCANNED, ScanFinding
 
@@ -40,7 +41,7 @@ def load_baseline(path: Path) -> list[BaselineEntry]:
         return []
     fix = "fix it, or delete it and run `envsync scan --all --update-baseline`"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = nesting.json_loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"{path.name}: not valid JSON ({exc}) — {fix}") from None
     except OSError as exc:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from envsync import nesting
 from envsync.errors import InputError
 from envsync.escaping import escape
 from envsync.scan.rules import Rule, shannon_entropy
@@ -84,16 +85,12 @@ def load_rule_files(paths: list[Path], where: str, warnings: list[str]) -> tuple
 
 def _read(path: Path, name: str) -> dict[str, Any]:
     try:
-        import tomllib  # type: ignore[import-not-found]
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return nesting.toml_loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(f"{name}: file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{name}: cannot read ({getattr(exc, 'strerror', None) or 'not UTF-8'})") from None
-    except tomllib.TOMLDecodeError as exc:
+    except nesting.TOMLDecodeError as exc:
         raise InputError(f"{name}: invalid TOML ({exc})") from None
 
 

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from typing import ClassVar
+
+from envsync import nesting
 
 __all__ = ["RULES", "Rule", "looks_like_placeholder"]
 
@@ -760,7 +761,7 @@ def shannon_entropy(value: str) -> float:
 def _json_segment(segment: str) -> object:
     try:
         raw = base64.urlsafe_b64decode(segment.rstrip("=") + "=" * (-len(segment.rstrip("=")) % 4))
-        return json.loads(raw.decode("utf-8"))
+        return nesting.json_loads(raw)
     except (binascii.Error, ValueError, UnicodeDecodeError):
         return None
 

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
+from envsync import nesting
 from envsync.errors import StoreError
 
 MANIFEST_KEY = "@envsync"  # '@' cannot start a .env key, so no target can collide with it
@@ -44,7 +45,7 @@ def manifest(shards: list[Shard]) -> str:
 def parse(text: str, where: str) -> dict[str, str] | list[Shard]:
     """A bundle's values, or the shards a manifest names."""
     try:
-        data = json.loads(text)
+        data = nesting.json_loads(text)
     except ValueError:
         raise StoreError(f"{where} does not hold a JSON object — it was not written by EnvSync; "
                          "use layout=per-key or another name") from None

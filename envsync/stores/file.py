@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
+from envsync import nesting
 from envsync.errors import ApplyError, ConflictError, InputError, StoreError
 from envsync.fsutil import exclusive_write, make_private_dir
 from envsync.model import Change, Snapshot, StoreInfo, VersionInfo
@@ -228,7 +229,7 @@ class FileStore(LayoutWriter):
             return None
         path = folder / _name(int(version))
         try:
-            document = json.loads(path.read_text(encoding="utf-8"))
+            document = nesting.json_loads(path.read_text(encoding="utf-8"))
         except (FileNotFoundError, NotADirectoryError):
             return None
         except (OSError, ValueError) as exc:

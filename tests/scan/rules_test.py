@@ -2,6 +2,7 @@
 ids, names, paths) not."""
 from __future__ import annotations
 
+import base64
 import json
 import string
 
@@ -110,3 +111,14 @@ def test_new_rules_lookalikes_do_not_fire(text):
 ], ids=["after-a-chat-id", "after-a-postman-key"])  # fixed ids: every pytest-xdist worker must collect the same
 def test_suffixed_tokens_found_after_other_digits_or_hex(text, rule):
     assert rule in {f.rule for f in scan_text("f.txt", text + "\n", Matcher([]))}
+
+
+def test_a_jwt_shaped_token_nested_too_deep_is_not_a_crash():
+    """A committed file is a pull request's writing: a JWT whose claims nest thousands deep
+    must not take the scan to the recursion limit."""
+    def part(text: str) -> str:
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    claims = '{"a":' + "[" * 3000 + "]" * 3000 + "}"
+    token = f"{part(json.dumps({'alg': 'HS256'}))}.{part(claims)}.{'s' * 43}"
+    assert scan_text("f.txt", f"token = {token}\n", Matcher([])) == []

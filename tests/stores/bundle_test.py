@@ -24,3 +24,10 @@ def test_a_manifest_of_the_bundle_s_own_shards_passes() -> None:
 def test_a_manifest_naming_anything_else_is_refused(shards) -> None:
     with pytest.raises(StoreError, match="not this bundle's own shard"):
         bundle.check_shards(shards, own, "app")
+
+
+@pytest.mark.parametrize("text", ['{"A": ' + "[" * 50_000 + "]" * 50_000 + "}", "[" * 50_000])
+def test_a_bundle_nested_too_deep_is_a_store_error(text: str) -> None:
+    """A store's value is someone else's writing; nesting must not reach the recursion limit."""
+    with pytest.raises(StoreError, match="prod/api"):
+        bundle.parse(text, "prod/api")

@@ -2,10 +2,9 @@
 done and the role or permission it needs; the answers callers act on are their own classes."""
 from __future__ import annotations
 
-import json
-
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
 
+from envsync import nesting
 from envsync.errors import ConflictError, EnvSyncError, StoreError
 from envsync.stores.azure.auth import AUDIENCE
 
@@ -34,7 +33,7 @@ def details(exc: HttpResponseError) -> tuple[str, str, str]:
     """(code, inner code, message) of a Key Vault error answer."""
     code = inner = message = ""
     try:
-        body = json.loads(exc.response.text()) if exc.response is not None else {}
+        body = nesting.json_loads(exc.response.text()) if exc.response is not None else {}
         error = body.get("error", {}) if isinstance(body, dict) else {}
         code, message = str(error.get("code", "")), str(error.get("message", ""))
         inner = str((error.get("innererror") or {}).get("code", ""))
