@@ -440,8 +440,9 @@ def test_aws_auth_step_credentials_are_used_and_the_second_job_reuses_the_venv(
     # Those keys, and no others: the same job with the secret key spoilt is refused by IAM.
     (tmp_path / "spoilt").mkdir()
     (repo / "job.txt").write_text("spoilt\n")
-    spoilt = run_act(repo, tmp_path / "spoilt", leak_watch,
-                     env={**job_env, "FAKE_AWS_SECRET_ACCESS_KEY": "x" + keys["AWS_SECRET_ACCESS_KEY"][1:]})
+    real_key = keys["AWS_SECRET_ACCESS_KEY"]
+    spoilt_key = ("y" if real_key[0] == "x" else "x") + real_key[1:]  # a random key may start with x
+    spoilt = run_act(repo, tmp_path / "spoilt", leak_watch, env={**job_env, "FAKE_AWS_SECRET_ACCESS_KEY": spoilt_key})
     assert spoilt.code != 0 and spoilt.result["outcome"] == "failure", messages(spoilt)
     assert "EnvSync venv reused" in spoilt.log, messages(spoilt)
     assert "SignatureDoesNotMatch" in spoilt.log, messages(spoilt)
