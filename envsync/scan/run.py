@@ -61,7 +61,7 @@ def run(request: Request) -> Result:
     Git is asked as little as possible (it is most of a pre-commit run's cost): the repo root, the
     staged list, one `cat-file --batch-check` + one `--batch` for every object needed (staged blobs,
     the .env files and templates as committed at HEAD), one `status` (the ignored .env files below
-    the root) and one `check-ignore`."""
+    the root) and one `check-ignore` for the env files that `status` did not already name."""
     settings = request.settings
     cwd = (request.cwd or Path.cwd()).resolve()
     root = Git.toplevel(cwd)
@@ -79,10 +79,11 @@ def run(request: Request) -> Result:
     target_files = {display_name(t.file, base) for t in targets}
     stores = store_dirs(base, targets)
 
-    ignored_env = git.ignored_env_files(settings) if git is not None else []
+    ignored_env_files = git.ignored_env_files(settings) if git is not None else list
+    staged = git.staged() if git is not None and request.staged else []
+    ignored_env = ignored_env_files()
     sources = find_local_sources(base, targets, settings, ignored_env)
     templates = template_names(base, targets, settings)
-    staged = git.staged() if git is not None and request.staged else []
     tracked_all = set(git.tracked()) if git is not None and request.all_files else None
     objects: Mapping[str, bytes | int | None] = {}
     if git is not None:
@@ -109,7 +110,9 @@ def run(request: Request) -> Result:
     blobs = [b for b in blobs if b.name in env_files or not _skipped(b.name, settings)]
 
     local_sources = [n for n in sources if not Path(n).is_absolute()]
-    ignored = git.ignored(sorted(env_files | set(local_sources))) if git is not None else set()
+    known_ignored = set(ignored_env)  # `git status` listed these as ignored: git is not asked again
+    asked = sorted((env_files | set(local_sources)) - known_ignored)
+    ignored = (known_ignored | git.ignored(asked)) if git is not None else set()
     for name in local_sources:
         if name not in ignored and git is not None:
             hint = "`.env*` and `!.env.example` (envsync init does)" if name.startswith(".env") else f"`{name}`"

@@ -7,6 +7,7 @@ import fnmatch
 import os
 import stat
 import subprocess
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
@@ -112,6 +113,9 @@ class Git:
 
     @staticmethod
     def toplevel(start: Path) -> Path | None:
+        """The work tree's root folder; None outside a repository or without git."""
+        if os.path.lexists(start / ".git") and not {"GIT_DIR", "GIT_WORK_TREE"} & os.environ.keys():
+            return start  # git looks for `.git` in the folder it starts from first (pre-commit's case): one call fewer
         try:
             proc = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=start, capture_output=True)
         except FileNotFoundError:
@@ -121,14 +125,23 @@ class Git:
         return Path(os.fsdecode(proc.stdout.strip()))
 
     def run(self, *args: str, input: bytes | None = None, ok: tuple[int, ...] = (0,)) -> bytes:
+        return self.start(*args, input=input, ok=ok)()
+
+    def start(self, *args: str, input: bytes | None = None, ok: tuple[int, ...] = (0,)) -> Callable[[], bytes]:
+        """`git ARGS`, started now; calling the result waits for its output (so two calls can overlap)."""
         try:
-            proc = subprocess.run(["git", *args], cwd=self.root, input=input, capture_output=True)
+            proc = subprocess.Popen(["git", *args], cwd=self.root, stdin=None if input is None else subprocess.PIPE,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         except FileNotFoundError:
             raise InputError("git is not installed or not on PATH — the leak guard needs it for --staged and --all") from None
-        if proc.returncode not in ok:
-            message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise InputError(f"git {args[0]} failed: {message[-1] if message else f'exit {proc.returncode}'}")
-        return proc.stdout
+
+        def output() -> bytes:
+            stdout, stderr = proc.communicate(input)
+            if proc.returncode not in ok:
+                message = stderr.decode("utf-8", "replace").strip().splitlines()
+                raise InputError(f"git {args[0]} failed: {message[-1] if message else f'exit {proc.returncode}'}")
+            return stdout
+        return output
 
     def staged(self) -> list[tuple[str, str]]:
         """(path, blob id) of every file added, copied, modified or renamed in the index."""
@@ -154,46 +167,80 @@ class Git:
                        input=b"".join(os.fsencode(p) + b"\0" for p in paths))
         return {os.fsdecode(p) for p in out.split(b"\0") if p}
 
-    def ignored_env_files(self, settings: Settings) -> list[str]:
+    def ignored_env_files(self, settings: Settings) -> Callable[[], list[str]]:
         """The git-ignored .env files anywhere in the work tree, from one `git status`: folders ignored
-        as a whole (node_modules/, .venv/) are not entered, so this stays fast in a big tree."""
-        out = self.run("--no-optional-locks", "status", "--porcelain=v1", "-z", "--ignored=matching",
-                       "--untracked-files=normal", "--no-renames")
-        names = []
-        for entry in out.split(b"\0"):
-            if entry.startswith(b"!! ") and not entry.endswith(b"/"):
-                name = os.fsdecode(entry[3:])
-                if is_env_file(name, settings):
-                    names.append(name)
-        return sorted(names)
+        as a whole (node_modules/, .venv/) are not entered, so this stays fast in a big tree.
+
+        The status is started at once and read when the result is called: the calls made in between
+        (the staged list) run beside it."""
+        status = self.start("--no-optional-locks", "status", "--porcelain=v1", "-z", "--ignored=matching",
+                            "--untracked-files=normal", "--no-renames")
+
+        def names() -> list[str]:
+            found = []
+            for entry in status().split(b"\0"):
+                if entry.startswith(b"!! ") and not entry.endswith(b"/"):
+                    name = os.fsdecode(entry[3:])
+                    if is_env_file(name, settings):
+                        found.append(name)
+            return sorted(found)
+        return names
 
     def read_objects(self, names: Sequence[str], max_size: int) -> dict[str, bytes | int | None]:
-        """Object name -> its bytes, its size when larger than `max_size`, or None when missing.
-
-        Two `git cat-file` calls in all: sizes first, then the contents worth reading."""
-        if not names:
-            return {}
+        """Object name -> its bytes, its size when larger than `max_size`, or None when missing or not a
+        file. One `git cat-file --batch` for all of them; a larger object is read past, not kept (the
+        caller streams it in pieces)."""
         wanted = [n for n in names if "\n" not in n]
-        checked = self.run("cat-file", "--batch-check", input="".join(n + "\n" for n in wanted).encode())
-        result: dict[str, bytes | int | None] = {}
-        to_read: list[tuple[str, str]] = []
-        for name, line in zip(wanted, checked.decode("utf-8", "replace").splitlines()):
-            parts = line.split()
-            if len(parts) != 3 or parts[1] != "blob":
-                result[name] = None
-            elif int(parts[2]) > max_size:
-                result[name] = int(parts[2])
-            else:
-                to_read.append((name, parts[0]))
-        if to_read:
-            out = self.run("cat-file", "--batch", input="".join(oid + "\n" for _, oid in to_read).encode())
-            cursor = 0
-            for name, _ in to_read:
-                header_end = out.index(b"\n", cursor)
-                size = int(out[cursor:header_end].split()[2])
-                result[name] = out[header_end + 1:header_end + 1 + size]
-                cursor = header_end + 1 + size + 1
-        return result
+        if not wanted:
+            return {}
+        try:
+            proc = subprocess.Popen(["git", "cat-file", "--batch"], cwd=self.root, stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        except FileNotFoundError:
+            raise InputError("git is not installed or not on PATH — the leak guard needs it for --staged and --all") from None
+        # Fed from a thread: git answers while it reads, and a long list would fill both pipes.
+        feeder = threading.Thread(target=_feed, args=(proc.stdin, "".join(n + "\n" for n in wanted).encode()),
+                                  daemon=True)
+        feeder.start()
+        try:
+            return {name: _cat_file_answer(proc.stdout, max_size) for name in wanted}
+        finally:
+            proc.stdout.close()
+            feeder.join()
+            proc.wait()
+
+
+_CAT_FILE_STOPPED = "git cat-file stopped answering — is the repository intact? (git fsck)"
+
+
+def _feed(pipe, data: bytes) -> None:
+    try:
+        pipe.write(data)
+        pipe.close()
+    except OSError:  # git stopped reading: the reader reports it
+        pass
+
+
+def _cat_file_answer(out, max_size: int) -> bytes | int | None:
+    """One answer of `git cat-file --batch`: `<oid> <type> <size>` and the content, or `<name> missing`."""
+    header = out.readline().split()
+    if len(header) == 2 and header[1] in (b"missing", b"ambiguous"):
+        return None
+    if len(header) != 3 or not header[2].isdigit():
+        raise InputError(_CAT_FILE_STOPPED)
+    kind, size = header[1], int(header[2])
+    keep = kind == b"blob" and size <= max_size
+    content, remaining = [], size + 1  # the content, then a newline
+    while remaining:
+        chunk = out.read(min(remaining, 1 << 20))
+        if not chunk:
+            raise InputError(_CAT_FILE_STOPPED)
+        remaining -= len(chunk)
+        if keep:
+            content.append(chunk)
+    if keep:
+        return b"".join(content)[:size]
+    return size if kind == b"blob" else None
 
 
 def staged_blobs(staged: Sequence[tuple[str, str]], objects: Mapping[str, bytes | int | None],

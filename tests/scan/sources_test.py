@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from envsync.scan.settings import Settings
-from envsync.scan.sources import is_env_file
+from envsync.scan.sources import Git, is_env_file
 from tests.scan.repos import commit_all, findings_of, git, init_repo, scan_json
 
 
@@ -119,3 +119,34 @@ def test_ignored_env_files_below_the_root_are_sources(run_envsync, tmp_path, sec
     # node_modules/ is ignored as a whole folder and is not entered: its files are not the team's values
     assert findings_of(report) == {("app.py", 1, "env-value", "BACK_TOKEN"), ("app.py", 2, "env-value", "API_TOKEN")}
     assert {"backend/.env", "services/api/.env.local"} <= set(report["values"]["sources"])
+
+
+def test_one_cat_file_reads_small_blobs_sizes_big_ones_and_names_the_rest_none(tmp_path):
+    """Thousands of names through one `git cat-file --batch`: its answers come while it still reads, so a
+    list longer than a pipe holds must not stall."""
+    repo = init_repo(tmp_path / "repo")
+    (repo / "folder").mkdir()
+    (repo / "folder" / "small.txt").write_bytes(b"abc\n")
+    (repo / "big.bin").write_bytes(bytes(range(256)) * 40)  # 10 kB, every byte value, newlines inside
+    commit_all(repo)
+    names = ["HEAD:folder/small.txt", "HEAD:big.bin", "HEAD:folder", "HEAD:absent", "HEAD:a\nb"]
+    names += [f"HEAD:missing-{i:05}-{'x' * 60}" for i in range(5000)]  # ~390 kB of names
+    objects = Git(repo).read_objects(names, max_size=4096)
+    assert objects["HEAD:folder/small.txt"] == b"abc\n"
+    assert objects["HEAD:big.bin"] == 10240  # its size: the caller streams it
+    assert objects["HEAD:folder"] is None and objects["HEAD:absent"] is None  # a tree, nothing
+    assert "HEAD:a\nb" not in objects  # a name git's batch protocol cannot carry
+    assert sum(v is None for v in objects.values()) == 5002
+    assert Git(repo).read_objects(names[:2], max_size=1 << 20)["HEAD:big.bin"] == bytes(range(256)) * 40
+
+
+def test_the_work_tree_root_is_the_folder_holding_git_unless_the_environment_names_another(tmp_path, monkeypatch):
+    repo = init_repo(tmp_path / "repo")
+    (repo / "sub").mkdir()
+    other = init_repo(tmp_path / "other")
+    assert Git.toplevel(repo) == repo  # pre-commit's case: no git call
+    assert Git.toplevel(repo / "sub") == repo.resolve()
+    assert Git.toplevel(tmp_path) is None
+    monkeypatch.setenv("GIT_DIR", str(other / ".git"))
+    monkeypatch.setenv("GIT_WORK_TREE", str(other))
+    assert Git.toplevel(repo) == other.resolve()  # what git itself would use
