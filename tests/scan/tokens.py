@@ -9,7 +9,7 @@ import string
 import uuid
 from typing import Callable
 
-from envsync.scan.rules import looks_like_placeholder
+from envsync.scan.rules import looks_like_placeholder, looks_random, shannon_entropy
 
 
 ALNUM = string.ascii_letters + string.digits
@@ -17,19 +17,26 @@ HEX = "0123456789abcdef"
 LOWER_ALNUM = string.ascii_lowercase + string.digits
 
 
-def random_token(alphabet: str, length: int) -> str:
-    """Random text that is not mistaken for a placeholder (one draw in ~10^4 would be, and be skipped)."""
+def random_token(alphabet: str, length: int, accept: Callable[[str], bool] | None = None) -> str:
+    """Random text that is not mistaken for a placeholder (one draw in ~10^4 would be, and be skipped)
+    and that `accept` takes, where a rule has its own bar for "random-looking" that a few draws in
+    1,000 miss (a test asserting the rule fires must not fail by chance)."""
     while True:
         text = "".join(secrets.choice(alphabet) for _ in range(length))
-        if not looks_like_placeholder(text):
+        if not looks_like_placeholder(text) and (accept is None or accept(text)):
             return text
 
 
 def random_token_with_digits(alphabet: str, length: int) -> str:
     """random_token with two digits or more, as the vendor-named rules want of a key."""
+    return random_token(alphabet, length, accept=lambda text: sum(c.isdigit() for c in text) >= 2)
+
+
+def random_base64(size: int) -> str:
+    """`size` random bytes in base64, not mistaken for a placeholder (`xXxX` turns up about 1 in 500)."""
     while True:
-        text = "".join(secrets.choice(alphabet) for _ in range(length))
-        if not looks_like_placeholder(text) and sum(c.isdigit() for c in text) >= 2:
+        text = base64.b64encode(os.urandom(size)).decode()
+        if not looks_like_placeholder(text):
             return text
 
 
@@ -39,7 +46,12 @@ def random_text(alphabet: str, length: int) -> str:
 
 
 def telegram_token() -> str:
-    return "1" + random_text(string.digits, 9) + ":AA" + random_text(string.ascii_letters + string.digits, 33)
+    return "1" + random_token(string.digits, 9) + ":AA" + random_token(string.ascii_letters + string.digits, 33)
+
+
+def _aws_secret() -> str:
+    """40 characters of base64's alphabet with a digit, `/` or `+` among them, as every real key has."""
+    return random_token(ALNUM + "/+", 40, accept=lambda text: any(c.isdigit() or c in "/+" for c in text))
 
 
 def _pem(kind: str, lines: int = 6) -> str:
@@ -59,7 +71,7 @@ def _jwt() -> str:
 
 def _service_account() -> tuple[str, list[tuple[str, int]]]:
     document = {
-        "type": "service_account", "project_id": "inventory-prod", "private_key_id": secrets.token_hex(20),
+        "type": "service_account", "project_id": "inventory-prod", "private_key_id": random_token(HEX, 40),
         "private_key": _pem("PRIVATE KEY") + "\n", "client_email": "deployer@inventory-prod.iam.gserviceaccount.com",
         "client_id": "104857600000000000001", "token_uri": "https://oauth2.googleapis.com/token",
     }
@@ -85,7 +97,7 @@ RECALL_FORMATS: dict[str, tuple[str, Callable[[], str]]] = {
     "sourcegraph": ("sourcegraph-token", lambda: f"sgp_{random_token_with_digits(HEX, 16)}_{random_token_with_digits(HEX + 'ABCDEF', 40)}"),
     "sourcegraph-local": ("sourcegraph-token", lambda: "sgp_local_" + random_token_with_digits(HEX, 40)),
     "sourcegraph-old": ("sourcegraph-token", lambda: "SOURCEGRAPH_TOKEN=" + random_token_with_digits(HEX, 40)),
-    "1password": ("1password-service-token", lambda: "ops_eyJ" + base64.b64encode(os.urandom(240)).decode()),
+    "1password": ("1password-service-token", lambda: "ops_eyJ" + random_base64(240)),
     "square-access": ("square-token", lambda: "sq0atp-" + random_token_with_digits(ALNUM + "_-", 22)),
     "square-production": ("square-token", lambda: "EAAA" + random_token_with_digits(ALNUM + "_-", 60)),
     "square-secret": ("square-token", lambda: "sq0csp-" + random_token_with_digits(ALNUM + "_-", 43)),
@@ -97,8 +109,8 @@ RECALL_FORMATS: dict[str, tuple[str, Callable[[], str]]] = {
     "discord-bot": ("discord-bot-token", _discord),
     "vendor-uuid": ("vendor-named-secret", lambda: f'HEROKU_API_KEY = "{uuid.uuid4()}"'),
     "vendor-digits": ("vendor-named-secret", lambda: f'asanaToken: "{random_token_with_digits(string.digits, 16)}"'),
-    "vendor-short": ("vendor-named-secret",
-                     lambda: f"linkedin_client_secret: {random_token_with_digits(string.ascii_lowercase + string.digits, 14)}"),
+    "vendor-short": ("vendor-named-secret", lambda: "linkedin_client_secret: " + random_token(
+        LOWER_ALNUM, 14, accept=lambda text: sum(c.isdigit() for c in text) >= 2 and shannon_entropy(text) >= 2.8)),
     "vendor-json": ("vendor-named-secret", lambda: f'{{"discord_token": "{random_token_with_digits(string.digits, 18)}"}}'),
     "twitter-bearer": ("vendor-named-secret",
                        lambda: f"TWITTER_BEARER_TOKEN={'A' * 22}{random_token_with_digits(ALNUM, 40)}%2B{random_token_with_digits(ALNUM, 40)}"),
@@ -123,7 +135,7 @@ def _single(rule: str, make: Callable[[], str]) -> Callable[[], tuple[str, list[
 
 TOKENS: dict[str, Callable[[], tuple[str, list[tuple[str, int]]]]] = {
     "aws-access-key-id": _single("aws-access-key-id", lambda: "AKIA" + random_token(string.ascii_uppercase + "234567", 16)),
-    "aws-secret-access-key": _single("aws-secret-access-key", lambda: "aws_secret_access_key = " + random_token(ALNUM + "/+", 40)),
+    "aws-secret-access-key": _single("aws-secret-access-key", lambda: "aws_secret_access_key = " + _aws_secret()),
     "github-token": _single("github-token", lambda: "ghp_" + random_token(ALNUM, 36)),
     "github-pat": _single("github-token", lambda: f"github_pat_{random_token(ALNUM, 22)}_{random_token(ALNUM, 59)}"),
     "gitlab-token": _single("gitlab-token", lambda: "glpat-" + random_token(ALNUM + "_-", 20)),
@@ -137,12 +149,12 @@ TOKENS: dict[str, Callable[[], tuple[str, list[tuple[str, int]]]]] = {
     "jwt": _single("jwt", _jwt),
     "azure-storage-key": _single("azure-storage-key", lambda: (
         "DefaultEndpointsProtocol=https;AccountName=inventoryprod;AccountKey="
-        + base64.b64encode(os.urandom(64)).decode() + ";EndpointSuffix=core.windows.net")),
+        + random_base64(64) + ";EndpointSuffix=core.windows.net")),
     "private-key": _single("private-key", lambda: _pem("RSA PRIVATE KEY")),
     "gcp-service-account": _service_account,
     # issue 13: formats added, and the ones widened or tightened
-    "aws-secret-no-keyword": _single("aws-secret-access-key", lambda: 'AWS_SECRET = "' + random_token(ALNUM + "/+", 40) + '"'),
-    "azure-storage-key-env": _single("azure-storage-key", lambda: "AZURE_STORAGE_KEY=" + base64.b64encode(os.urandom(64)).decode()),
+    "aws-secret-no-keyword": _single("aws-secret-access-key", lambda: f'AWS_SECRET = "{_aws_secret()}"'),
+    "azure-storage-key-env": _single("azure-storage-key", lambda: "AZURE_STORAGE_KEY=" + random_base64(64)),
     "slack-legacy-workspace": _single("slack-token", lambda: "xoxa-2-" + random_token(ALNUM, 40)),
     "stripe-prod": _single("stripe-secret-key", lambda: "rk_prod_" + random_token(ALNUM, 30)),
     "gitlab-ptt": _single("gitlab-token", lambda: "glptt-" + random_token(HEX, 40)),
@@ -169,7 +181,7 @@ TOKENS: dict[str, Callable[[], tuple[str, list[tuple[str, int]]]]] = {
     "postman-api-key": _single("postman-api-key", lambda: f"PMAK-{random_token(HEX, 24)}-{random_token(HEX, 34)}"),
     "telegram-bot-token": _single("telegram-bot-token", lambda: f"{random_token(string.digits, 10)}:AA{random_token(ALNUM + '_-', 33)}"),
     "mailchimp-api-key": _single("mailchimp-api-key", lambda: f"{random_token(HEX, 32)}-us{secrets.randbelow(20) + 1}"),
-    "secret-assignment": _single("secret-assignment", lambda: f'client_secret: "{random_token(ALNUM, 32)}"'),
+    "secret-assignment": _single("secret-assignment", lambda: f'client_secret: "{random_token(ALNUM, 32, accept=looks_random)}"'),
     # issue 13 follow-up: vendors gitleaks and detect-secrets catch that the rules above missed
     **{kind: _single(rule, make) for kind, (rule, make) in RECALL_FORMATS.items()},
 }
