@@ -447,8 +447,7 @@ def test_aws_auth_step_credentials_are_used_and_the_second_job_reuses_the_venv(
     assert "EnvSync venv reused" in spoilt.log, messages(spoilt)
     assert "SignatureDoesNotMatch" in spoilt.log, messages(spoilt)
     print(f"\nFIGURE action job, empty venv cache: {timings[0]:.1f} s (venv built in {build_seconds} s)")
-    print(f"FIGURE action job, venv from the cache: {timings[1]:.1f} s")
-    assert timings[1] < timings[0]
+    print(f"FIGURE action job, venv from the cache: {timings[1]:.1f} s")  # reuse is asserted above, not timed
 
 
 def run_install_step(tmp_path: Path, cache_dir: Path, pip_cache: Path,

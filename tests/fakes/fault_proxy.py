@@ -138,7 +138,10 @@ class Faults:
             self.attempts.setdefault(invocation, []).append((operation, number, time.monotonic()))
 
     def clear(self) -> None:
+        """Forget what happened and restart the dice: each test draws the same faults whichever
+        tests ran on this worker before it."""
         with self._lock:
+            self._rng = random.Random(self.seed)
             self.injected.clear()
             self.calls.clear()
             self.attempts.clear()

@@ -256,7 +256,8 @@ def test_values_are_fetched_concurrently_on_a_bounded_pool(azure_fake: FakeAzure
     assert dict(store.read().values) == values
     elapsed = time.perf_counter() - started
     assert 1 < azure_fake.max_parallel_gets <= WORKERS
-    assert elapsed < 40 * 0.03 / 2, f"40 reads of 30 ms took {elapsed:.2f} s: not concurrent"
+    # One after another they take 1.2 s; on the pool ~0.25 s, so a loaded machine keeps well under.
+    assert elapsed < 40 * 0.03, f"40 reads of 30 ms took {elapsed:.2f} s: not concurrent"
 
 
 # -- the bundle ----------------------------------------------------------------------------------
