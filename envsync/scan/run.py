@@ -58,10 +58,11 @@ class Result:
 def run(request: Request) -> Result:
     """Scan what the request names; the caller renders the result and picks the exit code.
 
-    Git is asked as little as possible (it is most of a pre-commit run's cost): the repo root, the
-    staged list, one `cat-file --batch-check` + one `--batch` for every object needed (staged blobs,
-    the .env files and templates as committed at HEAD), one `status` (the ignored .env files below
-    the root) and one `check-ignore` for the env files that `status` did not already name."""
+    Git is asked as little as possible (it is most of a pre-commit run's cost): the repo root (only
+    when the folder holds no `.git`), the staged list beside one `status` (the ignored .env files
+    below the root), one `cat-file --batch` for every object needed (staged blobs, the .env files
+    and templates as committed at HEAD), and one `check-ignore` for the env files `status` did not
+    already name (none in the usual hook run)."""
     settings = request.settings
     cwd = (request.cwd or Path.cwd()).resolve()
     root = Git.toplevel(cwd)
