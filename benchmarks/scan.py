@@ -4,7 +4,8 @@
     python benchmarks/scan.py --quick    # smaller throughput run, fewer repetitions
 
 1. Hook latency for a 20-file commit: wall time of `envsync scan --staged` and of
-   `detect-secrets-hook` (what its pre-commit hook runs) on the same staged files, same run.
+   `detect-secrets-hook` (what its pre-commit hook runs) on the same staged files, their runs
+   taken in turn, both started from one venv set up as pre-commit sets up a hook.
 2. Throughput: 5,000 `.env` values (each in all its encodings) over ~20 MB of real source text
    (the venv's own packages): automaton build time and MB/s in-process, then `envsync scan --all`
    end to end. detect-secrets' MB/s on a slice of the same text for scale.
@@ -25,6 +26,7 @@ from __future__ import annotations
 import ast
 import base64
 import collections
+import importlib.util
 import json
 import os
 import re
@@ -54,7 +56,6 @@ from envsync.dotenv_file import encode_value  # noqa: E402
 
 BIN = Path(sys.executable).parent
 ENVSYNC = str(BIN / "envsync")
-DETECT_SECRETS_HOOK = str(BIN / "detect-secrets-hook")
 SOURCE_SUFFIXES = {".py", ".pyi", ".js", ".json", ".md", ".rst", ".txt", ".yaml", ".yml", ".toml", ".cfg", ".html"}
 
 
@@ -132,24 +133,48 @@ def planted(value: str, rng: random.Random) -> str:
 # -- 1. hook latency ----------------------------------------------------------------------------------------------
 
 
-def installed_as_a_hook(folder: Path) -> str:
-    """envsync as pre-commit installs a hook: built into a wheel and pip-installed (bytecode compiled)
-    in a venv of its own, not this venv's editable install, whose import hook costs every run a few
-    ms. Its dependencies are this venv's (one .pth line), so only the build backend is downloaded."""
+def hook_venv(folder: Path) -> Path:
+    """The bin folder of a venv set up as pre-commit sets up a hook: envsync built into a wheel and
+    pip-installed (bytecode compiled), not this venv's editable install, whose import hook costs
+    every run a few ms. Both tools' other packages are this venv's, reached by one .pth line, so
+    detect-secrets-hook (a console script written as pip writes it) starts the same interpreter
+    with the same site set-up, and only the build backend is downloaded."""
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(folder / "wheel"), str(ROOT)],
                    check=True, capture_output=True)
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder / "venv")], check=True)
-    python = folder / "venv" / "bin" / "python"
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps",
+    bin_dir = folder / "venv" / "bin"
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(bin_dir / "python"), "install", "-q", "--no-deps",
                     *map(str, (folder / "wheel").glob("*.whl"))], check=True, capture_output=True)
-    site_packages = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+    site_packages = subprocess.run([str(bin_dir / "python"), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
                                    check=True, capture_output=True, text=True).stdout.strip()
     Path(site_packages, "dependencies.pth").write_text(sysconfig.get_path("purelib") + "\n")
-    return str(folder / "venv" / "bin" / "envsync")
+    hook = bin_dir / "detect-secrets-hook"
+    hook.write_text(f"#!{bin_dir / 'python'}\nimport sys\nfrom detect_secrets.pre_commit_hook import main\n"
+                    "if __name__ == '__main__':\n    sys.exit(main())\n")
+    hook.chmod(0o755)
+    return bin_dir
+
+
+def interleaved(commands: dict[str, list[str]], cwd: Path, runs: int) -> dict[str, tuple[float, float, int, float]]:
+    """wall() for several commands, their runs taken in turn so that a change in the machine's load
+    falls on all of them alike."""
+    timed = {label: ([], [], subprocess.run(args, cwd=cwd, env=env(), capture_output=True).returncode)
+             for label, args in commands.items()}
+    for _ in range(runs):
+        for label, args in commands.items():
+            start, start_cpu = time.perf_counter(), children_cpu()
+            subprocess.run(args, cwd=cwd, env=env(), capture_output=True)
+            timed[label][0].append(time.perf_counter() - start)
+            timed[label][1].append(children_cpu() - start_cpu)
+    return {label: (statistics.median(times), min(times), code, statistics.median(cpu))
+            for label, (times, cpu, code) in timed.items()}
 
 
 def hook_latency(runs: int) -> None:
     print("1. Hook latency: a 20-file commit (pre-commit runs `envsync scan --staged FILES` / `detect-secrets-hook FILES`)")
+    if importlib.util.find_spec("detect_secrets") is None:
+        print("   detect-secrets not installed (pip install --group bench)")
+        return
     rng = random.Random(20)
     with tempfile.TemporaryDirectory() as folder:
         repo = Path(folder)
@@ -166,27 +191,21 @@ def hook_latency(runs: int) -> None:
             names.append(str(target.relative_to(repo)))
         git(repo, "add", *names)
         size = sum(len(d) for _, d in files)
-        hook = installed_as_a_hook(Path(folder) / "hook-env")
-        floor = wall([sys.executable, "-c", "pass"], repo, runs)
-        version = wall([hook, "--version"], repo, runs)
-        ours = wall([hook, "scan", "--staged", *names], repo, runs)  # what the hook runs: pre-commit passes the files
-        print(f"   {len(names)} staged files, {size / 1e3:.0f} kB, 50 .env values; medians of {runs} runs "
+        bin_dir = hook_venv(Path(folder) / "hook-env")
+        timed = interleaved({
+            "python -c pass": [str(bin_dir / "python"), "-c", "pass"],
+            "envsync --version": [str(bin_dir / "envsync"), "--version"],
+            "envsync scan --staged FILES": [str(bin_dir / "envsync"), "scan", "--staged", *names],
+            "detect-secrets-hook FILES": [str(bin_dir / "detect-secrets-hook"), *names],
+        }, repo, runs)
+        print(f"   {len(names)} staged files, {size / 1e3:.0f} kB, 50 .env values; medians of {runs} runs taken in turn "
               f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
-        print("   envsync from a wheel in a venv of its own, as pre-commit installs a hook")
+        print("   both hooks in one venv set up as pre-commit sets one up (envsync from its wheel)")
         print("                                   wall      best       CPU")
-        for label, (median, best, code, cpu) in (("python -c pass", floor), ("envsync --version", version),
-                                                 ("envsync scan --staged FILES", ours)):
+        for label, (median, best, code, cpu) in timed.items():
             print(f"   {label:<28} {median * 1e3:7.1f} ms {best * 1e3:6.1f} ms {cpu * 1e3:6.1f} ms  exit {code}")
-        if Path(DETECT_SECRETS_HOOK).exists():
-            theirs = wall([DETECT_SECRETS_HOOK, *names], repo, runs)
-            median, best, code, cpu = theirs
-            print(f"   {'detect-secrets-hook FILES':<26} {median * 1e3:7.1f} ms {best * 1e3:6.1f} ms {cpu * 1e3:6.1f} ms  exit {code}")
-            print(f"   ratio envsync / detect-secrets: {ours[0] / theirs[0]:.2f} wall, {ours[3] / theirs[3]:.2f} CPU")
-            imported = wall([sys.executable, "-c", "import detect_secrets.core.scan, detect_secrets.settings"], repo, runs)
-            print(f"   (python importing detect-secrets: {imported[0] * 1e3:.0f} ms wall, {imported[3] * 1e3:.0f} ms CPU; "
-                  f"envsync's whole run above: {ours[0] * 1e3:.0f} ms)")
-        else:
-            print("   detect-secrets-hook not installed (pip install --group bench)")
+        ours, theirs = timed["envsync scan --staged FILES"], timed["detect-secrets-hook FILES"]
+        print(f"   ratio envsync / detect-secrets: {ours[0] / theirs[0]:.2f} wall, {ours[3] / theirs[3]:.2f} CPU")
 
 
 # -- 2. throughput ------------------------------------------------------------------------------------------------
