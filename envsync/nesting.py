@@ -23,8 +23,17 @@ TOMLDecodeError = tomllib.TOMLDecodeError
 MAX_DEPTH = 100  # far beyond any config or value; tomllib itself gives out near 330
 
 # Strings and comments are skipped, so a bracket inside them does not count. This is TOML's
-# syntax; JSON's strings are TOML basic strings and JSON has no comments.
-_TOKEN = re.compile(r'"""(?:[^\\]|\\[\s\S])*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*|[][{}]')
+# syntax (a multi-line string may end in up to five quotes); JSON's strings are TOML basic strings
+# and JSON has no comments. An unterminated string ends where the parsers give up on it too — a
+# basic or literal one at its line's end, a multi-line one at the text's — so no character is
+# read again and again however many quotes a line holds.
+_TOKEN = re.compile(
+    r'"""(?:[^\\]|\\[\s\S])*?(?:""""{0,2}|\Z)'
+    r"|'''[\s\S]*?(?:''''{0,2}|\Z)"
+    r'|"(?:[^"\\\n]|\\.)*"?'
+    r"|'[^'\n]*'?"
+    r"|#[^\n]*"
+    r"|[][{}]")
 
 
 def depth_exceeds(text: str, limit: int = MAX_DEPTH) -> bool:
@@ -55,5 +64,8 @@ def json_loads(text: str | bytes) -> Any:
 def toml_loads(text: str) -> dict[str, Any]:
     """tomllib.loads. Too deep raises TOMLDecodeError."""
     if depth_exceeds(text):
-        raise TOMLDecodeError(f"arrays or tables nested deeper than {MAX_DEPTH} levels")
+        message = f"arrays or tables nested deeper than {MAX_DEPTH} levels"
+        if TOMLDecodeError.__init__ is ValueError.__init__:  # tomllib before 3.14, tomli before 2.1
+            raise TOMLDecodeError(message)
+        raise TOMLDecodeError(message, text, 0)  # later ones take the document and a position
     return tomllib.loads(text)

@@ -25,6 +25,9 @@ def test_nesting_up_to_the_limit_parses() -> None:
     '{"a":' * (LIMIT + 1) + "1" + "}" * (LIMIT + 1),
     "x = " + "{y = " * (LIMIT + 1) + "1" + "}" * (LIMIT + 1),
     "[" * 200_000,  # unclosed: the parser would recurse before it found the missing brackets
+    f'a = ["""x"""", {nested(2000)}, "z"]',  # a multi-line string may end in four or five quotes
+    f"a = ['''x'''', {nested(2000)}, 'z']",
+    'a = "x\\"\n' + nested(2000),  # an unterminated string ends with its line, not later
 ])
 def test_nesting_beyond_the_limit_is_caught(text: str) -> None:
     assert nesting.depth_exceeds(text)
@@ -48,3 +51,11 @@ def test_too_deep_is_the_parsers_own_error_type() -> None:
         nesting.toml_loads("a = " + nested(50_000))
     with pytest.raises(ValueError):
         nesting.json_loads(b'"\xff"')  # bytes are UTF-8
+
+
+@pytest.mark.parametrize("quote", ['"""', "'''"])
+def test_a_config_hiding_its_depth_behind_closing_quotes_gets_the_parsers_error(quote: str) -> None:
+    plain = quote[0]
+    text = f"a = [{quote}x{quote}{plain}, {nested(2000)}, {plain}z{plain}]"
+    with pytest.raises(nesting.TOMLDecodeError, match="nested deeper"):
+        nesting.toml_loads(text)
