@@ -14,7 +14,7 @@ from envsync.scan.content import decode, pieces
 from envsync.scan.matcher import ENV_FILE, ENV_UNPARSED, ENV_VALUE, UNSCANNED, ScanFinding, Matcher, fingerprint, scan_text
 from envsync.scan.rules import RULES, Rule
 from envsync.scan.settings import Settings
-from envsync.scan.sources import (Blob, Git, collect_values, committed_defaults, display_name, disk_blob,
+from envsync.scan.sources import (Blob, Git, Listings, collect_values, committed_defaults, display_name, disk_blob,
                                   find_local_sources, format_size, given_blobs, is_env_file, is_store_file, load_config,
                                   staged_blobs, store_dirs, template_names)
 from envsync.scan.values import Values
@@ -58,18 +58,24 @@ class Result:
 def run(request: Request) -> Result:
     """Scan what the request names; the caller renders the result and picks the exit code.
 
-    Git is asked as little as possible (it is most of a pre-commit run's cost): the repo root (only
-    when the folder holds no `.git`), the staged list beside one `status` (the ignored .env files
-    below the root), one `cat-file --batch` for every object needed (staged blobs, the .env files
-    and templates as committed at HEAD), and one `check-ignore` for the env files `status` did not
-    already name (none in the usual hook run)."""
+    Git is asked as little as possible (it is most of a pre-commit run's cost): the repo root, the
+    staged list and one `status` (the ignored .env files below the root) side by side, one
+    `cat-file --batch` for every object needed (staged blobs, the .env files and templates as
+    committed at HEAD), and one `check-ignore` for the env files `status` did not already name
+    (none in the usual hook run)."""
     settings = request.settings
     cwd = (request.cwd or Path.cwd()).resolve()
+    early = Listings.early(cwd, request.staged)
     root = Git.toplevel(cwd)
+    listings = early if early is not None and root == cwd else None
+    if early is not None and listings is None:
+        early.discard()
     if (request.staged or request.all_files) and root is None:
         raise InputError(f"{cwd}: not inside a git repository — --staged and --all read git's index; "
                          "name FILES to scan instead")
     git = Git(root) if root is not None else None
+    if git is not None and listings is None:
+        listings = Listings(git, request.staged)
     base = root or cwd
     mode = "staged" if request.staged else "all" if request.all_files else "files"
     result = Result(mode=mode)
@@ -80,9 +86,8 @@ def run(request: Request) -> Result:
     target_files = {display_name(t.file, base) for t in targets}
     stores = store_dirs(base, targets)
 
-    ignored_env_files = git.ignored_env_files(settings) if git is not None else list
-    staged = git.staged() if git is not None and request.staged else []
-    ignored_env = ignored_env_files()
+    staged = listings.staged() if listings is not None else []
+    ignored_env = listings.ignored_env_files(settings) if listings is not None else []
     sources = find_local_sources(base, targets, settings, ignored_env)
     templates = template_names(base, targets, settings)
     tracked_all = set(git.tracked()) if git is not None and request.all_files else None

@@ -113,9 +113,7 @@ class Git:
 
     @staticmethod
     def toplevel(start: Path) -> Path | None:
-        """The work tree's root folder; None outside a repository or without git."""
-        if os.path.lexists(start / ".git") and not {"GIT_DIR", "GIT_WORK_TREE"} & os.environ.keys():
-            return start  # git looks for `.git` in the folder it starts from first (pre-commit's case): one call fewer
+        """The work tree's root folder; None outside a repository git will work in, or without git."""
         try:
             proc = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=start, capture_output=True)
         except FileNotFoundError:
@@ -138,22 +136,12 @@ class Git:
         def output() -> bytes:
             stdout, stderr = proc.communicate(input)
             if proc.returncode not in ok:
-                message = stderr.decode("utf-8", "replace").strip().splitlines()
-                raise InputError(f"git {args[0]} failed: {message[-1] if message else f'exit {proc.returncode}'}")
+                lines = stderr.decode("utf-8", "replace").strip().splitlines()
+                message = next((line for line in lines if line.startswith("fatal:")), lines[-1] if lines else "")
+                command = next(arg for arg in args if not arg.startswith("-"))
+                raise InputError(f"git {command} failed: {message or f'exit {proc.returncode}'}")
             return stdout
         return output
-
-    def staged(self) -> list[tuple[str, str]]:
-        """(path, blob id) of every file added, copied, modified or renamed in the index."""
-        out = self.run("diff", "--cached", "--raw", "-z", "--no-renames", "--no-abbrev", "--diff-filter=ACMR",
-                       "--no-ext-diff", "--no-textconv")
-        fields = out.split(b"\0")
-        staged = []
-        for meta, path in zip(fields[0::2], fields[1::2]):
-            parts = meta.decode("ascii", "replace").lstrip(":").split()
-            if len(parts) >= 4 and parts[1] in ("100644", "100755", "120000"):
-                staged.append((os.fsdecode(path), parts[3]))
-        return staged
 
     def tracked(self, paths: Sequence[str] = ()) -> list[str]:
         out = self.run("ls-files", "-z", "--", *paths)
@@ -167,25 +155,6 @@ class Git:
                        input=b"".join(os.fsencode(p) + b"\0" for p in paths))
         return {os.fsdecode(p) for p in out.split(b"\0") if p}
 
-    def ignored_env_files(self, settings: Settings) -> Callable[[], list[str]]:
-        """The git-ignored .env files anywhere in the work tree, from one `git status`: folders ignored
-        as a whole (node_modules/, .venv/) are not entered, so this stays fast in a big tree.
-
-        The status is started at once and read when the result is called: the calls made in between
-        (the staged list) run beside it."""
-        status = self.start("--no-optional-locks", "status", "--porcelain=v1", "-z", "--ignored=matching",
-                            "--untracked-files=normal", "--no-renames")
-
-        def names() -> list[str]:
-            found = []
-            for entry in status().split(b"\0"):
-                if entry.startswith(b"!! ") and not entry.endswith(b"/"):
-                    name = os.fsdecode(entry[3:])
-                    if is_env_file(name, settings):
-                        found.append(name)
-            return sorted(found)
-        return names
-
     def read_objects(self, names: Sequence[str], max_size: int) -> dict[str, bytes | int | None]:
         """Object name -> its bytes, its size when larger than `max_size`, or None when missing or not a
         file. One `git cat-file --batch` for all of them; a larger object is read past, not kept (the
@@ -193,14 +162,14 @@ class Git:
         wanted = [n for n in names if "\n" not in n]
         if not wanted:
             return {}
+        request = b"".join(os.fsencode(n) + b"\n" for n in wanted)
         try:
             proc = subprocess.Popen(["git", "cat-file", "--batch"], cwd=self.root, stdin=subprocess.PIPE,
                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         except FileNotFoundError:
             raise InputError("git is not installed or not on PATH — the leak guard needs it for --staged and --all") from None
         # Fed from a thread: git answers while it reads, and a long list would fill both pipes.
-        feeder = threading.Thread(target=_feed, args=(proc.stdin, "".join(n + "\n" for n in wanted).encode()),
-                                  daemon=True)
+        feeder = threading.Thread(target=_feed, args=(proc.stdin, request), daemon=True)
         feeder.start()
         try:
             return {name: _cat_file_answer(proc.stdout, max_size) for name in wanted}
@@ -208,6 +177,60 @@ class Git:
             proc.stdout.close()
             feeder.join()
             proc.wait()
+
+
+class Listings:
+    """`git status` (the ignored files) and `git diff --cached` (the staged ones), started side by side.
+    Both name paths from the work tree's root, wherever they run."""
+
+    def __init__(self, git: Git, staged: bool) -> None:
+        self._status = git.start("--no-optional-locks", "status", "--porcelain=v1", "-z", "--ignored=matching",
+                                 "--untracked-files=normal", "--no-renames")
+        self._staged = git.start("diff", "--cached", "--raw", "-z", "--no-renames", "--no-abbrev", "--diff-filter=ACMR",
+                                 "--no-ext-diff", "--no-textconv") if staged else None
+
+    @classmethod
+    def early(cls, folder: Path, staged: bool) -> Listings | None:
+        """Started in `folder` before git has said it is the root: pre-commit runs hooks at the root,
+        so the listings usually run beside `rev-parse` instead of after it. None without `.git` or git."""
+        if not os.path.lexists(folder / ".git"):
+            return None
+        try:
+            return cls(Git(folder), staged)
+        except InputError:
+            return None
+
+    def ignored_env_files(self, settings: Settings) -> list[str]:
+        """The git-ignored .env files anywhere in the work tree: folders ignored as a whole
+        (node_modules/, .venv/) are not entered, so this stays fast in a big tree."""
+        found = []
+        for entry in self._status().split(b"\0"):
+            if entry.startswith(b"!! ") and not entry.endswith(b"/"):
+                name = os.fsdecode(entry[3:])
+                if is_env_file(name, settings):
+                    found.append(name)
+        return sorted(found)
+
+    def staged(self) -> list[tuple[str, str]]:
+        """(path, blob id) of every file added, copied, modified or renamed in the index."""
+        if self._staged is None:
+            return []
+        fields = self._staged().split(b"\0")
+        staged = []
+        for meta, path in zip(fields[0::2], fields[1::2]):
+            parts = meta.decode("ascii", "replace").lstrip(":").split()
+            if len(parts) >= 4 and parts[1] in ("100644", "100755", "120000"):
+                staged.append((os.fsdecode(path), parts[3]))
+        return staged
+
+    def discard(self) -> None:
+        """Wait for both and drop what they said (they ran somewhere git did not take for the root)."""
+        for output in (self._status, self._staged):
+            try:
+                if output is not None:
+                    output()
+            except InputError:
+                pass
 
 
 _CAT_FILE_STOPPED = "git cat-file stopped answering — is the repository intact? (git fsck)"
@@ -224,7 +247,7 @@ def _feed(pipe, data: bytes) -> None:
 def _cat_file_answer(out, max_size: int) -> bytes | int | None:
     """One answer of `git cat-file --batch`: `<oid> <type> <size>` and the content, or `<name> missing`."""
     header = out.readline().split()
-    if len(header) == 2 and header[1] in (b"missing", b"ambiguous"):
+    if header[-1:] in ([b"missing"], [b"ambiguous"]):  # after the name as given, which may hold spaces
         return None
     if len(header) != 3 or not header[2].isdigit():
         raise InputError(_CAT_FILE_STOPPED)

@@ -1,6 +1,8 @@
 """envsync.scan.sources: which files are .env files, where values come from, what is read."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from envsync.scan.settings import Settings
@@ -140,13 +142,38 @@ def test_one_cat_file_reads_small_blobs_sizes_big_ones_and_names_the_rest_none(t
     assert Git(repo).read_objects(names[:2], max_size=1 << 20)["HEAD:big.bin"] == bytes(range(256)) * 40
 
 
-def test_the_work_tree_root_is_the_folder_holding_git_unless_the_environment_names_another(tmp_path, monkeypatch):
+def test_a_missing_object_whose_name_holds_a_space_is_missing_not_a_stalled_git(tmp_path):
+    """cat-file answers `<name> missing` with the name as given: an ignored `sub dir/.env` is never at HEAD."""
     repo = init_repo(tmp_path / "repo")
-    (repo / "sub").mkdir()
-    other = init_repo(tmp_path / "other")
-    assert Git.toplevel(repo) == repo  # pre-commit's case: no git call
-    assert Git.toplevel(repo / "sub") == repo.resolve()
-    assert Git.toplevel(tmp_path) is None
-    monkeypatch.setenv("GIT_DIR", str(other / ".git"))
-    monkeypatch.setenv("GIT_WORK_TREE", str(other))
-    assert Git.toplevel(repo) == other.resolve()  # what git itself would use
+    (repo / "a.txt").write_text("x\n")
+    commit_all(repo)
+    assert Git(repo).read_objects(["HEAD:sub dir/.env", "HEAD:a.txt"], max_size=100) == {
+        "HEAD:sub dir/.env": None, "HEAD:a.txt": b"x\n"}
+
+
+@pytest.mark.parametrize("where", ["root", "subfolder", "subfolder-with-empty-git"])
+def test_staged_findings_are_the_same_wherever_the_scan_starts(run_envsync, tmp_path, secret, where):
+    """At the root (pre-commit's case) the listings start beside `rev-parse`; in a subfolder, or in one
+    holding an empty `.git` that git passes over for the real root, they run (again) at the root."""
+    repo = init_repo(tmp_path / "repo")
+    value = secret("api")
+    (repo / ".env").write_text(f"API_KEY={value}\n")
+    (repo / "app").mkdir()
+    (repo / "app" / "config.py").write_text(f"KEY = '{value}'\n")
+    git(repo, "add", "app/config.py")
+    cwd = repo if where == "root" else repo / "app"
+    if where == "subfolder-with-empty-git":
+        (cwd / ".git").mkdir()
+    result = run_envsync("scan", "--staged", "--json", cwd=cwd)
+    assert result.code == 1, result.output
+    assert {(f["file"], f["key"]) for f in json.loads(result.stdout)["findings"]} == {("app/config.py", "API_KEY")}
+
+
+def test_files_are_scanned_without_git_where_git_cannot_work(run_envsync, tmp_path):
+    """A `.git` git will not use (here: a broken gitfile) or no git at all: named FILES are still scanned."""
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / ".git").write_text("not a gitfile\n")
+    (folder / "a.txt").write_text("nothing here\n")
+    assert run_envsync("scan", "a.txt", cwd=folder).code == 0
+    assert run_envsync("scan", "a.txt", cwd=folder, env={"PATH": str(tmp_path / "no-git")}).code == 0
