@@ -15,16 +15,19 @@ from envsync.scan.rules import looks_like_placeholder, looks_random, shannon_ent
 ALNUM = string.ascii_letters + string.digits
 HEX = "0123456789abcdef"
 LOWER_ALNUM = string.ascii_lowercase + string.digits
+DRAWS = 200  # the strictest filter below refuses ~7% of draws: 200 refusals in a row mean a broken rule
 
 
 def random_token(alphabet: str, length: int, accept: Callable[[str], bool] | None = None) -> str:
     """Random text that is not mistaken for a placeholder (one draw in ~10^4 would be, and be skipped)
     and that `accept` takes, where a rule has its own bar for "random-looking" that a few draws in
     1,000 miss (a test asserting the rule fires must not fail by chance)."""
-    while True:
+    for _ in range(DRAWS):
         text = "".join(secrets.choice(alphabet) for _ in range(length))
         if not looks_like_placeholder(text) and (accept is None or accept(text)):
             return text
+    raise AssertionError(f"{DRAWS} random draws of {length} characters in a row were refused: a rule's bar "
+                         "for random-looking has become too strict")
 
 
 def random_token_with_digits(alphabet: str, length: int) -> str:
@@ -34,10 +37,11 @@ def random_token_with_digits(alphabet: str, length: int) -> str:
 
 def random_base64(size: int) -> str:
     """`size` random bytes in base64, not mistaken for a placeholder (`xXxX` turns up about 1 in 500)."""
-    while True:
+    for _ in range(DRAWS):
         text = base64.b64encode(os.urandom(size)).decode()
         if not looks_like_placeholder(text):
             return text
+    raise AssertionError(f"{DRAWS} random base64 texts in a row looked like placeholders")
 
 
 def random_text(alphabet: str, length: int) -> str:
