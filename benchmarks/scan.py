@@ -176,7 +176,7 @@ def hook_latency(runs: int) -> None:
         print("   detect-secrets not installed (pip install --group bench)")
         return
     rng = random.Random(20)
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, tempfile.TemporaryDirectory() as hook_folder:
         repo = Path(folder)
         git(repo, "init", "-q")
         (repo / ".gitignore").write_text(".env*\n")
@@ -191,7 +191,7 @@ def hook_latency(runs: int) -> None:
             names.append(str(target.relative_to(repo)))
         git(repo, "add", *names)
         size = sum(len(d) for _, d in files)
-        bin_dir = hook_venv(Path(folder) / "hook-env")
+        bin_dir = hook_venv(Path(hook_folder))  # outside the repository: its files are no part of the commit
         timed = interleaved({
             "python -c pass": [str(bin_dir / "python"), "-c", "pass"],
             "envsync --version": [str(bin_dir / "envsync"), "--version"],
