@@ -161,6 +161,7 @@ class LayoutWriter:
     layout: str
     uri: str
     rollback_caveat: str | None = None
+    _shards = 0  # shard secrets beside a bundle, as the last read or write found them
 
     def read(self, progress: Progress = no_progress) -> Snapshot:
         snapshot = self._read(progress)
@@ -195,6 +196,12 @@ class LayoutWriter:
 
     def _apply_bundle(self, changes: Sequence[Change], expected: Snapshot) -> Snapshot:
         raise NotImplementedError
+
+    def info(self, snapshot: Snapshot) -> StoreInfo:
+        """Per-key: a secret per key. Bundle: the bundle and its shards, none before the first push."""
+        if self.layout == "per-key":
+            return StoreInfo(self.uri, self.layout, len(snapshot.values))
+        return StoreInfo(self.uri, self.layout, (1 + self._shards) if snapshot.revision else 0)
 
     def _apply_per_key(self, changes: Sequence[Change], expected: Snapshot, progress: Progress) -> Snapshot:
         raise NotImplementedError

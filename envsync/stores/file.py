@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 from envsync import nesting
 from envsync.errors import ApplyError, ConflictError, InputError, StoreError
 from envsync.fsutil import exclusive_write, make_private_dir
-from envsync.model import Change, Snapshot, StoreInfo, VersionInfo
+from envsync.model import Change, Snapshot, VersionInfo
 from envsync.stores import resolve_layout
 from envsync.stores.base import LayoutWriter, Progress, StoreOptions, applied, bundle_changes, key_changes, no_progress
 from envsync.stores.uri import StoreURI
@@ -197,10 +197,6 @@ class FileStore(LayoutWriter):
             entries.append(VersionInfo(str(version), _when(document), document.get("author"), action,
                                        None if value is None else len(value), key=key))
         return list(reversed(entries))
-
-    def info(self, snapshot: Snapshot) -> StoreInfo:
-        secrets = len(snapshot.values) if self.layout == "per-key" else int(bool(snapshot.revision))
-        return StoreInfo(uri=self.uri, layout=self.layout, secrets=secrets)
 
     # -- files ---------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from envsync.errors import ConflictError, EnvSyncError, InputError, StoreError
-from envsync.model import KEY_PATTERN, Change, Snapshot, StoreInfo, VersionInfo
+from envsync.model import KEY_PATTERN, Change, Snapshot, VersionInfo
 from envsync.stores import bundle
 from envsync.stores.aws import auth
 from envsync.stores.aws.errors import Exists, InvalidRequest, Missing, StageMoved, error_from, translate
@@ -498,11 +498,6 @@ class AwsStore(LayoutWriter):
                                "added" if i == 0 else "changed", None, key=key)
                    for i, v in enumerate(versions)]
         return list(reversed(entries))
-
-    def info(self, snapshot: Snapshot) -> StoreInfo:
-        if self.layout == "per-key":
-            return StoreInfo(self.uri, self.layout, len(snapshot.values))
-        return StoreInfo(self.uri, self.layout, (1 + self._shards) if snapshot.revision else 0)
 
     # -- plumbing ------------------------------------------------------------
 

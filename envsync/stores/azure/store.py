@@ -72,7 +72,7 @@ from azure.keyvault.secrets import SecretClient
 
 from envsync import ci
 from envsync.errors import ConflictError, EnvSyncError, InputError, StoreError
-from envsync.model import KEY_PATTERN, Change, Snapshot, StoreInfo, VersionInfo
+from envsync.model import KEY_PATTERN, Change, Snapshot, VersionInfo
 from envsync.stores import bundle
 from envsync.stores.azure import auth
 from envsync.stores.azure.errors import (
@@ -646,11 +646,6 @@ class AzureStore(LayoutWriter):
                                            None if new is None else len(new)))
             before = after
         return list(reversed(entries))
-
-    def info(self, snapshot: Snapshot) -> StoreInfo:
-        if self.layout == "per-key":
-            return StoreInfo(self.uri, self.layout, len(snapshot.values))
-        return StoreInfo(self.uri, self.layout, (1 + self._shards) if snapshot.revision else 0)
 
     # -- plumbing ------------------------------------------------------------
 

@@ -67,7 +67,7 @@ from google.api_core import exceptions as gexc
 from google.api_core import retry as gretry
 
 from envsync.errors import ApplyError, ConflictError, EnvSyncError, InputError, StoreError
-from envsync.model import KEY_PATTERN, Change, Snapshot, StoreInfo, VersionInfo
+from envsync.model import KEY_PATTERN, Change, Snapshot, VersionInfo
 from envsync.stores import bundle
 from envsync.stores.base import (
     LayoutWriter,
@@ -567,11 +567,6 @@ class GcpStore(Leases, LayoutWriter):
             return list(pages)
         except (gexc.GoogleAPIError, auth_errors()) as exc:
             raise self._error(exc, "ListSecretVersions", name) from None
-
-    def info(self, snapshot: Snapshot) -> StoreInfo:
-        if self.layout == "per-key":
-            return StoreInfo(self.uri, self.layout, len(snapshot.values))
-        return StoreInfo(self.uri, self.layout, (1 + self._shards) if snapshot.revision else 0)
 
     # -- plumbing ------------------------------------------------------------
 
