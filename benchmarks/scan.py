@@ -80,14 +80,7 @@ def children_cpu() -> float:
 def wall(args: list[str], cwd: Path, runs: int) -> tuple[float, float, int, float]:
     """(median wall, best wall, exit code, median CPU) seconds of `runs` runs after one warm-up.
     CPU time (the process and its children, e.g. git) is steadier than wall time on a busy machine."""
-    code = subprocess.run(args, cwd=cwd, env=env(), capture_output=True).returncode
-    times, cpu = [], []
-    for _ in range(runs):
-        start, start_cpu = time.perf_counter(), children_cpu()
-        subprocess.run(args, cwd=cwd, env=env(), capture_output=True)
-        times.append(time.perf_counter() - start)
-        cpu.append(children_cpu() - start_cpu)
-    return statistics.median(times), min(times), code, statistics.median(cpu)
+    return interleaved({"": args}, cwd, runs)[""]
 
 
 def source_files(limit_bytes: int) -> list[tuple[str, bytes]]:
@@ -156,8 +149,8 @@ def hook_venv(folder: Path) -> Path:
 
 
 def interleaved(commands: dict[str, list[str]], cwd: Path, runs: int) -> dict[str, tuple[float, float, int, float]]:
-    """wall() for several commands, their runs taken in turn so that a change in the machine's load
-    falls on all of them alike."""
+    """wall()'s figures for several commands, their runs taken in turn so that a change in the
+    machine's load falls on all of them alike."""
     timed = {label: ([], [], subprocess.run(args, cwd=cwd, env=env(), capture_output=True).returncode)
              for label, args in commands.items()}
     for _ in range(runs):
