@@ -127,11 +127,7 @@ class Git:
 
     def start(self, *args: str, input: bytes | None = None, ok: tuple[int, ...] = (0,)) -> Callable[[], bytes]:
         """`git ARGS`, started now; calling the result waits for its output (so two calls can overlap)."""
-        try:
-            proc = subprocess.Popen(["git", *args], cwd=self.root, stdin=None if input is None else subprocess.PIPE,
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        except FileNotFoundError:
-            raise InputError("git is not installed or not on PATH — the leak guard needs it for --staged and --all") from None
+        proc = self._popen(args, stdin=None if input is None else subprocess.PIPE, stderr=subprocess.PIPE)
 
         def output() -> bytes:
             stdout, stderr = proc.communicate(input)
@@ -142,6 +138,12 @@ class Git:
                 raise InputError(f"git {command} failed: {message or f'exit {proc.returncode}'}")
             return stdout
         return output
+
+    def _popen(self, args: Sequence[str], stdin: int | None, stderr: int) -> subprocess.Popen[bytes]:
+        try:
+            return subprocess.Popen(["git", *args], cwd=self.root, stdin=stdin, stdout=subprocess.PIPE, stderr=stderr)
+        except FileNotFoundError:
+            raise InputError("git is not installed or not on PATH — the leak guard needs it for --staged and --all") from None
 
     def tracked(self, paths: Sequence[str] = ()) -> list[str]:
         out = self.run("ls-files", "-z", "--", *paths)
@@ -163,11 +165,7 @@ class Git:
         if not wanted:
             return {}
         request = b"".join(os.fsencode(n) + b"\n" for n in wanted)
-        try:
-            proc = subprocess.Popen(["git", "cat-file", "--batch"], cwd=self.root, stdin=subprocess.PIPE,
-                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        except FileNotFoundError:
-            raise InputError("git is not installed or not on PATH — the leak guard needs it for --staged and --all") from None
+        proc = self._popen(("cat-file", "--batch"), stdin=subprocess.PIPE, stderr=subprocess.DEVNULL)
         # Fed from a thread: git answers while it reads, and a long list would fill both pipes.
         feeder = threading.Thread(target=_feed, args=(proc.stdin, request), daemon=True)
         feeder.start()
