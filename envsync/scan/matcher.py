@@ -57,6 +57,7 @@ class Matcher:
         import ahocorasick_rs  # small compiled extension; imported only when a scan runs
 
         self.rules = tuple(rules)
+        self.searching = tuple(rule for rule in rules if rule.searches)  # the rules with no keywords
 
         needles: dict[str, list[Needle]] = {}
         for value in values:
@@ -202,6 +203,9 @@ def scan_text(name: str, text: str, matcher: Matcher, own: int | None = None, fi
                 span = ref.match(text, start)
                 if span is not None:
                     token_hits.setdefault((ref.id, *span), _Hit(span[0], span[1], ref.id, token_rule=ref))
+    for rule in matcher.searching:
+        for span in rule.find_all(text, begin, own):
+            token_hits.setdefault((rule.id, *span), _Hit(span[0], span[1], rule.id, token_rule=rule))
     hits = _resolve_overlaps([h for h in value_hits.values() if h.needles], list(token_hits.values()))
     return _to_findings(name, text, hits, first_line)
 
@@ -219,8 +223,10 @@ def _resolve_overlaps(values: list[_Hit], tokens: list[_Hit]) -> list[_Hit]:
         reach = hit.end
     result = list(kept)
     kept_spans = sorted((h.start, h.end, h) for h in kept)
-    # A catch-all rule (secret-assignment) speaks only where no value and no specific rule does.
-    ordered = sorted(tokens, key=lambda h: (h.token_rule.generic, h.start, h.end, h.rule))  # type: ignore[union-attr]
+    # A catch-all rule speaks only where no value and no specific rule does; one that knows the name
+    # (secret-assignment) before one that knows only the shape (high-entropy-string, public-ip).
+    ordered = sorted(tokens, key=lambda h: (h.token_rule.generic, h.token_rule.searches,  # type: ignore[union-attr]
+                                            h.start, h.end, h.rule))
     for token in ordered:
         rule = token.token_rule
         assert rule is not None

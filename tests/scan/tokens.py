@@ -92,6 +92,22 @@ def _discord() -> str:
     return f"{head}.{random_token_with_digits(ALNUM + '_-', 6)}.{random_token_with_digits(ALNUM + '_-', 27)}"
 
 
+def _public_ip() -> str:
+    """A random public IPv4 address (not documentation, private, reserved or multicast; not `….0`/`….255`)."""
+    import ipaddress
+
+    for _ in range(DRAWS):
+        address = ipaddress.IPv4Address(secrets.randbits(32))
+        if address.is_global and not address.is_multicast and str(address).rsplit(".", 1)[1] not in ("0", "255"):
+            return str(address)
+    raise AssertionError(f"{DRAWS} random addresses in a row were not public")
+
+
+def _quoted_random() -> str:
+    """32 random bytes in base64 in quotes, as a key pasted into code is; over the 4.5-bit entropy bar."""
+    return '"' + random_token(ALNUM + "+/", 44, accept=lambda t: shannon_entropy(t) > 4.5 and looks_random(t)) + '"'
+
+
 def _b64url(claims: dict[str, str]) -> str:
     return base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
 
@@ -130,6 +146,11 @@ RECALL_FORMATS: dict[str, tuple[str, Callable[[], str]]] = {
     "npmrc-blank": ("npmrc-auth-token", lambda: "//registry.npmjs.org/:_authToken= " + random_token_with_digits(ALNUM, 36)),
     "vendor-twilio": ("vendor-named-secret", lambda: f'TWILIO_AUTH_TOKEN = "{random_token_with_digits(HEX, 32)}"'),
     "vendor-cloudant": ("vendor-named-secret", lambda: f"cloudant_password: {random_token_with_digits(HEX, 64)}"),
+    # issue 13, detect-secrets' recall: its Twilio, Artifactory, IP and entropy forms
+    "twilio-account-sid": ("twilio-api-key", lambda: "AC" + random_token(HEX, 32)),
+    "artifactory-password": ("artifactory-token", lambda: "AP" + secrets.choice("23456789ABCDEF") + random_token(ALNUM, 46)),
+    "public-ip": ("public-ip", lambda: f"server {_public_ip()}:8443"),
+    "high-entropy-string": ("high-entropy-string", _quoted_random),
 }
 
 
