@@ -652,12 +652,15 @@ def doctor(ctx, targets, all_targets, as_json) -> int:
 @click.option("--allow-env-file", multiple=True, metavar="GLOB", envvar="ENVSYNC_SCAN_ALLOW_ENV_FILE",
               help="Another .env-like file that may be committed (a name, or a path glob with '/'; repeatable). "
                    "Always allowed: .env.example, .env.sample, .env.template.")
+@click.option("--disable-rule", multiple=True, metavar="ID", envvar="ENVSYNC_SCAN_DISABLE_RULE",
+              help="Turn off a token rule by the id findings show (e.g. public-ip; repeatable). "
+                   "A team commits this as [scan] disable_rules in envsync.toml.")
 @click.option("--every-value", is_flag=True,
               help="Look for every value of at least --min-length, even ones that look like words, numbers or hosts.")
 @click.option("-v", "--verbose", is_flag=True, help="Also list allowed findings, skipped files and skipped values.")
 @click.pass_context
 def scan_command(ctx, files, staged, all_files, stores, values_from, baseline, update_baseline, fmt, as_json,
-                 min_length, max_size, allow_unscanned, allow_env_file, every_value, verbose) -> int:
+                 min_length, max_size, allow_unscanned, allow_env_file, disable_rule, every_value, verbose) -> int:
     """The leak guard: find this repo's .env values and known tokens in files.
 
     \b
@@ -667,8 +670,10 @@ def scan_command(ctx, files, staged, all_files, stores, values_from, baseline, u
     Values are looked for as written, base64, URL-encoded and JSON-escaped;
     tokens by format (AWS, GitHub, GitLab, Slack, Stripe, Google, npm, PyPI,
     OpenAI, Anthropic, Hugging Face, Twilio, SendGrid and more, private keys,
-    JWTs) and random strings assigned to secret-looking names. Staged .env and
-    store files are refused; a file that cannot be read fails the run. A finding names the file, line, rule and key — never the value.
+    JWTs), random strings assigned to secret-looking names or in quotes, and
+    public IP addresses (--disable-rule ID turns a rule off). Staged .env and
+    store files are refused; a file that cannot be read fails the run. A
+    finding names the file, line, rule and key — never the value.
     Allow a line with an `envsync: allow` comment, or record reviewed findings
     with --update-baseline. Exit status 1 on findings, 0 when clean.
     """
@@ -677,7 +682,7 @@ def scan_command(ctx, files, staged, all_files, stores, values_from, baseline, u
     return scan.run(ctx.obj.get("config"), files, staged=staged, all_files=all_files, stores=stores,
                     values_from=values_from, baseline=baseline, update_baseline=update_baseline, fmt=fmt,
                     as_json=as_json, min_length=min_length, max_size=max_size, allow_unscanned=allow_unscanned,
-                    allow_env_file=allow_env_file, every_value=every_value, verbose=verbose)
+                    allow_env_file=allow_env_file, disable_rule=disable_rule, every_value=every_value, verbose=verbose)
 
 
 # -- entry point -------------------------------------------------------------

@@ -21,7 +21,7 @@ LAYOUTS = ("bundle", "per-key")
 TARGET_KEYS = {"file", "store", "schema", "layout", "expand", "description", "auth", "shares_keys_with", "may_lack"}
 AUTH_KEYS = {"audience", "id_token_variable"} | stores.auth_keys()  # the ID token's (envsync.ci), each backend's
 TOP_KEYS = {"targets", "scan"}
-SCAN_KEYS = {"allow_env_files", "skip", "rules", "gitleaks"}  # the leak guard's committed settings
+SCAN_KEYS = {"allow_env_files", "skip", "rules", "disable_rules", "gitleaks"}  # the leak guard's committed settings
 MAX_CONFIG_BYTES = 1024 * 1024  # a config is a few targets; anything this big is the wrong file
 NAME_MAX = 255  # bytes in one path component on the usual file systems
 ONE_TARGET = "name the one to use"  # select's hint for a command that works on one target and has no --all
@@ -128,11 +128,12 @@ def parse(data: dict[str, Any], path: Path) -> Config:
 
 
 def _parse_scan(table: Any, where: str) -> dict[str, Any]:
-    """[scan]: allow_env_files, skip (globs), rules (gitleaks-format rule files), gitleaks (read .gitleaks.toml)."""
+    """[scan]: allow_env_files, skip (globs), rules (gitleaks-format rule files), disable_rules (rule ids),
+    gitleaks (read .gitleaks.toml)."""
     if not isinstance(table, dict):
         raise InputError(f"{where}: must be a table")
     _reject_unknown(table, SCAN_KEYS, where, "")
-    for key in ("allow_env_files", "skip", "rules"):
+    for key in ("allow_env_files", "skip", "rules", "disable_rules"):
         value = table.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             raise InputError(f"{where}.{key}: must be a list of non-empty strings")

@@ -13,8 +13,8 @@ from envsync.errors import EXIT_CLEAN, EXIT_DRIFT
 
 def run(config_path: Path | None, files: tuple[Path, ...], *, staged: bool, all_files: bool, stores: tuple[str, ...],
         values_from: tuple[Path, ...], baseline: Path | None, update_baseline: bool, fmt: str, as_json: bool,
-        min_length: int, max_size: str, allow_unscanned: bool, allow_env_file: tuple[str, ...], every_value: bool,
-        verbose: bool) -> int:
+        min_length: int, max_size: str, allow_unscanned: bool, allow_env_file: tuple[str, ...],
+        disable_rule: tuple[str, ...], every_value: bool, verbose: bool) -> int:
     """Exit status 1 on findings, 0 when clean."""
     if as_json and fmt not in ("text", "json"):
         raise click.UsageError("--json and --format are two ways to pick the output; give one")
@@ -25,6 +25,7 @@ def run(config_path: Path | None, files: tuple[Path, ...], *, staged: bool, all_
         min_length=min_length, max_size=leak_guard.parse_size(str(max_size)),
         allowed_env_files=leak_guard.ALLOWED_ENV_FILES + tuple(p for arg in allow_env_file for p in arg.split()),
         every_value=every_value, allow_unscanned=allow_unscanned,
+        disabled_rules=tuple(p for arg in disable_rule for p in arg.split()),
     )
     request = leak_guard.Request(files=files, staged=staged, all_files=all_files, config_path=config_path,
                                  stores=stores, values_from=values_from, baseline=baseline,

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from envsync.errors import InputError
+from envsync.escaping import escape
 from envsync.scan.baseline import BASELINE_FILE, entry_for, load_baseline, update_baseline
 from envsync.scan.content import decode, pieces
 from envsync.scan.matcher import ENV_FILE, ENV_UNPARSED, ENV_VALUE, UNSCANNED, ScanFinding, Matcher, fingerprint, scan_text
@@ -128,7 +129,7 @@ def run(request: Request) -> Result:
     result.values = collect_values(request, config, sources, defaults, settings, result)
     baseline = load_baseline(baseline_path)
     allowed_ids = {e.identity for e in baseline}
-    matcher = Matcher(result.values.searched, RULES + tuple(result.extra_rules))
+    matcher = Matcher(result.values.searched, _enabled(RULES + tuple(result.extra_rules), settings.disabled_rules))
     result.needles = matcher.needle_count
 
     raw: list[ScanFinding] = []
@@ -165,7 +166,17 @@ def _with_config(settings: Settings, config) -> Settings:
     """The command line's settings plus what the team committed in envsync.toml's [scan]."""
     table = config.scan if config is not None else {}
     return replace(settings, allowed_env_files=settings.allowed_env_files + tuple(table.get("allow_env_files", ())),
-                   skip=settings.skip + tuple(table.get("skip", ())))
+                   skip=settings.skip + tuple(table.get("skip", ())),
+                   disabled_rules=settings.disabled_rules + tuple(table.get("disable_rules", ())))
+
+
+def _enabled(rules: tuple[Rule, ...], disabled: tuple[str, ...]) -> tuple[Rule, ...]:
+    """The rules not turned off; a rule id that names no rule is refused (a typo would turn nothing off)."""
+    unknown = sorted(set(disabled) - {rule.id for rule in rules})
+    if unknown:
+        raise InputError(f"--disable-rule or [scan] disable_rules: no rule {escape(unknown[0])!r} — use a rule id "
+                         "as findings show it (e.g. public-ip, high-entropy-string; docs/leak-guard.md lists them)")
+    return tuple(rule for rule in rules if rule.id not in disabled)
 
 
 def _extra_rules(config, base: Path, warnings: list[str]) -> tuple[list[Rule], list[re.Pattern[str]]]:

@@ -1,5 +1,5 @@
 """What the user can tune about a scan: the value-length floor, the piece size for big files, the allowed
-.env files, whether unreadable files may pass."""
+.env files, whether unreadable files may pass, the token rules turned off."""
 from __future__ import annotations
 
 import re
@@ -23,6 +23,7 @@ class Settings:
     every_value: bool = False  # look for every value >= min_length, even ones that look like words or numbers
     allow_unscanned: bool = False  # a file that cannot be read is listed, not a failure
     skip: tuple[str, ...] = ()  # globs of files not to scan at all ([scan] skip in envsync.toml)
+    disabled_rules: tuple[str, ...] = ()  # token rules turned off (--disable-rule, [scan] disable_rules)
 
 
 def parse_size(text: str) -> int:

@@ -52,3 +52,26 @@ def test_scan_table_is_validated(run_envsync, tmp_path):
     (repo / "envsync.toml").write_text(FILE_STORE_CONFIG + '\n[scan]\nrules = "team.toml"\n')
     result = run_envsync("scan", "--staged", cwd=repo)
     assert result.code == 2 and "scan.rules: must be a list" in result.stderr and "Traceback" not in result.output
+
+
+def test_rules_turned_off_by_flag_or_scan_table(run_envsync, tmp_path):
+    repo = init_repo(tmp_path / "repo")
+    (repo / "hosts.txt").write_text("upstream 52.94.76.10\nkey = 'c3VwZXIgbG9uZyBzdHJpbmcgc2hvdWxkIGNhdXNlIGVub3VnaCBlbnRyb3B5'\n")
+    git(repo, "add", "hosts.txt")
+    assert findings_of(scan_json(run_envsync, repo, "--staged", code=1)) == {
+        ("hosts.txt", 1, "public-ip", None), ("hosts.txt", 2, "high-entropy-string", None)}
+    report = scan_json(run_envsync, repo, "--staged", "--disable-rule", "public-ip", code=1)
+    assert findings_of(report) == {("hosts.txt", 2, "high-entropy-string", None)}
+    (repo / "envsync.toml").write_text(FILE_STORE_CONFIG + '\n[scan]\ndisable_rules = ["high-entropy-string"]\n')
+    report = scan_json(run_envsync, repo, "--staged", "--disable-rule", "public-ip", code=0)
+    assert findings_of(report) == set()
+
+
+@pytest.mark.parametrize("args, table", [(["--disable-rule", "public_ip"], ""), ([], 'disable_rules = ["public_ip"]')])
+def test_a_rule_id_that_names_no_rule_is_refused(run_envsync, tmp_path, args, table):
+    """A typo in a rule id would otherwise turn nothing off, silently."""
+    repo = init_repo(tmp_path / "repo")
+    (repo / "envsync.toml").write_text(FILE_STORE_CONFIG + f"\n[scan]\n{table}\n")
+    result = run_envsync("scan", "--staged", *args, cwd=repo)
+    assert result.code == 2 and "no rule 'public_ip'" in result.stderr and "Traceback" not in result.output
+    assert len(result.stderr.strip().splitlines()) == 1
