@@ -20,6 +20,11 @@
    party's repackaging, for figures only).
 
     python benchmarks/scan.py --peers    # section 4 only (--misses lists each case envsync misses or flags wrongly)
+
+5. Hostile files: a committed file built to be slow (thousands of addresses, quoted random strings or
+   keys, on many lines or one) scanned in-process; each must cost time in proportion to its size.
+
+    python benchmarks/scan.py --hostile  # section 5 only
 """
 from __future__ import annotations
 
@@ -646,6 +651,32 @@ def _cpu_with_children() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
+# -- 5. hostile files ----------------------------------------------------------------------------------------------
+
+
+def hostile_files() -> None:
+    """What a committed file built to be slow costs: many hits of the catch-all rules and a token rule,
+    on many lines or on one (each must stay linear: one was quadratic, 4 s for 16,000 addresses)."""
+    print("\n5. Hostile files: many hits in one file (in-process, CPU)")
+    rng = random.Random(16)
+    alphabet = string.ascii_letters + string.digits + "+/"
+    cases = {
+        "16,000 lines with a public address": "\n".join(
+            f"host {rng.randint(11, 90)}.{rng.randint(1, 250)}.{rng.randint(1, 250)}.{rng.randint(1, 250)}" for _ in range(16_000)),
+        "100,000 addresses on one line": " ".join("8.8.8.8" for _ in range(100_000)),
+        "16,000 random strings in quotes": "\n".join(
+            'k = "' + "".join(rng.choice(alphabet) for _ in range(44)) + '"' for _ in range(16_000)),
+        "16,000 AWS access key ids": "\n".join(
+            "AKIA" + "".join(rng.choice(string.ascii_uppercase + "234567") for _ in range(16)) for _ in range(16_000)),
+    }
+    matcher = Matcher([])
+    for label, text in cases.items():
+        start = time.process_time()
+        found = scan_text("hostile", text, matcher)
+        elapsed = time.process_time() - start
+        print(f"   {label:<36} {len(text) / 1e6:5.2f} MB  {elapsed:5.2f} s  {len(found):6d} findings")
+
+
 def main() -> None:
     quick = "--quick" in sys.argv
     if not shutil.which("git"):
@@ -653,10 +684,14 @@ def main() -> None:
     if "--peers" in sys.argv:
         peer_cases()
         return
+    if "--hostile" in sys.argv:
+        hostile_files()
+        return
     hook_latency(runs=5 if quick else 15)
     throughput(megabytes=5 if quick else 20, runs=1 if quick else 3)
     corpus_figures()
     peer_cases()
+    hostile_files()
 
 
 if __name__ == "__main__":

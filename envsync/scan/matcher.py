@@ -3,6 +3,8 @@ rule keyword, overlap resolution, line numbers, the `envsync: allow` pragma, and
 fingerprint (computed over the line with the secret masked). Pure: no I/O."""
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator, NamedTuple, Sequence
@@ -212,7 +214,11 @@ def scan_text(name: str, text: str, matcher: Matcher, own: int | None = None, fi
 
 def _resolve_overlaps(values: list[_Hit], tokens: list[_Hit]) -> list[_Hit]:
     """A value found inside a longer value's match is the same leak; a token that is a known value is
-    reported once, as the value (it names the key) noting the token type."""
+    reported once, as the value (it names the key) noting the token type.
+
+    Kept spans neither nest nor overlap a kept token, so their starts and their ends both increase:
+    the first kept span a hit overlaps is found by bisecting the ends. (Comparing each hit with every
+    kept span was quadratic: a committed file of 16,000 addresses took 4 s.)"""
     values.sort(key=lambda h: (h.start, -h.end))
     kept: list[_Hit] = []
     reach = -1
@@ -221,23 +227,35 @@ def _resolve_overlaps(values: list[_Hit], tokens: list[_Hit]) -> list[_Hit]:
             continue
         kept.append(hit)
         reach = hit.end
+    value_starts, value_ends = [h.start for h in kept], [h.end for h in kept]
+    token_starts: list[int] = []  # the tokens kept so far, in order
+    token_ends: list[int] = []
     result = list(kept)
-    kept_spans = sorted((h.start, h.end, h) for h in kept)
     # A catch-all rule speaks only where no value and no specific rule does; one that knows the name
     # (secret-assignment) before one that knows only the shape (high-entropy-string, public-ip).
     ordered = sorted(tokens, key=lambda h: (h.token_rule.generic, h.token_rule.searches,  # type: ignore[union-attr]
                                             h.start, h.end, h.rule))
-    for token in ordered:
-        rule = token.token_rule
-        assert rule is not None
-        overlapping = [h for s, e, h in kept_spans if s < token.end and token.start < e]
-        if overlapping:
-            if not rule.generic and overlapping[0].rule == ENV_VALUE:
-                overlapping[0].also = overlapping[0].also or rule.name
-        else:
-            result.append(token)
-            kept_spans.append((token.start, token.end, token))
+    for _, group in itertools.groupby(ordered, key=lambda h: (h.token_rule.generic, h.token_rule.searches)):  # type: ignore[union-attr]
+        fresh: list[_Hit] = []  # this group's kept tokens, by start: only the last can reach a later one
+        for token in group:
+            rule = token.token_rule
+            assert rule is not None
+            value = _first_overlap(value_starts, value_ends, token)
+            if value is not None:
+                if not rule.generic:
+                    kept[value].also = kept[value].also or rule.name
+            elif _first_overlap(token_starts, token_ends, token) is None and not (fresh and token.start < fresh[-1].end):
+                fresh.append(token)
+        result += fresh
+        spans = sorted([*zip(token_starts, token_ends), *((t.start, t.end) for t in fresh)])
+        token_starts, token_ends = [start for start, _ in spans], [end for _, end in spans]
     return sorted(result, key=lambda h: (h.start, h.end, h.rule))
+
+
+def _first_overlap(starts: list[int], ends: list[int], hit: _Hit) -> int | None:
+    """The index of the first span (by start) that `hit` overlaps, where starts and ends both increase."""
+    index = bisect.bisect_right(ends, hit.start)
+    return index if index < len(starts) and starts[index] < hit.end else None
 
 
 def _to_findings(name: str, text: str, hits: list[_Hit], first_line: int = 1) -> list[ScanFinding]:
@@ -270,25 +288,30 @@ def _to_findings(name: str, text: str, hits: list[_Hit], first_line: int = 1) ->
 
 
 class _LineIndex:
-    """Line numbers for increasing offsets in one pass (and correct, if slower, for any offset)."""
+    """Line numbers for increasing offsets in one pass (and correct, if slower, for any offset).
+    The current line's bounds are kept: many hits on one long line (a minified file, a list of
+    addresses) must not each search back to the line's start."""
 
     def __init__(self, text: str, first_line: int = 1) -> None:
         self.text = text
         self.first_line = first_line
         self.offset = 0
         self.line = first_line
+        self.bounds = (0, -1)  # the current line's [start, end of text before its newline)
 
     def locate(self, position: int) -> tuple[int, int, int]:
         """(line number, line start, line end without its newline) of `position`."""
         if position < self.offset:
-            self.offset, self.line = 0, self.first_line
+            self.offset, self.line, self.bounds = 0, self.first_line, (0, -1)
         self.line += self.text.count("\n", self.offset, position)
         self.offset = position
-        start = self.text.rfind("\n", 0, position) + 1
-        end = self.text.find("\n", position)
-        end = len(self.text) if end < 0 else end
-        if end > start and self.text[end - 1] == "\r":
-            end -= 1
+        start, newline = self.bounds
+        if not start <= position <= newline:
+            start = self.text.rfind("\n", 0, position) + 1
+            newline = self.text.find("\n", position)
+            newline = len(self.text) if newline < 0 else newline
+            self.bounds = (start, newline)
+        end = newline - 1 if newline > start and self.text[newline - 1] == "\r" else newline
         return self.line, start, end
 
 
