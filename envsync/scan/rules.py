@@ -619,11 +619,12 @@ class DiscordBotToken(Rule):
 
     def find_all(self, text: str, begin: int, end: int) -> Iterator[tuple[int, int]]:
         for middle in _finditer(self.finder, text, begin + 24, end + 26):
-            # the leftmost start whose first part reaches this dot
-            for start in range(max(begin, middle.start() - 26), min(end, middle.start() - 23)):
+            # The token starts at the leftmost M, N or O whose first part reaches this dot; a piece
+            # reports it only when that start is its own (else two pieces would report two starts).
+            for start in range(max(0, middle.start() - 26), middle.start() - 23):
                 found = self.pattern.match(text, start)
                 if found and start + found.group().index(".") == middle.start():
-                    if not looks_like_placeholder(found.group()):
+                    if begin <= start < end and not looks_like_placeholder(found.group()):
                         yield found.span()
                     break
 
@@ -631,16 +632,21 @@ class DiscordBotToken(Rule):
 class ArtifactoryToken(Rule):
     id = "artifactory-token"
     name = "JFrog Artifactory API key, password or reference token"
-    # API keys are AKCp + 69, encrypted passwords AP + a hex digit + 8 or more (detect-secrets' forms:
-    # AKC + 10 or more, placeholders included, as nothing else in text starts so: none in the 125 MB
-    # benchmarks/scan.py reads); reference tokens are base64 of "reftkn:…", 64 characters.
+    # API keys are AKCp + 69, encrypted passwords AP + a hex digit + 8 or more; detect-secrets also takes
+    # AKC + 10 or more, placeholders included. Not inside base64 (after `/`, `+` or a letter, or running
+    # into `+/=`): certificate bundles and lockfile hashes hold such runs. A 64- or 76-character line of
+    # a PEM or MIME body is no key of either form (`AKC`/`AP` + up to 59, or AKCp + exactly 69).
+    # Reference tokens are base64 of "reftkn:…", 64 characters.
     keywords = ("AKC", "cmVmdGtu") + tuple("AP" + c for c in "0123456789ABCDEF")
-    pattern = _compiled_on_use(r"(?<![A-Za-z0-9_])(?:AKC[A-Za-z0-9]{10,}|AP[0-9A-F][A-Za-z0-9]{8,}|cmVmdGtu[A-Za-z0-9]{56})"
-                               r"(?![A-Za-z0-9])")
+    pattern = _compiled_on_use(r"(?<![^\s=:\"'`,(\[{>])(?:AKC[A-Za-z0-9]{10,59}|AKCp[A-Za-z0-9]{69}|AP[0-9A-F][A-Za-z0-9]{8,59}"
+                               r"|cmVmdGtu[A-Za-z0-9]{56})(?![A-Za-z0-9+/=@])")
     help = "revoke it in Artifactory (User profile > API key / Access tokens), then remove it"
 
     def verify(self, secret: str, text: str) -> bool:
-        return not (secret.startswith("cmVmdGtu") and looks_like_placeholder(secret[8:]))
+        if secret.startswith("cmVmdGtu"):
+            return not looks_like_placeholder(secret[8:])
+        # An all-capitals run is a constant's name (APACHE2LICENSE), words are a class's (APActivationPayload).
+        return any(c.islower() for c in secret[3:]) and not _all_words(secret[2:])
 
 
 # What stands in for a password in a URL written for a reader: a reference, a mask, a word.
@@ -764,23 +770,28 @@ class SecretAssignment(Rule):
 def looks_random(value: str) -> bool:
     """A token rather than a name, path, identifier, UUID or short hash: two character classes or
     more, high entropy, not made of words (camelCase and dotted names split), no placeholder."""
-    from envsync.scan.words import is_word
-
     classes = sum(bool(re.search(p, value)) for p in (r"[a-z]", r"[A-Z]", r"[0-9]"))
     if classes < 2 or looks_like_placeholder(value) or shannon_entropy(value) < 3.0:
         return False
     if _UUID.fullmatch(value) or (_HEX.fullmatch(value) and len(value) < 32) or value.startswith(("/", "~")) \
             or "..." in value:
         return False
-    parts = [p for p in _WORD_SPLIT.split(value) if p]
-    return not all(p.isdigit() or is_word(p) for p in parts)
+    return not _all_words(value)
+
+
+def _all_words(text: str) -> bool:
+    """True when `text` split on `- _ . / ~ + =` and camelCase is all words and numbers."""
+    from envsync.scan.words import is_word
+
+    return all(p.isdigit() or is_word(p) for p in _WORD_SPLIT.split(text) if p)
 
 
 class HighEntropyString(Rule):
     """A random string in quotes, 24-200 base64 or base64url characters with more than 4.5 bits of
     entropy per character (detect-secrets' Base64HighEntropyString limit; a string under ~24
     characters cannot reach it) that looks random (see looks_random). Not fired: hex (hashes, ids),
-    Subresource Integrity hashes (`sha512-…`), longer blobs (data, not keys)."""
+    public values with a known prefix (`sha512-…` integrity hashes, `sha256/…` pins, `pk_live_…`),
+    strings assigned to a name that says what they are (an id, a hash), longer blobs (data, not keys)."""
 
     id = "high-entropy-string"
     name = "random string in quotes"
@@ -801,11 +812,12 @@ class HighEntropyString(Rule):
     def verify(self, secret: str, text: str) -> bool:
         # 4.5 bits a character need 23 distinct characters (2^4.5 = 22.6): most strings of 24 or more in
         # quotes are names with fewer, and counting them is the cheapest test (12,000 such strings in 20 MB).
-        return len(set(secret)) >= 23 and not _HEX.fullmatch(secret) and not secret.startswith(_SRI_HASHES) \
+        return len(set(secret)) >= 23 and not _HEX.fullmatch(secret) and not secret.startswith(_PUBLIC_PREFIXES) \
             and shannon_entropy(secret) > 4.5 and looks_random(secret)
 
 
-_SRI_HASHES = ("sha1-", "sha256-", "sha384-", "sha512-")
+# Public by design: Subresource Integrity hashes, certificate pins, Stripe publishable keys, CSP nonces.
+_PUBLIC_PREFIXES = ("sha1-", "sha256-", "sha384-", "sha512-", "sha1/", "sha256/", "pk_live_", "pk_test_", "nonce-")
 # A string assigned to a name that says what it is, and it is not a secret: an id, a hash, a name,
 # a page marker (`"JobId": "…"`, `"CodeSha256": "…"`, `AlarmName: …`, `"NextMarker": "…"`).
 _NOT_SECRET_NAME = re.compile(r"(?i:id|ids|sha\d*|hash|digest|checksum|etag|name|marker|version)[\"'`]?\s*(?:=|:=|:|=>)\s*\Z")
@@ -829,7 +841,8 @@ class PublicIpAddress(Rule):
     searches = True
     generic = True
     finder = _compiled_on_use(r"\.\d{1,3}\.\d{1,3}\.\d{1,3}")  # from the first dot: see _finditer
-    pattern = _compiled_on_use(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?![\w]|\.\w)")
+    # Not inside a longer dotted or dashed run: `1.13.10.1-x86_64`, SVG path data `-1.5.75.75`.
+    pattern = _compiled_on_use(r"(?<![\w.-])\d{1,3}(?:\.\d{1,3}){3}(?![\w-]|\.\w)")
     help = "read the address from configuration at run time; if it is public knowledge (a DNS resolver), allow the line"
 
     def find_all(self, text: str, begin: int, end: int) -> Iterator[tuple[int, int]]:
@@ -837,8 +850,8 @@ class PublicIpAddress(Rule):
             start = dots.start()
             while start > dots.start() - 3 and start > begin and text[start - 1] in "0123456789":
                 start -= 1
-            found = self.pattern.match(text, start) if start < dots.start() else None
-            if found and self.verify(found.group(), text) and not _NOT_AN_ADDRESS.search(_line_before(text, start)):
+            found = self.pattern.match(text, start) if start < dots.start() and start < end else None
+            if found and self.verify(found.group(), text) and not _names_no_address(_line_before(text, start)):
                 yield found.span()
 
     def verify(self, secret: str, text: str) -> bool:
@@ -853,9 +866,18 @@ class PublicIpAddress(Rule):
         return address.is_global and not address.is_multicast and octets[3] not in (0, 255) and not made_up
 
 
-# Four dotted numbers after these on their line are a section, a version or an OID's arcs: `RFC 6749
-# section 4.1.2.1`, `§4.2.3.2`, `version 3.5.0.1`, `ObjectIdentifier("2.5.29.14")`, `oid = '1.3.101.112'`.
-_NOT_AN_ADDRESS = re.compile(r"(?i:section|§|\brfc\b|version|objectidentifier|(?<![a-z])oid(?![a-z]))")
+def _names_no_address(before: str) -> bool:
+    """Four dotted numbers after these on their line are a section, a version or an OID's arcs: `RFC
+    6749 section 4.1.2.1`, `§4.2.3.2`, `version 3.5.0.1`, `ObjectIdentifier("2.5.29.14")`, `oid =
+    '1.3.101.112'`; or after `(`, `==`, `~>`, `>=`, a version pin (`rails (6.1.7.10)` in a Gemfile.lock).
+    Plain `in` tests first: a file of addresses must not cost a regex search each."""
+    lower = before.lower()
+    return any(word in lower for word in ("section", "§", "version", "objectidentifier")) \
+        or (("rfc" in lower or "oid" in lower) and _RFC_OR_OID.search(lower) is not None) \
+        or lower.rstrip().endswith(("(", "==", "~>", ">=", "<=", "~=", "^"))
+
+
+_RFC_OR_OID = re.compile(r"\brfc\b|(?<![a-z])oid(?![a-z])")
 
 
 # UUIDs are request ids, change tokens and resource ids far more often than keys (95 findings in the

@@ -64,18 +64,20 @@ def test_pieces_find_a_match_across_a_boundary_once():
     assert [(f.line, f.key) for f in found] == [(51, "K")]
 
 
-@pytest.mark.parametrize("shift", range(0, 80, 7))
-def test_pieces_find_what_rules_without_keywords_search_for_once(shift):
+def test_pieces_find_what_rules_without_keywords_search_for_once():
     """A public address, a random string in quotes and a Discord token (found from its middle part's
-    dots, back to its start) each found once wherever a piece boundary falls across them."""
+    dots, back to its leftmost possible start: `MZMZ…` could start at either M) each found once
+    wherever a piece boundary falls across them."""
     line = 'x = 52.94.76.10, "9Gjjt1m+cjU4OPvX9O9/8RuvnG41MRb/18Oux2o5H5MY7ISNTl", ' \
-        "MZ1yGvKTjE0rY0cV8i47CjAa.uRHQPq.Xb1Mk2nEhe-4iUcrGOuegj57zMC\n"
-    data = (b"a" * (200 + shift) + b"\n" + line.encode()) * 3
-    found = []
-    for text, begin, own, first_line, _ in pieces([data[i:i + 7] for i in range(0, len(data), 7)], 64, 300, 100):
-        found += scan_text("f", text, Matcher([]), own, first_line, begin)
-    assert sorted((f.line, f.rule) for f in found) == sorted(
-        (line_number, rule) for line_number in (2, 4, 6) for rule in ("public-ip", "high-entropy-string", "discord-bot-token"))
+        "MZMZ1yGvKTjE0rY0cV8i47CjAa.uRHQPq.Xb1Mk2nEhe-4iUcrGOuegj57zMC\n"
+    expected = sorted((number, rule) for number in (2, 4, 6) for rule in ("public-ip", "high-entropy-string", "discord-bot-token"))
+    for shift in range(64):  # every offset of the boundary (pieces of 64 characters)
+        data = (b"a" * (200 + shift) + b"\n" + line.encode()) * 3
+        found = []
+        for text, begin, own, first_line, _ in pieces([data[i:i + 7] for i in range(0, len(data), 7)], 64, 300, 100):
+            found += scan_text("f", text, Matcher([]), own, first_line, begin)
+        assert sorted((f.line, f.rule) for f in found) == expected, shift
+        assert {f.column for f in found if f.rule == "discord-bot-token"} == {line.index("MZMZ") + 1}, shift
 
 
 @pytest.mark.parametrize("data, size", [("hello\nworld\n".encode("utf-16") * 20, 1), (b"hello\nworld\n" * 20, 0)])

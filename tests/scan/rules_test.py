@@ -84,6 +84,10 @@ def test_each_new_rule_finds_its_format_inside_text(kind):
     # Artifactory: a reference token's placeholder; detect-secrets' own look-alikes
     "cmVmdGtu" + "0" * 56, "testAKCwithinsomeirrelevantstring", "artifactory:_password=AP6xxxxxx",
     "X-JFrog-Art-Api: $API_KEY",
+    # ...nor base64 that holds AKC/AP: a certificate bundle's 64-character line, an integrity hash, a constant
+    "AKChOBZmWxhFj6Q2iWR3A0u8dDWzH3cWSLzK6PcMb9vRfTgXnE1kJy7UoN4rLq5Z",
+    '"integrity": "sha512-q/AP3Bc9dEfGhIj2kLmN4pQrS6tUvW8xYz0aB1cD3eF5gH7iJ9kL1mN3oP5qR7sT9uV1wX3yZ5aB7cD9eF1gH3i=="',
+    "APACHE2LICENSE = 'Apache-2.0'", "COCOA_INTERFACES = {'APActivationPayload', 'APDeviceKeyRequest'}",
     # URLs: references, masks, words that stand for a password, the user's name again, ports
     "DATABASE_URL=postgres://app:${DB_PASSWORD}@db:5432/app", "postgres://postgres:postgres@localhost/db",
     "https://username:password@example.com", "amqp://guest:guest@rabbit:5672/", "redis://:***@cache:6379/0",
@@ -136,7 +140,7 @@ def test_discord_lookalikes_do_not_fire(text):
 
 @pytest.mark.parametrize("text", [
     "133.133.133.133", "This line has an IP address 133.133.133.133@something else", "133.133.133.133:8080",
-    "1.1.1.1", 'upstream = "52.94.76.10"', "Server=34.120.8.44;Database=app",
+    "1.1.1.1", 'upstream = "52.94.76.10"', "Server=34.120.8.44;Database=app", "ssh deploy@52.94.76.10",
 ])
 def test_public_addresses_fire(text):
     assert {f.rule for f in scan_text("f.txt", text + "\n", Matcher([]))} == {"public-ip"}
@@ -149,6 +153,8 @@ def test_public_addresses_fire(text):
     "256.256.256.256", "1.2.3", "1.2.3.4.5.6", "1.2.3.04", "noreply@github.com", "v8.8.8.8",
     "oracle-ee: 11.2.0.4.v3", "see RFC 6749 section 4.1.2.1", "§4.2.3.2", "__version__ = '3.5.7.1'",
     'KEY_USAGE = ObjectIdentifier("2.5.29.15")', "ed25519_oid = '1.3.101.112'",
+    "    rails (6.1.7.10)", "    nokogiri (1.13.10.1-x86_64-linux)", "gem 'pg', '~> 1.5.4.2'", "pin==12.1.2.3",
+    '<path d="M3 -1.5.75.75"/>',  # versions in a lockfile, SVG path data
 ])
 def test_addresses_that_are_not_a_server_of_yours_do_not_fire(text):
     assert scan_text("f.txt", text + "\n", Matcher([])) == []
@@ -171,6 +177,7 @@ def test_random_strings_in_quotes_fire(text):
     '"CodeSha256": "YFgDgEKG3ugvF1+pX64gV6tu9qNuIYNUdgJm8nCxsm4="', '"JobId": "zbxcm3Z_3z5UkoroF7SuZKrxgGoDc3RloGduS7Eg"',
     'AlarmName: "TargetTracking-my-asg-AlarmLow-61a39305-ed0c-47af-bd9e-471a352ee1a2"',
     '"ABPeoplePickerNavigationController"', '"' + "Q7sK2pW9xZ4mR8tV" * 14 + '"',  # words; over 200 characters
+    '"sha256/AbCdEfGhIjKlMnOpQrStUvWxYz0123456789+/AbCd="', "'pk_live_51H8xYzAbCdEfGhIjKlMnOpQrStUv'",  # public
 ])
 def test_strings_in_quotes_that_are_not_keys_do_not_fire(text):
     assert scan_text("f.txt", text + "\n", Matcher([])) == []
