@@ -21,6 +21,8 @@ def run(config_path: Path | None, files: tuple[Path, ...], *, staged: bool, all_
     fmt = "json" if as_json else fmt
     if sum(bool(x) for x in (files and not staged, staged, all_files)) != 1:
         raise click.UsageError("say what to scan: FILES, --staged or --all (one of them; the hook passes --staged FILES)")
+    if not all(arg.split() for arg in disable_rule):
+        raise click.UsageError("--disable-rule: give a rule id, e.g. --disable-rule public-ip")
     settings = leak_guard.Settings(
         min_length=min_length, max_size=leak_guard.parse_size(str(max_size)),
         allowed_env_files=leak_guard.ALLOWED_ENV_FILES + tuple(p for arg in allow_env_file for p in arg.split()),

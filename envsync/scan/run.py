@@ -174,8 +174,9 @@ def _enabled(rules: tuple[Rule, ...], disabled: tuple[str, ...]) -> tuple[Rule, 
     """The rules not turned off; a rule id that names no rule is refused (a typo would turn nothing off)."""
     unknown = sorted(set(disabled) - {rule.id for rule in rules})
     if unknown:
-        raise InputError(f"--disable-rule or [scan] disable_rules: no rule {escape(unknown[0])!r} — use a rule id "
-                         "as findings show it (e.g. public-ip, high-entropy-string; docs/leak-guard.md lists them)")
+        raise InputError(f"--disable-rule or [scan] disable_rules: no token rule '{escape(unknown[0])}' — use the rule "
+                         "id a finding shows (e.g. public-ip, high-entropy-string; docs/leak-guard.md lists them); "
+                         ".env values and files cannot be turned off")
     return tuple(rule for rule in rules if rule.id not in disabled)
 
 

@@ -73,5 +73,11 @@ def test_a_rule_id_that_names_no_rule_is_refused(run_envsync, tmp_path, args, ta
     repo = init_repo(tmp_path / "repo")
     (repo / "envsync.toml").write_text(FILE_STORE_CONFIG + f"\n[scan]\n{table}\n")
     result = run_envsync("scan", "--staged", *args, cwd=repo)
-    assert result.code == 2 and "no rule 'public_ip'" in result.stderr and "Traceback" not in result.output
+    assert result.code == 2 and "no token rule 'public_ip'" in result.stderr and "Traceback" not in result.output
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_an_empty_rule_id_is_a_usage_error(run_envsync, tmp_path):
+    repo = init_repo(tmp_path / "repo")
+    result = run_envsync("scan", "--staged", "--disable-rule", " ", cwd=repo)
+    assert result.code == 2 and "--disable-rule: give a rule id" in result.stderr and "Traceback" not in result.output
