@@ -635,18 +635,19 @@ class ArtifactoryToken(Rule):
     # API keys are AKCp + 69, encrypted passwords AP + a hex digit + 8 or more; detect-secrets also takes
     # AKC + 10 or more, placeholders included. Not inside base64 (after `/`, `+` or a letter, or running
     # into `+/=`): certificate bundles and lockfile hashes hold such runs. A 64- or 76-character line of
-    # a PEM or MIME body is no key of either form (`AKC`/`AP` + up to 59, or AKCp + exactly 69).
+    # a PEM or MIME body is no key of either form (`AKC`/`AP` + up to 59, or AKCp + exactly 69). A short
+    # form before `@` is a URL's password (url-password's to judge); a whole API key is a key anywhere.
     # Reference tokens are base64 of "reftkn:…", 64 characters.
     keywords = ("AKC", "cmVmdGtu") + tuple("AP" + c for c in "0123456789ABCDEF")
-    pattern = _compiled_on_use(r"(?<![^\s=:\"'`,(\[{>])(?:AKC[A-Za-z0-9]{10,59}|AKCp[A-Za-z0-9]{69}|AP[0-9A-F][A-Za-z0-9]{8,59}"
-                               r"|cmVmdGtu[A-Za-z0-9]{56})(?![A-Za-z0-9+/=@])")
+    pattern = _compiled_on_use(r"(?<![^\s=:;|\"'`,(\[{<>])(?:(?:AKCp[A-Za-z0-9]{69}|cmVmdGtu[A-Za-z0-9]{56})(?![A-Za-z0-9+/=])"
+                               r"|(?:AKC[A-Za-z0-9]{10,59}|AP[0-9A-F][A-Za-z0-9]{8,59})(?![A-Za-z0-9+/=@]))")
     help = "revoke it in Artifactory (User profile > API key / Access tokens), then remove it"
 
     def verify(self, secret: str, text: str) -> bool:
         if secret.startswith("cmVmdGtu"):
             return not looks_like_placeholder(secret[8:])
         # An all-capitals run is a constant's name (APACHE2LICENSE), words are a class's (APActivationPayload).
-        return any(c.islower() for c in secret[3:]) and not _all_words(secret[2:])
+        return any(c.islower() for c in secret[3:]) and not _reads_as_a_name(secret[2:])
 
 
 # What stands in for a password in a URL written for a reader: a reference, a mask, a word.
@@ -779,6 +780,14 @@ def looks_random(value: str) -> bool:
     return not _all_words(value)
 
 
+def _reads_as_a_name(text: str) -> bool:
+    """Letters only, in camelCase words of four letters or more on average, each a word: a class's
+    name. (Random mixed case splits into short pieces that often pass for words: 1 in 10 for 11
+    random letters without the length test, 1 in 500 with it, most of those all capitals.)"""
+    pieces = [p for p in _WORD_SPLIT.split(text) if p]
+    return text.isalpha() and sum(map(len, pieces)) >= 4 * len(pieces) and _all_words(text)
+
+
 def _all_words(text: str) -> bool:
     """True when `text` split on `- _ . / ~ + =` and camelCase is all words and numbers."""
     from envsync.scan.words import is_word
@@ -869,15 +878,19 @@ class PublicIpAddress(Rule):
 def _names_no_address(before: str) -> bool:
     """Four dotted numbers after these on their line are a section, a version or an OID's arcs: `RFC
     6749 section 4.1.2.1`, `§4.2.3.2`, `version 3.5.0.1`, `ObjectIdentifier("2.5.29.14")`, `oid =
-    '1.3.101.112'`; or after `(`, `==`, `~>`, `>=`, a version pin (`rails (6.1.7.10)` in a Gemfile.lock).
+    '1.3.101.112'`; or a version pin: after `==`, `~>`, `>=`, or a Gemfile.lock entry's `rails (`.
     Plain `in` tests first: a file of addresses must not cost a regex search each."""
     lower = before.lower()
     return any(word in lower for word in ("section", "§", "version", "objectidentifier")) \
         or (("rfc" in lower or "oid" in lower) and _RFC_OR_OID.search(lower) is not None) \
-        or lower.rstrip().endswith(("(", "==", "~>", ">=", "<=", "~=", "^"))
+        or lower.rstrip().endswith(("==", "~>", ">=", "<=", "~=", "^")) \
+        or ("(" in lower and _LOCKFILE_ENTRY.fullmatch(before) is not None)
 
 
 _RFC_OR_OID = re.compile(r"\brfc\b|(?<![a-z])oid(?![a-z])")
+# A Gemfile.lock entry: `    rails (6.1.7.10)`, `      actioncable (= 7.0.8.1)` (an address in prose or
+# tool output — `bastion (52.94.76.10)`, `PING host (…)` — has no indentation and one word before it).
+_LOCKFILE_ENTRY = re.compile(r"[ \t]+[\w.-]+ \((?:[=~<>!]+ )?")
 
 
 # UUIDs are request ids, change tokens and resource ids far more often than keys (95 findings in the

@@ -104,6 +104,17 @@ def test_new_rules_lookalikes_do_not_fire(text):
     assert scan_text("f.txt", text + "\n", Matcher([])) == []
 
 
+@pytest.mark.parametrize("make", [
+    # url-password does not judge a local service's URL: a whole API key there is still a key
+    lambda: f"ARTIFACTORY_URL=http://admin:AKCp8{random_token_with_digits(ALNUM, 68)}@artifactory:8081/artifactory",
+    # random mixed case splits into short pieces that pass for words: the words test must not take them
+    lambda: "APB" + random_token_with_digits(ALNUM, 40),
+], ids=["api-key-in-a-local-url", "random-password"])
+def test_artifactory_keys_in_a_url_and_of_random_letters_fire(make):
+    for _ in range(50):
+        assert "artifactory-token" in {f.rule for f in scan_text("f.txt", make() + "\n", Matcher([]))}
+
+
 # Samples and placeholder-shaped tokens that detect-secrets' tests (and, for the JWT, gitleaks) count as
 # secrets: flagged on purpose, since nothing but a token is written so (none in the 125 MB of third-party
 # source benchmarks/scan.py reads); a line that documents one takes `envsync: allow`.
@@ -141,6 +152,7 @@ def test_discord_lookalikes_do_not_fire(text):
 @pytest.mark.parametrize("text", [
     "133.133.133.133", "This line has an IP address 133.133.133.133@something else", "133.133.133.133:8080",
     "1.1.1.1", 'upstream = "52.94.76.10"', "Server=34.120.8.44;Database=app", "ssh deploy@52.94.76.10",
+    "Connected to api.example.com (52.94.76.10) port 443", "IPS=(52.94.76.10 52.94.76.11)",  # not a lockfile's "("
 ])
 def test_public_addresses_fire(text):
     assert {f.rule for f in scan_text("f.txt", text + "\n", Matcher([]))} == {"public-ip"}
@@ -153,7 +165,7 @@ def test_public_addresses_fire(text):
     "256.256.256.256", "1.2.3", "1.2.3.4.5.6", "1.2.3.04", "noreply@github.com", "v8.8.8.8",
     "oracle-ee: 11.2.0.4.v3", "see RFC 6749 section 4.1.2.1", "§4.2.3.2", "__version__ = '3.5.7.1'",
     'KEY_USAGE = ObjectIdentifier("2.5.29.15")', "ed25519_oid = '1.3.101.112'",
-    "    rails (6.1.7.10)", "    nokogiri (1.13.10.1-x86_64-linux)", "gem 'pg', '~> 1.5.4.2'", "pin==12.1.2.3",
+    "    rails (6.1.7.10)", "      actioncable (= 7.0.8.1)", "    nokogiri (1.13.10.1-x86_64-linux)", "gem 'pg', '~> 1.5.4.2'", "pin==12.1.2.3",
     '<path d="M3 -1.5.75.75"/>',  # versions in a lockfile, SVG path data
 ])
 def test_addresses_that_are_not_a_server_of_yours_do_not_fire(text):
