@@ -178,14 +178,21 @@ class Git:
 
 
 class Listings:
-    """`git status` (the ignored files) and `git diff --cached` (the staged ones), started side by side.
-    Both name paths from the work tree's root, wherever they run."""
+    """One `git status --porcelain=v2`: the ignored files, and the staged ones with their index blob
+    ids (what `git diff --cached --raw` would list, without a second git process). It names paths
+    from the work tree's root, wherever it runs."""
 
     def __init__(self, git: Git, staged: bool) -> None:
-        self._status = git.start("--no-optional-locks", "status", "--porcelain=v1", "-z", "--ignored=matching",
+        self._status = git.start("--no-optional-locks", "status", "--porcelain=v2", "-z", "--ignored=matching",
                                  "--untracked-files=normal", "--no-renames")
-        self._staged = git.start("diff", "--cached", "--raw", "-z", "--no-renames", "--no-abbrev", "--diff-filter=ACMR",
-                                 "--no-ext-diff", "--no-textconv") if staged else None
+        self._wants_staged = staged
+        self._entries: list[bytes] | None = None
+
+    def entries(self) -> list[bytes]:
+        """git's answer, waited for once."""
+        if self._entries is None:
+            self._entries = self._status().split(b"\0")
+        return self._entries
 
     @classmethod
     def early(cls, folder: Path, staged: bool) -> Listings | None:
@@ -202,33 +209,33 @@ class Listings:
         """The git-ignored .env files anywhere in the work tree: folders ignored as a whole
         (node_modules/, .venv/) are not entered, so this stays fast in a big tree."""
         found = []
-        for entry in self._status().split(b"\0"):
-            if entry.startswith(b"!! ") and not entry.endswith(b"/"):
-                name = os.fsdecode(entry[3:])
+        for entry in self.entries():
+            if entry.startswith(b"! ") and not entry.endswith(b"/"):
+                name = os.fsdecode(entry[2:])
                 if is_env_file(name, settings):
                     found.append(name)
         return sorted(found)
 
     def staged(self) -> list[tuple[str, str]]:
-        """(path, blob id) of every file added, copied, modified or renamed in the index."""
-        if self._staged is None:
+        """(path, blob id) of every file added, copied or modified in the index: the `1 XY sub mH mI mW
+        hH hI path` entries whose X (the index against HEAD) is A, C or M and whose index mode is a
+        file's or a symlink's (not a submodule's)."""
+        if not self._wants_staged:
             return []
-        fields = self._staged().split(b"\0")
         staged = []
-        for meta, path in zip(fields[0::2], fields[1::2]):
-            parts = meta.decode("ascii", "replace").lstrip(":").split()
-            if len(parts) >= 4 and parts[1] in ("100644", "100755", "120000"):
-                staged.append((os.fsdecode(path), parts[3]))
+        for entry in self.entries():
+            fields = entry.split(b" ", 8)
+            if len(fields) == 9 and fields[0] == b"1" and fields[1][:1] in (b"A", b"C", b"M") \
+                    and fields[4] in (b"100644", b"100755", b"120000"):
+                staged.append((os.fsdecode(fields[8]), fields[7].decode("ascii")))
         return staged
 
     def discard(self) -> None:
-        """Wait for both and drop what they said (they ran somewhere git did not take for the root)."""
-        for output in (self._status, self._staged):
-            try:
-                if output is not None:
-                    output()
-            except InputError:
-                pass
+        """Wait for git and drop what it said (it ran somewhere git did not take for the root)."""
+        try:
+            self.entries()
+        except InputError:
+            pass
 
 
 _CAT_FILE_STOPPED = "git cat-file stopped answering — is the repository intact? (git fsck)"

@@ -177,3 +177,57 @@ def test_files_are_scanned_without_git_where_git_cannot_work(run_envsync, tmp_pa
     (folder / "a.txt").write_text("nothing here\n")
     assert run_envsync("scan", "a.txt", cwd=folder).code == 0
     assert run_envsync("scan", "a.txt", cwd=folder, env={"PATH": str(tmp_path / "no-git")}).code == 0
+
+
+def _diff_cached(repo) -> list[tuple[str, str]]:
+    """What `git diff --cached --raw` says is staged (the listing the scan read before one `git status`
+    answered for both): files added, copied or modified, with a file's or a symlink's mode."""
+    import os
+    import subprocess
+
+    out = subprocess.run(["git", "diff", "--cached", "--raw", "-z", "--no-renames", "--no-abbrev", "--diff-filter=ACMR"],
+                         cwd=repo, capture_output=True, check=True).stdout.split(b"\0")
+    staged = []
+    for meta, path in zip(out[0::2], out[1::2]):
+        parts = meta.decode().lstrip(":").split()
+        if parts[1] in ("100644", "100755", "120000"):
+            staged.append((os.fsdecode(path), parts[3]))
+    return staged
+
+
+@pytest.mark.parametrize("first_commit", [True, False], ids=["no-head-yet", "after-a-commit"])
+def test_status_lists_what_diff_cached_lists_as_staged(tmp_path, first_commit):
+    """One `git status --porcelain=v2` gives the staged files and their index blobs: the same as
+    `git diff --cached` for new, modified, executable, symlinked and spaced names; nothing for
+    deleted, renamed-away, type-changed, unstaged, intent-to-add or submodule entries."""
+    import os
+
+    from envsync.scan.sources import Listings
+
+    repo = init_repo(tmp_path / "repo")
+    for name in ("kept.txt", "modified.txt", "deleted.txt", "moved.txt", "retyped.txt", "unstaged.txt"):
+        (repo / name).write_text(name + "\n")
+    sub = init_repo(tmp_path / "sub")
+    (sub / "s.txt").write_text("s\n")
+    commit_all(sub)
+    if not first_commit:
+        commit_all(repo)
+    (repo / "new file with spaces.txt").write_text("new\n")
+    (repo / "modified.txt").write_text("changed\n")
+    (repo / "tool.sh").write_text("#!/bin/sh\n")
+    os.chmod(repo / "tool.sh", 0o755)
+    os.symlink("kept.txt", repo / "link")
+    git(repo, "add", "-A")
+    if not first_commit:
+        git(repo, "rm", "-q", "deleted.txt")
+        git(repo, "mv", "moved.txt", "moved-to.txt")
+        (repo / "retyped.txt").unlink()
+        os.symlink("kept.txt", repo / "retyped.txt")
+        git(repo, "add", "retyped.txt")
+    (repo / "unstaged.txt").write_text("edited, not added\n")
+    (repo / "intent.txt").write_text("later\n")
+    git(repo, "add", "-N", "intent.txt")
+    git(repo, "-c", "protocol.file.allow=always", "submodule", "-q", "add", str(sub), "vendored")
+    staged = Listings(Git(repo), staged=True).staged()
+    assert sorted(staged) == sorted(_diff_cached(repo))
+    assert {"new file with spaces.txt", "tool.sh", "link"} <= {name for name, _ in staged}
