@@ -668,3 +668,17 @@ def test_property_one_edit_changes_only_its_own_lines(document, value, data):
     removed.unset(key)
     assert removed.render() == without_bindings(text, key)
     assert parse(removed.render()).values() == {k: v for k, v in values.items() if k != key}
+
+
+def test_the_parser_is_python_dotenvs_own_and_the_package_shares_it():
+    """dotenv_file loads python-dotenv's parser without the package's __init__ (a hook run does not
+    need `logging`); an `import dotenv` after it must find and use that same module."""
+    import subprocess
+    import sys
+
+    probe = ("import sys, io; import envsync.dotenv_file as f; before = 'dotenv' in sys.modules; "
+             "import dotenv; from dotenv import parser; "
+             "print(before, parser is f.dotenv_parser, dotenv.main.parse_stream is parser.parse_stream, "
+             "dict(dotenv.dotenv_values(stream=io.StringIO('A=1\\nB=\"two words\"\\n'))))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False True True {'A': '1', 'B': 'two words'}"

@@ -12,9 +12,7 @@ import io
 import re
 from dataclasses import dataclass, field
 
-from dotenv import parser as dotenv_parser
-
-from envsync.dotenv_file import BOM
+from envsync.dotenv_file import BOM, dotenv_parser
 from envsync.model import KEY_PATTERN
 
 _ASSIGNMENT = re.compile(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.\-]*)\s*=\s*['\"]?(.*?)['\"]?\s*\Z", re.S)
