@@ -15,10 +15,10 @@ from pathlib import Path
 
 import click
 
-from envsync import __version__, config as config_module, export as export_module
+from envsync import __version__, config as config_module
 from envsync.errors import EXIT_CLEAN, EnvSyncError
 from envsync.escaping import escape
-from envsync.model import Mode, OnConflict
+from envsync.model import EXPORT_FORMATS, Mode, OnConflict
 from envsync.stores.base import StoreOptions
 
 
@@ -512,7 +512,7 @@ def source_option(func):
 
 @cli.command("export")
 @click.argument("target", required=False)
-@click.option("-f", "--format", "fmt", type=click.Choice(export_module.FORMATS), default="dotenv", show_default=True,
+@click.option("-f", "--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="dotenv", show_default=True,
               help="github-env: append to $GITHUB_ENV for later steps; gitlab-dotenv: for `artifacts: reports: "
                    "dotenv:` (see below).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),

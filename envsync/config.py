@@ -1,7 +1,6 @@
 """`envsync.toml` (or `[tool.envsync]` in pyproject.toml): named targets, validated."""
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from dataclasses import dataclass, field
@@ -255,6 +254,8 @@ def _reject_unknown(table: dict[str, Any], allowed: set[str], where: str, prefix
 
 
 def _suggest(word: str, choices: Any) -> str:
+    import difflib  # only on an error: ~1 ms of every start-up otherwise, the pre-commit hook's too
+
     close = difflib.get_close_matches(word, list(choices), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 

@@ -9,8 +9,9 @@ from typing import Iterable, Mapping
 
 from envsync.dotenv_file import encode_value
 from envsync.errors import InputError
+from envsync.model import EXPORT_FORMATS
 
-FORMATS = ("dotenv", "json", "shell", "github-env", "gitlab-dotenv")
+FORMATS = EXPORT_FORMATS
 GITHUB_ENV = "github-env"  # appended to $GITHUB_ENV, never printed: see commands/export.append_github_env
 
 

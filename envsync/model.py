@@ -9,6 +9,8 @@ from datetime import datetime
 from typing import Mapping
 
 KEY_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
+# `envsync export --format`: here so that the CLI can offer them without importing the exporters.
+EXPORT_FORMATS = ("dotenv", "json", "shell", "github-env", "gitlab-dotenv")
 
 
 class Mode(str, enum.Enum):

@@ -188,7 +188,10 @@ import sys
 from envsync.cli import main
 code = main(sys.argv[1:])
 heavy = sorted({m.split('.')[0] for m in sys.modules} & {'boto3', 'botocore', 'google', 'azure', 'grpc', 'rich', 'detect_secrets'})
-print('IMPORTED', ','.join(heavy), 'EXIT', code)
+# what a hook run does not use: python-dotenv's package (it needs the parser only; the package imports
+# logging), the exporters, did-you-mean suggestions
+unused = sorted(set(sys.modules) & {'dotenv.main', 'logging', 'envsync.export', 'difflib'})
+print('IMPORTED', ','.join(heavy + unused), 'EXIT', code)
 """
 
 
