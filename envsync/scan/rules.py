@@ -4,7 +4,9 @@ Each rule names the literal `keywords` every match starts with. The scanner
 finds those keywords in the same Aho-Corasick pass that looks for the `.env`
 values, and only then runs the rule's regex, anchored at the keyword — so the
 text is read once however many rules there are. `verify` rejects look-alikes
-(placeholders, the example keys vendors publish in their docs).
+(placeholders, the example keys vendors publish in their docs). The few formats
+with no fixed text to start from (an IP address, a random string in quotes, a
+Discord token) set `searches` and find their matches themselves (`find_all`).
 
 To add a rule: write a class with `id`, `name`, `keywords`, `pattern` (a
 named group `secret` when the secret is only part of the match) and, if
