@@ -25,9 +25,8 @@ def run(config_path: Path | None, files: tuple[Path, ...], *, staged: bool, all_
         raise click.UsageError("--disable-rule: give a rule id, e.g. --disable-rule public-ip")
     settings = leak_guard.Settings(
         min_length=min_length, max_size=leak_guard.parse_size(str(max_size)),
-        allowed_env_files=leak_guard.ALLOWED_ENV_FILES + tuple(p for arg in allow_env_file for p in arg.split()),
-        every_value=every_value, allow_unscanned=allow_unscanned,
-        disabled_rules=tuple(p for arg in disable_rule for p in arg.split()),
+        allowed_env_files=leak_guard.ALLOWED_ENV_FILES + _each_word(allow_env_file),
+        every_value=every_value, allow_unscanned=allow_unscanned, disabled_rules=_each_word(disable_rule),
     )
     request = leak_guard.Request(files=files, staged=staged, all_files=all_files, config_path=config_path,
                                  stores=stores, values_from=values_from, baseline=baseline,
@@ -40,6 +39,11 @@ def run(config_path: Path | None, files: tuple[Path, ...], *, staged: bool, all_
             warn(message)
     click.echo(render(result, fmt, verbose))
     return EXIT_DRIFT if result.findings else EXIT_CLEAN
+
+
+def _each_word(args: tuple[str, ...]) -> tuple[str, ...]:
+    """A repeatable option's values, each split on blanks (its ENVSYNC_SCAN_* variable holds several)."""
+    return tuple(word for arg in args for word in arg.split())
 
 
 def render(result: leak_guard.Result, fmt: str, verbose: bool) -> str:
